@@ -1,0 +1,91 @@
+# ngx_posthog_module
+#
+#   make                 the dynamic module for the installed nginx (Debian's
+#                        nginx-dev tree in /usr/share/nginx/src), and the shipper
+#   make NGINX_SRC=DIR   the module and an nginx binary from an nginx.org tree
+#   make test            everything, then the test suite (prove -r t/)
+#   make demo            the whole pipeline on local defaults
+#   make deps            the Debian packages needed (idempotent)
+
+PH_BUILD   ?= $(CURDIR)/build
+NGINX_SRC  ?=
+# our own files are held to -Wall -Wextra -Werror; nginx adds its own flags
+PH_CC_OPT  ?= -Wall -Wextra -Werror -g -O2
+NGINX_CONFIGURE_EXTRA ?=
+
+MODULE      = $(PH_BUILD)/ngx_http_posthog_module.so
+SHIPPER     = $(PH_BUILD)/posthog-shipper
+MODULE_SRCS = config $(wildcard ngx_posthog_module/*.c ngx_posthog_module/*.h)
+
+ifeq ($(NGINX_SRC),)
+# Debian: configure a copy of nginx-dev's tree with the flags the packaged
+# nginx was built with, so that the module's binary signature matches it.
+NGX_TREE    = $(PH_BUILD)/nginx-src
+NGX_ORIGIN  = /usr/share/nginx/src
+NGINX_BIN  ?= /usr/sbin/nginx
+else
+NGX_TREE    = $(NGINX_SRC)
+NGINX_BIN  ?= $(PH_BUILD)/objs/nginx
+endif
+
+NGX_OBJS    = $(PH_BUILD)/objs
+
+export PH_BUILD NGINX_BIN
+
+.PHONY: all module shipper test deps demo bench fuzz fuzz-run unit clean \
+        install
+
+all: module shipper
+
+deps:
+	@sh .ci/deps
+
+module: $(MODULE)
+
+$(NGX_OBJS)/Makefile: config | deps
+	@mkdir -p $(PH_BUILD)
+ifeq ($(NGINX_SRC),)
+	rm -rf $(NGX_TREE) && cp -r $(NGX_ORIGIN) $(NGX_TREE)
+	cd $(NGX_TREE) && bash -c '. ./conf_flags && ./configure \
+	    "$${NGX_CONF_FLAGS[@]}" --with-cc-opt="$(PH_CC_OPT)" \
+	    --builddir=$(NGX_OBJS) --add-dynamic-module=$(CURDIR) \
+	    $(NGINX_CONFIGURE_EXTRA)' > $(PH_BUILD)/configure.log \
+	    || { tail -20 $(PH_BUILD)/configure.log; exit 1; }
+else
+	cd $(NGX_TREE) && ./configure --with-compat --with-http_ssl_module \
+	    --with-http_realip_module --with-http_auth_request_module \
+	    --with-debug --with-cc-opt="$(PH_CC_OPT)" \
+	    --builddir=$(NGX_OBJS) --add-dynamic-module=$(CURDIR) \
+	    $(NGINX_CONFIGURE_EXTRA) > $(PH_BUILD)/configure.log \
+	    || { tail -20 $(PH_BUILD)/configure.log; exit 1; }
+endif
+
+$(MODULE): $(NGX_OBJS)/Makefile $(MODULE_SRCS)
+ifeq ($(NGINX_SRC),)
+	cd $(NGX_TREE) && $(MAKE) -f $(NGX_OBJS)/Makefile modules
+else
+	cd $(NGX_TREE) && $(MAKE) -f $(NGX_OBJS)/Makefile
+endif
+	cp $(NGX_OBJS)/ngx_http_posthog_module.so $(MODULE)
+
+shipper: | deps
+	$(MAKE) -C shipper PH_BUILD=$(PH_BUILD)
+
+-include t/unit/Makefile.inc
+
+test: all unit fuzz
+	prove -r t/
+
+demo: all
+	sh docs/demo/run.sh
+
+bench: all
+	sh bench/run.sh
+
+install: all
+	install -D -m 0644 $(MODULE) \
+	    $(DESTDIR)/usr/lib/nginx/modules/ngx_http_posthog_module.so
+	$(MAKE) -C shipper PH_BUILD=$(PH_BUILD) install
+
+clean:
+	rm -rf $(PH_BUILD)

@@ -1,0 +1,192 @@
+# The anonymous id cookie: issued once, kept, visible to the app, never
+# doubled by subrequests or internal redirects, and replaced when bad.
+
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use PHTest;
+
+my $UUID7 = qr/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+my $t = PHTest->new;
+
+$t->run(<<'EOF');
+log_format seen '$uri $http_x_posthog_distinct_id';
+
+upstream app { server 127.0.0.1:%%PORT_APP%%; }
+
+server {
+    listen 127.0.0.1:%%PORT%%;
+    posthog on;
+
+    location / {
+        add_header X-Id $posthog_distinct_id;
+        add_header X-Anon $posthog_anon_id;
+        return 200 "page\n";
+    }
+
+    location /app/ {
+        proxy_set_header X-PostHog-Distinct-Id $posthog_distinct_id;
+        proxy_pass http://app;
+    }
+
+    location /sub {
+        auth_request /auth;
+        auth_request_set $seen $upstream_http_x_seen;
+        add_header X-Seen $seen;
+        add_header X-Id $posthog_distinct_id;
+        proxy_pass http://app/app/sub;
+    }
+
+    location = /auth {
+        internal;
+        proxy_set_header X-PostHog-Distinct-Id $posthog_distinct_id;
+        proxy_pass http://app/auth;
+    }
+
+    location /redirect {
+        # the id is read before the internal redirect (by the app, which
+        # logs it) and after it (add_header in /landing)
+        proxy_set_header X-PostHog-Distinct-Id $posthog_distinct_id;
+        proxy_intercept_errors on;
+        error_page 404 = /landing;
+        proxy_pass http://app/missing;
+    }
+
+    location /landing {
+        add_header X-Id $posthog_distinct_id;
+        return 200 "landing\n";
+    }
+
+    location /static/ {
+        posthog off;
+        add_header X-Id "[$posthog_distinct_id]";
+        return 200 "static\n";
+    }
+}
+
+server {
+    listen 127.0.0.1:%%PORT_APP%%;
+    access_log %%DIR%%/app.log seen;
+
+    location /app/ {
+        add_header X-Seen $http_x_posthog_distinct_id;
+        return 200 "app saw $http_x_posthog_distinct_id\n";
+    }
+    location /auth {
+        add_header X-Seen $http_x_posthog_distinct_id;
+        return 204;
+    }
+    location /missing { return 404; }
+}
+EOF
+
+# first visit
+
+my $r = $t->get('/');
+is($r->{status}, 200, 'first visit answered');
+my $c = $r->{cookies}{ph_id};
+ok($c, 'first visit gets the ph_id cookie') or diag explain $r->{headers};
+like($c->{value}, $UUID7, 'its value is a UUIDv7');
+is($c->{count}, 1, 'one Set-Cookie');
+is($c->{attrs}{path}, '/', 'Path=/');
+is($c->{attrs}{'max-age'}, 365 * 86400, 'Max-Age 365 days');
+like($c->{attrs}{expires}, qr/GMT$/, 'Expires for old browsers');
+is($c->{attrs}{samesite}, 'Lax', 'SameSite=Lax');
+ok(!exists $c->{attrs}{secure}, 'no Secure on plain http');
+ok(!exists $c->{attrs}{httponly}, 'no HttpOnly by default');
+is($r->{headers}{'x-id'}, $c->{value}, '$posthog_distinct_id = cookie, first request');
+is($r->{headers}{'x-anon'}, $c->{value}, '$posthog_anon_id = cookie');
+
+# the UUIDv7 time is the request's time
+my $ms = hex(substr($c->{value}, 0, 8)) * 65536 + hex(substr($c->{value}, 9, 4));
+ok(abs($ms / 1000 - time) < 5, 'UUIDv7 timestamp is now');
+
+my $id = $c->{value};
+
+# a returning visitor
+
+$r = $t->get('/', Cookie => "other=1; ph_id=$id; more=2");
+is($r->{headers}{'x-id'}, $id, 'returning visitor keeps the id');
+ok(!$r->{headers}{'set-cookie'}, 'and gets no Set-Cookie');
+
+$r = $t->get('/', Cookie => "ph_id=\"$id\"");
+is($r->{headers}{'x-id'}, $id, 'a quoted cookie value is accepted');
+
+# new visitors get different ids
+my %ids = map { $t->get('/')->{cookies}{ph_id}{value} => 1 } 1 .. 20;
+is(scalar keys %ids, 20, '20 new visitors, 20 distinct ids');
+
+# the app behind nginx sees the id the browser gets
+
+$r = $t->get('/app/x');
+$c = $r->{cookies}{ph_id};
+like($r->{body}, qr/^app saw \Q$c->{value}\E$/, 'upstream sees the new id on the first request');
+
+$r = $t->get('/app/x', Cookie => "ph_id=$id");
+like($r->{body}, qr/^app saw \Q$id\E$/, 'upstream sees the returning id');
+ok(!$r->{headers}{'set-cookie'}, 'no cookie for the returning visitor');
+
+# subrequest: the same id, one cookie
+
+$r = $t->get('/sub');
+$c = $r->{cookies}{ph_id};
+is($c->{count}, 1, 'auth_request subrequest: one Set-Cookie');
+is($r->{headers}{'x-seen'}, $c->{value}, 'the subrequest saw the same id');
+is($r->{headers}{'x-id'}, $c->{value}, 'the main request has the same id');
+
+# internal redirect: the same id, one cookie
+
+$r = $t->get('/redirect');
+is($r->{body}, "landing\n", 'internal redirect happened');
+$c = $r->{cookies}{ph_id};
+is($c->{count}, 1, 'internal redirect: one Set-Cookie');
+is($r->{headers}{'x-id'}, $c->{value}, 'id after the redirect = cookie');
+my $log = do { local (@ARGV, $/) = ($t->dir . '/app.log'); <> };
+like($log, qr{^/missing \Q$c->{value}\E$}m, 'id before the redirect = cookie');
+
+# posthog off
+
+$r = $t->get('/static/a.css');
+ok(!$r->{headers}{'set-cookie'}, 'posthog off: no cookie');
+is($r->{headers}{'x-id'}, '[]', 'posthog off: the variable is empty');
+
+# malformed cookies are treated as absent and replaced
+
+my @bad = (
+    [ 'not a uuid',    'hello' ],
+    [ 'too long',      $id x 40 ],
+    [ 'odd bytes',     substr($id, 0, 35) . "\x01" ],
+    [ 'non-ascii',     substr($id, 0, 34) . "\xc3\xa9" ],
+    [ 'upper case',    uc $id ],
+    [ 'bad variant',   substr($id, 0, 19) . 'c' . substr($id, 20) ],
+    [ 'script',        '<script>alert(1)</script>' ],
+    [ 'empty',         '' ],
+);
+
+for my $case (@bad) {
+    my ($what, $value) = @$case;
+    my $raw = $t->raw("GET / HTTP/1.0\r\nHost: x\r\nCookie: ph_id=$value\r\n\r\n");
+    my ($new) = $raw =~ /^Set-Cookie: ph_id=([^;\r\n]*)/m;
+    like($new // '', $UUID7, "$what: replaced by a new UUIDv7");
+    isnt($new // '', $value, "$what: not the client's value");
+    my ($xid) = $raw =~ /^X-Id: (.*?)\r$/m;
+    is($xid, $new, "$what: the variable has the new id");
+}
+
+my $raw = $t->raw("GET / HTTP/1.0\r\nHost: x\r\nCookie: ph_id=$id; ph_id=$id\r\n\r\n");
+my ($new) = $raw =~ /^Set-Cookie: ph_id=([^;\r\n]*)/m;
+like($new // '', $UUID7, 'twice in one header: replaced');
+isnt($new // '', $id, 'twice in one header: a new id');
+
+$raw = $t->raw("GET / HTTP/1.0\r\nHost: x\r\nCookie: ph_id=$id\r\nCookie: a=b; ph_id=$id\r\n\r\n");
+($new) = $raw =~ /^Set-Cookie: ph_id=([^;\r\n]*)/m;
+isnt($new // $id, $id, 'twice in two headers: a new id');
+
+$log = $t->error_log;
+unlike($log, qr/script|hello|\x01|\xc3/, 'nothing of the bad values reached the error log');
+like($log, qr/client sent an invalid "ph_id" cookie/, 'bad cookies are logged');
+like($log, qr/client sent the "ph_id" cookie 2 times/, 'doubled cookies are logged');
+
+done_testing;

@@ -1,0 +1,271 @@
+package PHTest;
+
+# The test harness: each test file gets its own nginx (the system binary, or
+# $NGINX_BIN) with the built module, on free loopback ports, with the config
+# the test writes; a redis-server when asked for; and HTTP helpers.  All
+# processes are stopped at the end, also when a test dies.
+#
+#   my $t = PHTest->new(redis => 1);
+#   $t->run(<<'EOF');                       # the http{} block's content
+#   server {
+#       listen 127.0.0.1:%%PORT%%;
+#       posthog on;
+#       location / { return 200 "ok"; }
+#   }
+#   EOF
+#   my $r = $t->get('/', Cookie => 'a=b');  # {status, headers, body, cookies}
+#
+# In a config, %%PORT%% is nginx's main port, %%PORT_<NAME>%% another free
+# port per name, %%REDIS%% the redis address, %%DIR%% the test's directory.
+
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use File::Temp qw(tempdir);
+use HTTP::Tiny;
+use IO::Socket::INET;
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(sleep time);
+
+our $ROOT = abs_path(dirname(__FILE__) . '/../..');
+our @ALIVE;
+
+sub new {
+    my ($class, %opt) = @_;
+
+    my $build = $ENV{PH_BUILD} || "$ROOT/build";
+    my $dir = tempdir('ph-test-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{PH_KEEP});
+    chmod 0755, $dir;
+    mkdir "$dir/tmp";
+
+    my $self = bless {
+        dir     => $dir,
+        nginx   => $ENV{NGINX_BIN} || '/usr/sbin/nginx',
+        module  => $ENV{PH_MODULE} || "$build/ngx_http_posthog_module.so",
+        workers => $opt{workers} || 1,
+        ports   => {},
+        log_level => $opt{log_level} || 'info',
+        owner   => $$,
+    }, $class;
+
+    die "module $self->{module} is not built (run make)\n"
+        unless -f $self->{module};
+
+    if ($opt{redis}) {
+        require PHTest::Redis;
+        $self->{redis} = PHTest::Redis->start;
+    }
+
+    push @ALIVE, $self;
+    return $self;
+}
+
+sub dir   { $_[0]{dir} }
+sub redis { $_[0]{redis} }
+
+sub free_port {
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                  LocalPort => 0, ReuseAddr => 1)
+        or die "no free port: $!";
+    my $port = $s->sockport;
+    close $s;
+    return $port;
+}
+
+sub port {
+    my ($self, $name) = @_;
+    $name //= '';
+    return $self->{ports}{$name} //= free_port();
+}
+
+sub expand {
+    my ($self, $text) = @_;
+    $text =~ s/%%PORT_(\w+)%%/$self->port($1)/ge;
+    $text =~ s/%%PORT%%/$self->port('')/ge;
+    $text =~ s/%%DIR%%/$self->{dir}/g;
+    if ($self->{redis}) {
+        my $r = '127.0.0.1:' . $self->{redis}->port;
+        $text =~ s/%%REDIS%%/$r/g;
+    }
+    return $text;
+}
+
+# The whole nginx.conf around the test's http{} content.
+sub write_conf {
+    my ($self, $http, %opt) = @_;
+    my $d = $self->{dir};
+    my $user = $> == 0 ? "user root;\n" : '';
+    my $main = $self->expand($opt{main} // '');
+    my $conf = <<"CONF";
+load_module $self->{module};
+${user}worker_processes $self->{workers};
+daemon on;
+master_process on;
+error_log $d/error.log $self->{log_level};
+pid $d/nginx.pid;
+$main
+events { worker_connections 1024; }
+
+http {
+    access_log $d/access.log;
+    client_body_temp_path $d/tmp/body;
+    proxy_temp_path $d/tmp/proxy;
+    fastcgi_temp_path $d/tmp/fastcgi;
+    uwsgi_temp_path $d/tmp/uwsgi;
+    scgi_temp_path $d/tmp/scgi;
+    default_type text/html;
+
+@{[ $self->expand($http) ]}
+}
+CONF
+    open my $fh, '>', "$d/nginx.conf" or die "$d/nginx.conf: $!";
+    print $fh $conf;
+    close $fh;
+    return "$d/nginx.conf";
+}
+
+# nginx -t: returns (exit ok, output)
+sub conf_test {
+    my ($self, $http, %opt) = @_;
+    my $conf = $self->write_conf($http, %opt);
+    my $out = `$self->{nginx} -t -p $self->{dir} -c $conf 2>&1`;
+    return ($? == 0, $out);
+}
+
+sub run {
+    my ($self, $http, %opt) = @_;
+    $self->stop_nginx;
+    my $conf = $self->write_conf($http, %opt);
+    my $out = `$self->{nginx} -p $self->{dir} -c $conf 2>&1`;
+    die "nginx failed to start:\n$out\n" . $self->error_log if $?;
+    $self->{running} = 1;
+    $self->wait_port($self->port(''));
+    return $self;
+}
+
+sub pid {
+    my ($self) = @_;
+    open my $fh, '<', "$self->{dir}/nginx.pid" or return;
+    my $pid = <$fh>;
+    chomp $pid if defined $pid;
+    return $pid;
+}
+
+sub wait_port {
+    my ($self, $port, $timeout) = @_;
+    my $end = time + ($timeout || 10);
+    while (time < $end) {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $port, Timeout => 1);
+        return 1 if $s;
+        sleep 0.02;
+    }
+    die "nothing listens on 127.0.0.1:$port\n" . $self->error_log;
+}
+
+# nginx -s SIGNAL equivalent; waits for a quit/stop to finish.
+sub signal {
+    my ($self, $sig, $timeout) = @_;
+    my $pid = $self->pid or return;
+    kill $sig, $pid;
+    if ($sig eq 'QUIT' || $sig eq 'TERM') {
+        my $end = time + ($timeout || 15);
+        sleep 0.02 while kill(0, $pid) && time < $end;
+        if (kill 0, $pid) {
+            kill 'KILL', $pid;
+            die "nginx did not exit after SIG$sig\n";
+        }
+        $self->{running} = 0;
+    }
+    return 1;
+}
+
+sub reload {
+    my ($self, $http, %opt) = @_;
+    $self->write_conf($http, %opt) if defined $http;
+    my $pid = $self->pid;
+    kill 'HUP', $pid;
+}
+
+sub stop_nginx {
+    my ($self) = @_;
+    return unless $self->{running};
+    eval { $self->signal('QUIT', 10) };
+    if ($@) {
+        my $pid = $self->pid;
+        kill 'KILL', $pid if $pid;
+    }
+    $self->{running} = 0;
+}
+
+sub stop {
+    my ($self) = @_;
+    # a forked child (a test's fake upstream) must not stop our servers
+    return unless $self->{owner} == $$;
+    $self->stop_nginx;
+    $self->{redis}->stop if $self->{redis};
+    delete $self->{redis};
+}
+
+sub error_log {
+    my ($self) = @_;
+    open my $fh, '<', "$self->{dir}/error.log" or return '';
+    local $/;
+    return <$fh>;
+}
+
+# HTTP, one connection per request.  Returns
+# { status, headers => {lc name => value or [values]}, body,
+#   cookies => {name => {value, attrs => {lc attr => value}}} }
+sub request {
+    my ($self, $method, $path, %headers) = @_;
+    my $port = delete $headers{-port} || $self->port('');
+    my $body = delete $headers{-body};
+    my $http = HTTP::Tiny->new(keep_alive => 0, max_redirect => 0,
+                               timeout => 10);
+    my $r = $http->request($method, "http://127.0.0.1:$port$path",
+        { headers => \%headers, defined $body ? (content => $body) : () });
+    $r->{body} = $r->{content};
+    $r->{cookies} = parse_set_cookie($r->{headers}{'set-cookie'});
+    return $r;
+}
+
+sub get { my $self = shift; $self->request('GET', @_) }
+
+# Raw request bytes (for what HTTP::Tiny refuses to send); returns the
+# response as text.
+sub raw {
+    my ($self, $bytes, $port) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+        PeerPort => $port || $self->port(''), Timeout => 5)
+        or die "connect: $!";
+    print $s $bytes;
+    local $/;
+    my $resp = <$s>;
+    return $resp;
+}
+
+sub parse_set_cookie {
+    my ($h) = @_;
+    my %c;
+    return \%c unless defined $h;
+    for my $line (ref $h ? @$h : ($h)) {
+        my ($pair, @attrs) = split /;\s*/, $line;
+        my ($n, $v) = split /=/, $pair, 2;
+        my %a = map { my ($k, $x) = split /=/, $_, 2; (lc $k => $x // 1) }
+                @attrs;
+        $c{$n} = { value => $v, attrs => \%a, raw => $line,
+                   count => ($c{$n} ? $c{$n}{count} + 1 : 1) };
+    }
+    return \%c;
+}
+
+END {
+    my $rc = $?;
+    $_->stop for @ALIVE;
+    $? = $rc;
+}
+
+1;
