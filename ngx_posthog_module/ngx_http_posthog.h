@@ -28,6 +28,32 @@
 #define NGX_HTTP_POSTHOG_COOKIE_MAX       1024
 
 
+/*
+ * Counters kept in shared memory across workers (ngx_http_posthog_status.c).
+ * Every place an event can be lost or refused has one.
+ */
+
+typedef enum {
+    NGX_HTTP_POSTHOG_STAT_EVENTS = 0,        /* events made */
+    NGX_HTTP_POSTHOG_STAT_WRITTEN,           /* XADD replied with an id */
+    NGX_HTTP_POSTHOG_STAT_DROPPED_FULL,      /* buffer full */
+    NGX_HTTP_POSTHOG_STAT_DROPPED_TOO_LARGE, /* one event over the limit */
+    NGX_HTTP_POSTHOG_STAT_DROPPED_REDIS,     /* XADD answered with an error */
+    NGX_HTTP_POSTHOG_STAT_DROPPED_EXIT,      /* still buffered at worker exit */
+    NGX_HTTP_POSTHOG_STAT_NO_API_KEY,        /* tracked, but no api key */
+    NGX_HTTP_POSTHOG_STAT_REDIS_ERRORS,
+    NGX_HTTP_POSTHOG_STAT_RECONNECTS,
+    NGX_HTTP_POSTHOG_STAT_BUFFERED_EVENTS,   /* gauge */
+    NGX_HTTP_POSTHOG_STAT_BUFFERED_BYTES,    /* gauge */
+    NGX_HTTP_POSTHOG_STAT_BAD_COOKIES,
+    NGX_HTTP_POSTHOG_STAT_IDENTIFIES,
+    NGX_HTTP_POSTHOG_STAT_ALIASES,
+    NGX_HTTP_POSTHOG_STAT_RESETS,
+    NGX_HTTP_POSTHOG_STAT_REFUSED_IDS,       /* illegal distinct ids */
+    NGX_HTTP_POSTHOG_STAT_N
+} ngx_http_posthog_stat_e;
+
+
 typedef struct {
     ngx_str_t                  name;
     ngx_str_t                  domain;
@@ -37,6 +63,12 @@ typedef struct {
     ngx_uint_t                 samesite;
     ngx_flag_t                 httponly;
 } ngx_http_posthog_cookie_conf_t;
+
+
+typedef struct {
+    ngx_shm_zone_t            *shm_zone;     /* the counters */
+    void                      *redis;        /* ngx_http_posthog_redis_conf_t */
+} ngx_http_posthog_main_conf_t;
 
 
 typedef struct {
@@ -54,6 +86,22 @@ typedef struct {
 
 
 extern ngx_module_t  ngx_http_posthog_module;
+
+
+/* ngx_http_posthog_redis.c */
+
+/*
+ * Appends one stream entry (token, event JSON) to the worker's buffer; it
+ * is copied, the caller's memory may go.  Never blocks.  Returns NGX_OK,
+ * or NGX_DECLINED when the event was dropped (counted and logged there).
+ */
+ngx_int_t ngx_http_posthog_enqueue(ngx_http_request_t *r, ngx_str_t *token,
+    ngx_str_t *event);
+
+
+/* ngx_http_posthog_status.c */
+
+void ngx_http_posthog_stat_add(ngx_uint_t stat, ngx_atomic_int_t n);
 
 
 /* ngx_http_posthog_identity.c */
