@@ -72,6 +72,62 @@ static ngx_command_t  ngx_http_posthog_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE23,
       ngx_http_posthog_property,
       NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, props),
+      NULL },
+
+    { ngx_string("posthog_identify"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, identify),
+      NULL },
+
+    { ngx_string("posthog_person_property"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE23,
+      ngx_http_posthog_property,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, person_props),
+      NULL },
+
+    { ngx_string("posthog_person_property_once"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE23,
+      ngx_http_posthog_property,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, person_props_once),
+      NULL },
+
+    { ngx_string("posthog_reset"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_posthog_reset,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("posthog_logout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_posthog_logout,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("posthog_signals"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, signals),
+      NULL },
+
+    { ngx_string("posthog_alias"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, alias),
+      NULL },
+
+    { ngx_string("posthog_cookie_secret"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_posthog_cookie_secret,
+      NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
 
@@ -212,11 +268,19 @@ ngx_http_posthog_create_loc_conf(ngx_conf_t *cf)
      *     conf->event = NULL;
      *     conf->props = NULL;
      *     conf->cookie = NULL;
+     *     conf->identify = NULL;
+     *     conf->alias = NULL;
+     *     conf->person_props = NULL;
+     *     conf->person_props_once = NULL;
+     *     conf->logout = NULL;
+     *     conf->secret = { 0, NULL };
      */
 
     conf->enable = NGX_CONF_UNSET;
     conf->capture = NGX_CONF_UNSET_UINT;
     conf->personless = NGX_CONF_UNSET;
+    conf->reset = NGX_HTTP_POSTHOG_RESET_UNSET;
+    conf->signals = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -253,6 +317,34 @@ ngx_http_posthog_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->props == NULL) {
         conf->props = prev->props;
     }
+
+    if (conf->identify == NULL) {
+        conf->identify = prev->identify;
+    }
+
+    if (conf->alias == NULL) {
+        conf->alias = prev->alias;
+    }
+
+    if (conf->person_props == NULL) {
+        conf->person_props = prev->person_props;
+    }
+
+    if (conf->person_props_once == NULL) {
+        conf->person_props_once = prev->person_props_once;
+    }
+
+    if (conf->logout == NULL) {
+        conf->logout = prev->logout;
+    }
+
+    /* posthog_reset marks one location: it is not inherited */
+
+    if (conf->reset == NGX_HTTP_POSTHOG_RESET_UNSET) {
+        conf->reset = NGX_HTTP_POSTHOG_RESET_OFF;
+    }
+
+    ngx_conf_merge_value(conf->signals, prev->signals, 0);
 
     pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_posthog_module);
 

@@ -25,6 +25,7 @@ use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
+use JSON::PP ();
 use IO::Socket::INET;
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
@@ -245,6 +246,34 @@ sub raw {
     local $/;
     my $resp = <$s>;
     return $resp;
+}
+
+# The events in the Redis stream, decoded, oldest first; each has its
+# entry's fields as _v, _t (token) and _id.  "stream" defaults to ours.
+sub events {
+    my ($self, %opt) = @_;
+    my $stream = $opt{stream} || 'posthog:events';
+    my $entries = $self->{redis}->cmd('XRANGE', $stream, '-', '+') || [];
+    my @ev;
+    for my $en (@$entries) {
+        my %f = @{ $en->[1] };
+        my $e = JSON::PP->new->utf8->decode($f{e});
+        @$e{qw(_v _t _id _raw)} = ($f{v}, $f{t}, $en->[0], $f{e});
+        push @ev, $e;
+    }
+    return @ev;
+}
+
+# Waits until the stream holds at least $n events (or $timeout seconds).
+sub wait_events {
+    my ($self, $n, $timeout, %opt) = @_;
+    my $end = time + ($timeout || 5);
+    my @ev;
+    while (1) {
+        @ev = $self->events(%opt);
+        return @ev if @ev >= $n || time > $end;
+        sleep 0.05;
+    }
 }
 
 sub parse_set_cookie {
