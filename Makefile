@@ -71,7 +71,7 @@ endif
 shipper: | deps
 	$(MAKE) -C shipper PH_BUILD=$(PH_BUILD)
 
--include t/unit/Makefile.inc
+include t/unit/Makefile.inc
 
 test: all unit fuzz
 	prove -r t/
