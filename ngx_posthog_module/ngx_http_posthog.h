@@ -24,6 +24,15 @@
 #define NGX_HTTP_POSTHOG_SECURE_ON        1
 #define NGX_HTTP_POSTHOG_SECURE_OFF       2
 
+#define NGX_HTTP_POSTHOG_CAPTURE_OFF      0
+#define NGX_HTTP_POSTHOG_CAPTURE_PAGEVIEW 1
+#define NGX_HTTP_POSTHOG_CAPTURE_ALL      2
+
+/* where string property values are cut (input bytes, on a UTF-8 boundary) */
+#define NGX_HTTP_POSTHOG_VALUE_MAX        4096
+/* posthog-js cuts the user agent at 1000 characters */
+#define NGX_HTTP_POSTHOG_UA_MAX           1000
+
 /* longer cookies are not ours: refuse before looking inside */
 #define NGX_HTTP_POSTHOG_COOKIE_MAX       1024
 
@@ -73,8 +82,27 @@ typedef struct {
 } ngx_http_posthog_main_conf_t;
 
 
+#define NGX_HTTP_POSTHOG_PROP_STRING      0
+#define NGX_HTTP_POSTHOG_PROP_NUMBER      1
+#define NGX_HTTP_POSTHOG_PROP_BOOLEAN     2
+
+
+/* posthog_property NAME VALUE [type] */
+
+typedef struct {
+    ngx_str_t                  key;          /* JSON-escaped, no quotes */
+    ngx_http_complex_value_t   value;
+    ngx_uint_t                 type;
+} ngx_http_posthog_prop_conf_t;
+
+
 typedef struct {
     ngx_flag_t                 enable;
+    ngx_str_t                  api_key;
+    ngx_uint_t                 capture;
+    ngx_http_complex_value_t  *event;
+    ngx_array_t               *props;        /* ngx_http_posthog_prop_conf_t */
+    ngx_flag_t                 personless;   /* "identified_only" */
     ngx_http_posthog_cookie_conf_t  *cookie;
 } ngx_http_posthog_loc_conf_t;
 
@@ -115,9 +143,46 @@ char *ngx_http_posthog_status_init_main_conf(ngx_conf_t *cf,
     ngx_http_posthog_main_conf_t *pmcf);
 
 
+/* ngx_http_posthog_event.c */
+
+/* One JSON member inside an event or its properties, written in two passes. */
+
+typedef struct {
+    ngx_str_t                  key;          /* JSON-escaped, no quotes */
+    ngx_str_t                  value;
+    size_t                     max;          /* input cut, see posthog_json.h */
+    ngx_uint_t                 raw;          /* value is JSON already */
+    size_t                     len;          /* escaped length, pass 1 */
+} ngx_http_posthog_member_t;
+
+
+/* what an event is made of, beside the request's standard properties */
+
+typedef struct {
+    ngx_str_t                  name;
+    ngx_str_t                  distinct_id;
+    ngx_array_t               *props;        /* ngx_http_posthog_member_t */
+    ngx_str_t                  set;          /* JSON object or empty */
+    ngx_str_t                  set_once;     /* JSON object or empty */
+    unsigned                   personless:1;
+    unsigned                   standard:1;   /* add $current_url, $ip, ... */
+    unsigned                   custom:1;     /* add posthog_property values */
+} ngx_http_posthog_event_t;
+
+
+ngx_int_t ngx_http_posthog_event_send(ngx_http_request_t *r,
+    ngx_http_posthog_event_t *ev);
+ngx_int_t ngx_http_posthog_log_handler(ngx_http_request_t *r);
+char *ngx_http_posthog_api_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_posthog_property(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
 /* ngx_http_posthog_identity.c */
 
 ngx_http_posthog_ctx_t *ngx_http_posthog_get_ctx(ngx_http_request_t *r);
+ngx_int_t ngx_http_posthog_new_uuid(ngx_http_request_t *r, u_char *out);
 ngx_int_t ngx_http_posthog_identity_header_filter(ngx_http_request_t *r);
 ngx_int_t ngx_http_posthog_identity_add_variables(ngx_conf_t *cf);
 char *ngx_http_posthog_cookie(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

@@ -188,8 +188,10 @@ ngx_http_posthog_read_cookie(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
-ngx_http_posthog_new_anon(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx)
+/* a UUIDv7 with the request's time and random bits from OpenSSL's CSPRNG */
+
+ngx_int_t
+ngx_http_posthog_new_uuid(ngx_http_request_t *r, u_char *out)
 {
     uint64_t  ms;
     u_char    rnd[POSTHOG_UUID_RANDOM];
@@ -200,11 +202,20 @@ ngx_http_posthog_new_anon(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx)
         return NGX_ERROR;
     }
 
-    /* the id's time is the time the request came in */
-
     ms = (uint64_t) r->start_sec * 1000 + r->start_msec;
 
-    posthog_uuid_v7(ctx->anon, ms, rnd);
+    posthog_uuid_v7(out, ms, rnd);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_posthog_new_anon(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx)
+{
+    if (ngx_http_posthog_new_uuid(r, ctx->anon) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     ctx->new_anon = 1;
 

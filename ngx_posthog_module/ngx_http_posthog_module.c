@@ -17,6 +17,21 @@ static char *ngx_http_posthog_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 
 
+static ngx_conf_enum_t  ngx_http_posthog_capture[] = {
+    { ngx_string("off"), NGX_HTTP_POSTHOG_CAPTURE_OFF },
+    { ngx_string("pageview"), NGX_HTTP_POSTHOG_CAPTURE_PAGEVIEW },
+    { ngx_string("all"), NGX_HTTP_POSTHOG_CAPTURE_ALL },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_posthog_person_profiles[] = {
+    { ngx_string("identified_only"), 1 },
+    { ngx_string("always"), 0 },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_command_t  ngx_http_posthog_commands[] = {
 
     { ngx_string("posthog"),
@@ -32,6 +47,41 @@ static ngx_command_t  ngx_http_posthog_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
+
+    { ngx_string("posthog_api_key"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_posthog_api_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("posthog_capture"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, capture),
+      &ngx_http_posthog_capture },
+
+    { ngx_string("posthog_event"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, event),
+      NULL },
+
+    { ngx_string("posthog_property"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE23,
+      ngx_http_posthog_property,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("posthog_person_profiles"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, personless),
+      &ngx_http_posthog_person_profiles },
 
     { ngx_string("posthog_redis"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
@@ -127,6 +177,18 @@ ngx_http_posthog_add_variables(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_posthog_init(ngx_conf_t *cf)
 {
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_posthog_log_handler;
+
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_posthog_header_filter;
 
@@ -182,10 +244,15 @@ ngx_http_posthog_create_loc_conf(ngx_conf_t *cf)
     /*
      * set by ngx_pcalloc():
      *
+     *     conf->api_key = { 0, NULL };
+     *     conf->event = NULL;
+     *     conf->props = NULL;
      *     conf->cookie = NULL;
      */
 
     conf->enable = NGX_CONF_UNSET;
+    conf->capture = NGX_CONF_UNSET_UINT;
+    conf->personless = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -197,7 +264,41 @@ ngx_http_posthog_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_posthog_loc_conf_t *prev = parent;
     ngx_http_posthog_loc_conf_t *conf = child;
 
+    ngx_http_posthog_main_conf_t  *pmcf;
+
+    if (conf->enable == 1 && prev->api_key.len == 0 && conf->api_key.len == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "\"posthog\" is on but no \"posthog_api_key\" is "
+                           "set here or above: requests are not captured "
+                           "unless a location sets one");
+    }
+
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_str_value(conf->api_key, prev->api_key, "");
+    ngx_conf_merge_uint_value(conf->capture, prev->capture,
+                              NGX_HTTP_POSTHOG_CAPTURE_PAGEVIEW);
+    ngx_conf_merge_value(conf->personless, prev->personless, 1);
+
+    if (conf->event == NULL) {
+        conf->event = prev->event;
+    }
+
+    /* as add_header: properties of an outer level apply if none are here */
+
+    if (conf->props == NULL) {
+        conf->props = prev->props;
+    }
+
+    pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_posthog_module);
+
+    if (conf->enable && conf->api_key.len && pmcf->redis == NULL
+        && prev->api_key.len == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "\"posthog_api_key\" is set but \"posthog_redis\" "
+                           "is not: events have nowhere to go");
+    }
 
     return ngx_http_posthog_merge_cookie_conf(cf, prev, conf);
 }

@@ -1,0 +1,751 @@
+/*
+ * Events: which requests are captured, and their JSON, which is exactly
+ * one item of a PostHog /batch/ request.
+ */
+
+
+#include "ngx_http_posthog.h"
+#include "posthog_json.h"
+
+
+static ngx_int_t ngx_http_posthog_is_pageview(ngx_http_request_t *r);
+static ngx_int_t ngx_http_posthog_standard_props(ngx_http_request_t *r,
+    ngx_array_t *a);
+static ngx_int_t ngx_http_posthog_custom_props(ngx_http_request_t *r,
+    ngx_http_posthog_loc_conf_t *plcf, ngx_array_t *a);
+static ngx_http_posthog_member_t *ngx_http_posthog_member(ngx_array_t *a,
+    char *key, u_char *value, size_t len);
+static size_t ngx_http_posthog_members_len(ngx_array_t *a);
+static u_char *ngx_http_posthog_members_write(u_char *p, ngx_array_t *a);
+static ngx_int_t ngx_http_posthog_json_number(u_char *p, size_t len);
+
+
+static ngx_str_t  ngx_http_posthog_pageview = ngx_string("$pageview");
+static ngx_str_t  ngx_http_posthog_request = ngx_string("request");
+
+
+ngx_int_t
+ngx_http_posthog_log_handler(ngx_http_request_t *r)
+{
+    ngx_str_t                      name;
+    ngx_uint_t                     status;
+    ngx_http_posthog_ctx_t        *ctx;
+    ngx_http_posthog_event_t       ev;
+    ngx_http_posthog_loc_conf_t   *plcf;
+    ngx_http_posthog_main_conf_t  *pmcf;
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
+
+    if (!plcf->enable || plcf->capture == NGX_HTTP_POSTHOG_CAPTURE_OFF) {
+        return NGX_OK;
+    }
+
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_posthog_module);
+
+    if (pmcf->redis == NULL) {
+        /* no posthog_redis: nowhere to send; nginx -t said so */
+        return NGX_OK;
+    }
+
+    status = r->headers_out.status;
+
+    if (plcf->capture == NGX_HTTP_POSTHOG_CAPTURE_ALL) {
+        if (plcf->event) {
+            name.len = 0;
+
+        } else if (ngx_http_posthog_is_pageview(r) == NGX_OK) {
+            name = ngx_http_posthog_pageview;
+
+        } else {
+            name = ngx_http_posthog_request;
+        }
+
+    } else if (plcf->event) {
+        /* a named event: a successful request to its location */
+
+        if (status == 0 || status >= NGX_HTTP_BAD_REQUEST) {
+            return NGX_OK;
+        }
+
+        name.len = 0;
+
+    } else if (ngx_http_posthog_is_pageview(r) == NGX_OK) {
+        name = ngx_http_posthog_pageview;
+
+    } else {
+        return NGX_OK;
+    }
+
+    if (plcf->api_key.len == 0) {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_NO_API_KEY, 1);
+        return NGX_OK;
+    }
+
+    if (name.len == 0) {
+        if (ngx_http_complex_value(r, plcf->event, &name) != NGX_OK) {
+            return NGX_OK;
+        }
+
+        if (name.len == 0) {
+            return NGX_OK;
+        }
+    }
+
+    ctx = ngx_http_posthog_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_OK;
+    }
+
+    ngx_memzero(&ev, sizeof(ngx_http_posthog_event_t));
+
+    ev.name = name;
+    ev.distinct_id.data = ctx->anon;
+    ev.distinct_id.len = POSTHOG_UUID_LEN;
+    ev.personless = plcf->personless;
+    ev.standard = 1;
+    ev.custom = 1;
+
+    (void) ngx_http_posthog_event_send(r, &ev);
+
+    return NGX_OK;
+}
+
+
+/* a page view: a GET that got a page, as a browser's navigation does */
+
+static ngx_int_t
+ngx_http_posthog_is_pageview(ngx_http_request_t *r)
+{
+    ngx_uint_t  status;
+    ngx_str_t  *type;
+
+    if (r->method != NGX_HTTP_GET) {
+        return NGX_DECLINED;
+    }
+
+    status = r->headers_out.status;
+
+    if ((status < NGX_HTTP_OK || status >= NGX_HTTP_SPECIAL_RESPONSE)
+        && status != NGX_HTTP_NOT_MODIFIED)
+    {
+        return NGX_DECLINED;
+    }
+
+    type = &r->headers_out.content_type;
+
+    if ((type->len >= sizeof("text/html") - 1
+         && ngx_strncasecmp(type->data, (u_char *) "text/html",
+                            sizeof("text/html") - 1) == 0)
+        || (type->len >= sizeof("application/xhtml+xml") - 1
+            && ngx_strncasecmp(type->data, (u_char *) "application/xhtml+xml",
+                               sizeof("application/xhtml+xml") - 1) == 0))
+    {
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_http_posthog_event_send(ngx_http_request_t *r,
+    ngx_http_posthog_event_t *ev)
+{
+    u_char                       *p, uuid[POSTHOG_UUID_LEN];
+    size_t                        len;
+    ngx_tm_t                      tm;
+    ngx_str_t                     json;
+    ngx_uint_t                    i;
+    ngx_array_t                   top, props;
+    ngx_http_posthog_member_t    *m;
+    ngx_http_posthog_loc_conf_t  *plcf;
+    u_char                        ts[sizeof("1970-01-01T00:00:00.000Z")];
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
+
+    if (ngx_array_init(&props, r->pool, 16, sizeof(ngx_http_posthog_member_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ev->standard && ngx_http_posthog_standard_props(r, &props) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ev->personless) {
+        m = ngx_http_posthog_member(&props, "$process_person_profile",
+                                    (u_char *) "false", 5);
+        if (m == NULL) {
+            return NGX_ERROR;
+        }
+
+        m->raw = 1;
+    }
+
+    if (ev->props) {
+        m = ev->props->elts;
+
+        for (i = 0; i < ev->props->nelts; i++) {
+            if (ngx_array_push(&props) == NULL) {
+                return NGX_ERROR;
+            }
+
+            ((ngx_http_posthog_member_t *) props.elts)[props.nelts - 1] = m[i];
+        }
+    }
+
+    if (ev->custom && ngx_http_posthog_custom_props(r, plcf, &props) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* the event's time is the request's, and its uuid is made once, here */
+
+    ngx_gmtime(r->start_sec, &tm);
+
+    p = ngx_sprintf(ts, "%4d-%02d-%02dT%02d:%02d:%02d.%03MZ",
+                    tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                    tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
+                    r->start_msec);
+
+    if (ngx_http_posthog_new_uuid(r, uuid) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_array_init(&top, r->pool, 8, sizeof(ngx_http_posthog_member_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_posthog_member(&top, "event", ev->name.data, ev->name.len)
+        == NULL
+        || ngx_http_posthog_member(&top, "distinct_id", ev->distinct_id.data,
+                                   ev->distinct_id.len)
+           == NULL
+        || ngx_http_posthog_member(&top, "timestamp", ts, p - ts) == NULL
+        || ngx_http_posthog_member(&top, "uuid", uuid, POSTHOG_UUID_LEN)
+           == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ev->set.len) {
+        m = ngx_http_posthog_member(&top, "$set", ev->set.data, ev->set.len);
+        if (m == NULL) {
+            return NGX_ERROR;
+        }
+
+        m->raw = 1;
+    }
+
+    if (ev->set_once.len) {
+        m = ngx_http_posthog_member(&top, "$set_once", ev->set_once.data,
+                                    ev->set_once.len);
+        if (m == NULL) {
+            return NGX_ERROR;
+        }
+
+        m->raw = 1;
+    }
+
+    /* {top,"properties":{props}} */
+
+    len = sizeof("{,\"properties\":{}}") - 1
+          + ngx_http_posthog_members_len(&top)
+          + ngx_http_posthog_members_len(&props);
+
+    json.data = ngx_pnalloc(r->pool, len);
+    if (json.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = json.data;
+    *p++ = '{';
+    p = ngx_http_posthog_members_write(p, &top);
+    p = ngx_cpymem(p, ",\"properties\":{", sizeof(",\"properties\":{") - 1);
+    p = ngx_http_posthog_members_write(p, &props);
+    *p++ = '}';
+    *p++ = '}';
+
+    json.len = p - json.data;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "posthog event: %V \"%V\"", &ev->name, &json);
+
+    ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_EVENTS, 1);
+
+    return ngx_http_posthog_enqueue(r, &plcf->api_key, &json);
+}
+
+
+static ngx_int_t
+ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
+{
+    u_char                     *p, *q, *end, *url;
+    size_t                      len;
+    ngx_str_t                   host, path, scheme, *ref;
+    ngx_http_posthog_member_t  *m;
+    ngx_http_core_srv_conf_t   *cscf;
+
+    r = r->main;
+
+    /* posthog-js's $host is location.host: the Host header, with port */
+
+    if (r->headers_in.host) {
+        host = r->headers_in.host->value;
+
+    } else {
+        cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+        host = cscf->server_name;
+    }
+
+#if (NGX_HTTP_SSL)
+    if (r->connection->ssl) {
+        ngx_str_set(&scheme, "https://");
+    } else
+#endif
+    {
+        ngx_str_set(&scheme, "http://");
+    }
+
+    /* the URL as the client asked for it, before any rewrite */
+
+    path = r->unparsed_uri;
+
+    len = scheme.len + host.len + path.len;
+
+    url = ngx_pnalloc(r->pool, len);
+    if (url == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(url, scheme.data, scheme.len);
+    p = ngx_cpymem(p, host.data, host.len);
+    ngx_memcpy(p, path.data, path.len);
+
+    q = ngx_strlchr(path.data, path.data + path.len, '?');
+
+    if (ngx_http_posthog_member(a, "$current_url", url, len) == NULL
+        || ngx_http_posthog_member(a, "$host", host.data, host.len) == NULL
+        || ngx_http_posthog_member(a, "$pathname", path.data,
+                                   q ? (size_t) (q - path.data) : path.len)
+           == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    /* $referring_domain is the referrer's host, as posthog-js has it */
+
+    ref = r->headers_in.referer ? &r->headers_in.referer->value : NULL;
+
+    if (ref && ref->len) {
+        if (ngx_http_posthog_member(a, "$referrer", ref->data, ref->len)
+            == NULL)
+        {
+            return NGX_ERROR;
+        }
+
+        p = ref->data;
+        end = ref->data + ref->len;
+
+        q = ngx_strlcasestrn(p, end, (u_char *) "://", 3 - 1);
+        if (q) {
+            p = q + 3;
+        }
+
+        for (q = p; q < end && *q != '/' && *q != '?' && *q != '#'; q++) {
+            if (*q == '@') {
+                p = q + 1;
+            }
+        }
+
+        if (ngx_http_posthog_member(a, "$referring_domain", p, q - p) == NULL)
+        {
+            return NGX_ERROR;
+        }
+
+    } else {
+        if (ngx_http_posthog_member(a, "$referrer", (u_char *) "$direct", 7)
+            == NULL
+            || ngx_http_posthog_member(a, "$referring_domain",
+                                       (u_char *) "$direct", 7)
+               == NULL)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    /* the client's address, after realip: else GeoIP finds the server */
+
+    if (ngx_http_posthog_member(a, "$ip", r->connection->addr_text.data,
+                                r->connection->addr_text.len)
+        == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    if (r->headers_in.user_agent) {
+        m = ngx_http_posthog_member(a, "$raw_user_agent",
+                                    r->headers_in.user_agent->value.data,
+                                    r->headers_in.user_agent->value.len);
+        if (m == NULL) {
+            return NGX_ERROR;
+        }
+
+        m->max = NGX_HTTP_POSTHOG_UA_MAX;
+    }
+
+    if (ngx_http_posthog_member(a, "$lib", (u_char *) "ngx_posthog_module",
+                                sizeof("ngx_posthog_module") - 1)
+        == NULL
+        || ngx_http_posthog_member(a, "$lib_version",
+                                   (u_char *) NGX_HTTP_POSTHOG_VERSION,
+                                   sizeof(NGX_HTTP_POSTHOG_VERSION) - 1)
+           == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_posthog_custom_props(ngx_http_request_t *r,
+    ngx_http_posthog_loc_conf_t *plcf, ngx_array_t *a)
+{
+    ngx_str_t                      value;
+    ngx_uint_t                     i;
+    ngx_http_posthog_member_t     *m;
+    ngx_http_posthog_prop_conf_t  *pc;
+
+    if (plcf->props == NULL) {
+        return NGX_OK;
+    }
+
+    pc = plcf->props->elts;
+
+    for (i = 0; i < plcf->props->nelts; i++) {
+
+        if (ngx_http_complex_value(r, &pc[i].value, &value) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        /* an empty value adds nothing: "$upstream_http_x_plan" may be unset */
+
+        if (value.len == 0) {
+            continue;
+        }
+
+        switch (pc[i].type) {
+
+        case NGX_HTTP_POSTHOG_PROP_NUMBER:
+            if (ngx_http_posthog_json_number(value.data, value.len) != NGX_OK)
+            {
+                ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                               "posthog property \"%V\": not a number, "
+                               "\"%V\"", &pc[i].key, &value);
+                continue;
+            }
+
+            break;
+
+        case NGX_HTTP_POSTHOG_PROP_BOOLEAN:
+            if ((value.len == 1 && value.data[0] == '1')
+                || (value.len == 2 && ngx_strncasecmp(value.data,
+                                                      (u_char *) "on", 2) == 0)
+                || (value.len == 4 && ngx_strncasecmp(value.data,
+                                                   (u_char *) "true", 4) == 0))
+            {
+                ngx_str_set(&value, "true");
+
+            } else {
+                ngx_str_set(&value, "false");
+            }
+
+            break;
+
+        default: /* NGX_HTTP_POSTHOG_PROP_STRING */
+            break;
+        }
+
+        m = ngx_array_push(a);
+        if (m == NULL) {
+            return NGX_ERROR;
+        }
+
+        m->key = pc[i].key;
+        m->value = value;
+        m->max = NGX_HTTP_POSTHOG_VALUE_MAX;
+        m->raw = (pc[i].type != NGX_HTTP_POSTHOG_PROP_STRING);
+    }
+
+    return NGX_OK;
+}
+
+
+/* "key" is a literal that needs no escaping */
+
+static ngx_http_posthog_member_t *
+ngx_http_posthog_member(ngx_array_t *a, char *key, u_char *value, size_t len)
+{
+    ngx_http_posthog_member_t  *m;
+
+    m = ngx_array_push(a);
+    if (m == NULL) {
+        return NULL;
+    }
+
+    m->key.data = (u_char *) key;
+    m->key.len = ngx_strlen(key);
+    m->value.data = value;
+    m->value.len = len;
+    m->max = NGX_HTTP_POSTHOG_VALUE_MAX;
+    m->raw = 0;
+
+    return m;
+}
+
+
+static size_t
+ngx_http_posthog_members_len(ngx_array_t *a)
+{
+    size_t                      len;
+    ngx_uint_t                  i;
+    ngx_http_posthog_member_t  *m;
+
+    len = 0;
+    m = a->elts;
+
+    for (i = 0; i < a->nelts; i++) {
+
+        if (m[i].raw) {
+            m[i].len = m[i].value.len;
+
+        } else {
+            m[i].len = posthog_json_escape_len(m[i].value.data,
+                                               m[i].value.len, m[i].max)
+                       + 2;
+        }
+
+        /* ,"key":value */
+        len += 1 + 1 + m[i].key.len + 2 + m[i].len;
+    }
+
+    return len;
+}
+
+
+static u_char *
+ngx_http_posthog_members_write(u_char *p, ngx_array_t *a)
+{
+    ngx_uint_t                  i;
+    ngx_http_posthog_member_t  *m;
+
+    m = a->elts;
+
+    for (i = 0; i < a->nelts; i++) {
+
+        if (i) {
+            *p++ = ',';
+        }
+
+        *p++ = '"';
+        p = ngx_cpymem(p, m[i].key.data, m[i].key.len);
+        *p++ = '"';
+        *p++ = ':';
+
+        if (m[i].raw) {
+            p = ngx_cpymem(p, m[i].value.data, m[i].value.len);
+            continue;
+        }
+
+        *p++ = '"';
+        p = posthog_json_escape(p, m[i].value.data, m[i].value.len, m[i].max);
+        *p++ = '"';
+    }
+
+    return p;
+}
+
+
+/* RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+
+static ngx_int_t
+ngx_http_posthog_json_number(u_char *p, size_t len)
+{
+    u_char  *end, *d;
+
+    end = p + len;
+
+    if (p < end && *p == '-') {
+        p++;
+    }
+
+    if (p == end) {
+        return NGX_DECLINED;
+    }
+
+    if (*p == '0') {
+        p++;
+
+    } else {
+        for (d = p; p < end && *p >= '0' && *p <= '9'; p++) { /* void */ }
+
+        if (p == d) {
+            return NGX_DECLINED;
+        }
+    }
+
+    if (p < end && *p == '.') {
+        for (d = ++p; p < end && *p >= '0' && *p <= '9'; p++) { /* void */ }
+
+        if (p == d) {
+            return NGX_DECLINED;
+        }
+    }
+
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+
+        if (p < end && (*p == '+' || *p == '-')) {
+            p++;
+        }
+
+        for (d = p; p < end && *p >= '0' && *p <= '9'; p++) { /* void */ }
+
+        if (p == d) {
+            return NGX_DECLINED;
+        }
+    }
+
+    return (p == end) ? NGX_OK : NGX_DECLINED;
+}
+
+
+/* posthog_api_key phc_...: a project token, never a personal key */
+
+char *
+ngx_http_posthog_api_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_posthog_loc_conf_t *plcf = conf;
+
+    u_char     *p;
+    ngx_str_t  *value;
+
+    if (plcf->api_key.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "empty value in \"%V\" directive", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_strncmp(value[1].data, "phx_", 4) == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" is a personal API key in \"%V\" directive: "
+                           "capture takes the project token (phc_...)",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    for (p = value[1].data; p < value[1].data + value[1].len; p++) {
+        if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '\\') {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid value \"%V\" in \"%V\" directive",
+                               &value[1], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    plcf->api_key = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+/* posthog_property NAME VALUE [string|number|boolean] */
+
+char *
+ngx_http_posthog_property(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_posthog_loc_conf_t *plcf = conf;
+
+    u_char                            *p;
+    size_t                             len;
+    ngx_str_t                         *value;
+    ngx_http_posthog_prop_conf_t      *pc;
+    ngx_http_compile_complex_value_t   ccv;
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "empty property name in \"%V\" directive",
+                           &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (plcf->props == NULL) {
+        plcf->props = ngx_array_create(cf->pool, 4,
+                                       sizeof(ngx_http_posthog_prop_conf_t));
+        if (plcf->props == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    pc = ngx_array_push(plcf->props);
+    if (pc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* the name is escaped once, here */
+
+    len = posthog_json_escape_len(value[1].data, value[1].len, (size_t) -1);
+
+    p = ngx_pnalloc(cf->pool, len);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    pc->key.data = p;
+    pc->key.len = posthog_json_escape(p, value[1].data, value[1].len,
+                                      (size_t) -1)
+                  - p;
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[2];
+    ccv.complex_value = &pc->value;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    pc->type = NGX_HTTP_POSTHOG_PROP_STRING;
+
+    if (cf->args->nelts == 4) {
+        if (ngx_strcmp(value[3].data, "number") == 0) {
+            pc->type = NGX_HTTP_POSTHOG_PROP_NUMBER;
+
+        } else if (ngx_strcmp(value[3].data, "boolean") == 0) {
+            pc->type = NGX_HTTP_POSTHOG_PROP_BOOLEAN;
+
+        } else if (ngx_strcmp(value[3].data, "string") != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid type \"%V\" in \"%V\" directive, "
+                               "it must be \"string\", \"number\" or "
+                               "\"boolean\"", &value[3], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
