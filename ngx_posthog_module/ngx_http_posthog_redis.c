@@ -50,7 +50,7 @@
 
 #define NGX_HTTP_POSTHOG_REDIS_DOWN         0
 #define NGX_HTTP_POSTHOG_REDIS_CONNECTING   1
-#define NGX_HTTP_POSTHOG_REDIS_HANDSHAKE    2   /* AUTH, SELECT */
+#define NGX_HTTP_POSTHOG_REDIS_HANDSHAKE    2   /* AUTH, SELECT, PING */
 #define NGX_HTTP_POSTHOG_REDIS_READY        3
 
 
@@ -400,6 +400,21 @@ ngx_http_posthog_redis_connected(const redisAsyncContext *cac, int status)
         {
             rd->handshake++;
         }
+    }
+
+    /*
+     * No XADD before Redis has answered once: a Redis that is stopped
+     * (SIGSTOP) still completes TCP handshakes in the kernel, and events
+     * written to such a connection would reach the stream twice when it
+     * resumes, after the connect timeout made us send them again.  The
+     * PING also waits out a Redis that is loading its data (-LOADING).
+     */
+
+    if (redisAsyncCommand(ac, ngx_http_posthog_redis_handshake_cb,
+                          (void *) "PING", "PING")
+        == REDIS_OK)
+    {
+        rd->handshake++;
     }
 
     if (rd->handshake) {
