@@ -58,6 +58,7 @@ typedef enum {
     NGX_HTTP_POSTHOG_STAT_ALIASES,
     NGX_HTTP_POSTHOG_STAT_RESETS,
     NGX_HTTP_POSTHOG_STAT_REFUSED_IDS,       /* illegal distinct ids */
+    NGX_HTTP_POSTHOG_STAT_DROPPED_NO_REDIS,  /* no posthog_redis */
     NGX_HTTP_POSTHOG_STAT_N
 } ngx_http_posthog_stat_e;
 
@@ -76,6 +77,7 @@ typedef struct {
 typedef struct {
     ngx_shm_zone_t            *shm_zone;     /* the counters */
     void                      *redis;        /* ngx_http_posthog_redis_conf_t */
+    void                      *buffer;       /* ngx_http_posthog_buffer_conf_t */
 } ngx_http_posthog_main_conf_t;
 
 
@@ -160,11 +162,20 @@ extern ngx_module_t  ngx_http_posthog_module;
  */
 ngx_int_t ngx_http_posthog_enqueue(ngx_http_request_t *r, ngx_str_t *token,
     ngx_str_t *event);
+ngx_int_t ngx_http_posthog_redis_init_process(ngx_cycle_t *cycle);
+void ngx_http_posthog_redis_exit_process(ngx_cycle_t *cycle);
+char *ngx_http_posthog_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_posthog_buffer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_posthog_redis_init_main_conf(ngx_conf_t *cf,
+    ngx_http_posthog_main_conf_t *pmcf);
 
 
 /* ngx_http_posthog_status.c */
 
 void ngx_http_posthog_stat_add(ngx_uint_t stat, ngx_atomic_int_t n);
+char *ngx_http_posthog_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_posthog_status_init_main_conf(ngx_conf_t *cf,
+    ngx_http_posthog_main_conf_t *pmcf);
 
 
 /* ngx_http_posthog_event.c */

@@ -11,6 +11,7 @@ static ngx_int_t ngx_http_posthog_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_posthog_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_posthog_init(ngx_conf_t *cf);
 static void *ngx_http_posthog_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_posthog_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_posthog_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_posthog_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -138,6 +139,27 @@ static ngx_command_t  ngx_http_posthog_commands[] = {
       offsetof(ngx_http_posthog_loc_conf_t, personless),
       &ngx_http_posthog_person_profiles },
 
+    { ngx_string("posthog_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_posthog_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("posthog_buffer"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_posthog_buffer,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("posthog_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_posthog_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -147,7 +169,7 @@ static ngx_http_module_t  ngx_http_posthog_module_ctx = {
     ngx_http_posthog_init,                 /* postconfiguration */
 
     ngx_http_posthog_create_main_conf,     /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_http_posthog_init_main_conf,       /* init main configuration */
 
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
@@ -164,10 +186,10 @@ ngx_module_t  ngx_http_posthog_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_posthog_redis_init_process,   /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_posthog_redis_exit_process,   /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -245,9 +267,23 @@ ngx_http_posthog_create_main_conf(ngx_conf_t *cf)
      *
      *     pmcf->shm_zone = NULL;
      *     pmcf->redis = NULL;
+     *     pmcf->buffer = NULL;
      */
 
     return pmcf;
+}
+
+
+static char *
+ngx_http_posthog_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_posthog_main_conf_t *pmcf = conf;
+
+    if (ngx_http_posthog_status_init_main_conf(cf, pmcf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_http_posthog_redis_init_main_conf(cf, pmcf);
 }
 
 

@@ -276,6 +276,43 @@ sub wait_events {
     }
 }
 
+# The status page (posthog_status) at $path, decoded from JSON.
+sub status {
+    my ($self, $path) = @_;
+    require JSON::PP;
+    my $r = $self->get($path // '/status');
+    die "status page: $r->{status}\n$r->{body}" unless $r->{status} == 200;
+    return JSON::PP->new->decode($r->{body});
+}
+
+# Like get(), and how long it took (seconds): ($response, $seconds)
+sub timed_get {
+    my $self = shift;
+    my $t0 = time;
+    my $r = $self->get(@_);
+    return ($r, time - $t0);
+}
+
+# Number of lines of error.log matching a regexp.
+sub log_count {
+    my ($self, $re) = @_;
+    return scalar grep { /$re/ } split /\n/, $self->error_log;
+}
+
+# Pids of the worker processes (children of the master).
+sub worker_pids {
+    my ($self) = @_;
+    my $master = $self->pid or return;
+    my @pids;
+    for my $st (glob '/proc/[0-9]*/stat') {
+        open my $fh, '<', $st or next;
+        my $line = <$fh> // next;
+        my ($pid, $ppid) = $line =~ /^(\d+) \(.*\) \S+ (\d+)/ or next;
+        push @pids, $pid if $ppid == $master;
+    }
+    return @pids;
+}
+
 sub parse_set_cookie {
     my ($h) = @_;
     my %c;

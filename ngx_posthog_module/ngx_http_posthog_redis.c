@@ -1,0 +1,1564 @@
+/*
+ * ngx_posthog_module: the Redis writer.
+ *
+ * Each worker owns one buffer of events and one hiredis async connection
+ * driven by nginx's event loop.  A request only copies its event into the
+ * buffer; timers and socket events move the buffer into a Redis stream as
+ * pipelined XADDs.  An event leaves the buffer when Redis has answered its
+ * XADD: when the connection is lost first, it is sent again on the next
+ * one (at-least-once; the event's uuid lets PostHog collapse duplicates).
+ *
+ * The buffer is one block of memory holding records
+ *
+ *     start ... head ......... sent ......... tail ....... end
+ *               |  in flight   |   unsent     |   free
+ *
+ * "head" is the oldest event Redis has not acknowledged, "sent" the first
+ * one not yet handed to hiredis.  Replies arrive in order, so each reply
+ * acknowledges the record at "head".  hiredis copies what it is given, so
+ * the records may be moved (compacted) at any time.
+ */
+
+
+#include "ngx_http_posthog.h"
+
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+
+
+#define NGX_HTTP_POSTHOG_REDIS_PORT         6379
+#define NGX_HTTP_POSTHOG_REDIS_STREAM       "posthog:events"
+#define NGX_HTTP_POSTHOG_REDIS_MAXLEN       "1000000"
+
+#define NGX_HTTP_POSTHOG_BUFFER_SIZE        (4 * 1024 * 1024)
+#define NGX_HTTP_POSTHOG_BUFFER_MIN         1024
+#define NGX_HTTP_POSTHOG_FLUSH              100
+#define NGX_HTTP_POSTHOG_EXIT_TIMEOUT       5000
+
+/*
+ * PostHog refuses events of about 1 MB; its SDKs drop events over 900 KiB
+ * so that the rest of a batch still fits.  We do the same.
+ */
+#define NGX_HTTP_POSTHOG_EVENT_MAX          (900 * 1024)
+
+#define NGX_HTTP_POSTHOG_BACKOFF_MIN        100
+#define NGX_HTTP_POSTHOG_BACKOFF_MAX        5000
+#define NGX_HTTP_POSTHOG_BACKOFF_EXITING    100
+
+/* one line per kind of trouble per worker at most this often (seconds) */
+#define NGX_HTTP_POSTHOG_LOG_INTERVAL       10
+
+#define NGX_HTTP_POSTHOG_REDIS_DOWN         0
+#define NGX_HTTP_POSTHOG_REDIS_CONNECTING   1
+#define NGX_HTTP_POSTHOG_REDIS_HANDSHAKE    2   /* AUTH, SELECT, PING */
+#define NGX_HTTP_POSTHOG_REDIS_READY        3
+
+
+/* posthog_redis */
+
+typedef struct {
+    ngx_str_t                  addr;         /* as configured, for logs */
+    ngx_str_t                  host;         /* IP text or socket path, NUL */
+    in_port_t                  port;
+    ngx_flag_t                 unix_socket;
+
+    ngx_str_t                  stream;
+    ngx_str_t                  maxlen;       /* text, empty: no trimming */
+    ngx_str_t                  password;
+    ngx_str_t                  db;           /* text, empty: not selected */
+    ngx_msec_t                 connect_timeout;
+    ngx_msec_t                 timeout;
+} ngx_http_posthog_redis_conf_t;
+
+
+/* posthog_buffer */
+
+typedef struct {
+    size_t                     size;
+    ngx_msec_t                 flush;
+    ngx_msec_t                 exit_timeout;
+} ngx_http_posthog_buffer_conf_t;
+
+
+/* what precedes the token and the event in the buffer */
+
+typedef struct {
+    uint32_t                   token_len;
+    uint32_t                   event_len;
+} ngx_http_posthog_record_t;
+
+
+typedef struct {
+    time_t                     last;
+    ngx_uint_t                 suppressed;
+} ngx_http_posthog_limit_t;
+
+
+/* the worker's writer */
+
+typedef struct {
+    ngx_http_posthog_redis_conf_t   *conf;
+    ngx_http_posthog_buffer_conf_t  *bcf;
+    ngx_log_t                 *log;
+
+    redisAsyncContext         *ac;
+    ngx_connection_t          *conn;
+    ngx_uint_t                 state;
+    ngx_uint_t                 handshake;    /* replies still awaited */
+    const char                *close_reason;
+
+    u_char                    *start;
+    u_char                    *end;
+    u_char                    *head;
+    u_char                    *sent;
+    u_char                    *tail;
+    ngx_uint_t                 buffered;     /* events between head, tail */
+    ngx_uint_t                 inflight;     /* events between head, sent */
+
+    ngx_msec_t                 backoff;
+    ngx_msec_t                 exit_deadline;
+    time_t                     down_since;
+
+    ngx_event_t                flush_ev;     /* cancelable */
+    ngx_event_t                io_ev;        /* connect/reply timeout */
+    ngx_event_t                retry_ev;     /* reconnect */
+    ngx_event_t                exit_ev;      /* not cancelable */
+
+    ngx_http_posthog_limit_t   redis_limit;
+    ngx_http_posthog_limit_t   drop_limit;
+
+    unsigned                   reading:1;
+    unsigned                   writing:1;
+    unsigned                   exiting:1;
+    unsigned                   gave_up:1;
+    unsigned                   warned_no_redis:1;
+} ngx_http_posthog_redis_t;
+
+
+static void ngx_http_posthog_redis_connect(ngx_http_posthog_redis_t *rd);
+static void ngx_http_posthog_redis_retry(ngx_http_posthog_redis_t *rd);
+static void ngx_http_posthog_redis_ready(ngx_http_posthog_redis_t *rd);
+static void ngx_http_posthog_redis_flush(ngx_http_posthog_redis_t *rd);
+static void ngx_http_posthog_redis_close(ngx_http_posthog_redis_t *rd,
+    const char *reason);
+static void ngx_http_posthog_redis_exiting(ngx_http_posthog_redis_t *rd);
+static void ngx_http_posthog_redis_exit_timer(ngx_http_posthog_redis_t *rd);
+static void ngx_http_posthog_redis_give_up(ngx_http_posthog_redis_t *rd);
+
+static void ngx_http_posthog_redis_connected(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_posthog_redis_handshake_cb(redisAsyncContext *ac,
+    void *reply, void *privdata);
+static void ngx_http_posthog_redis_xadd_cb(redisAsyncContext *ac,
+    void *reply, void *privdata);
+
+static void ngx_http_posthog_redis_add_read(void *privdata);
+static void ngx_http_posthog_redis_del_read(void *privdata);
+static void ngx_http_posthog_redis_add_write(void *privdata);
+static void ngx_http_posthog_redis_del_write(void *privdata);
+static void ngx_http_posthog_redis_cleanup(void *privdata);
+static void ngx_http_posthog_redis_read_handler(ngx_event_t *rev);
+static void ngx_http_posthog_redis_write_handler(ngx_event_t *wev);
+
+static void ngx_http_posthog_redis_flush_handler(ngx_event_t *ev);
+static void ngx_http_posthog_redis_io_handler(ngx_event_t *ev);
+static void ngx_http_posthog_redis_retry_handler(ngx_event_t *ev);
+static void ngx_http_posthog_redis_exit_handler(ngx_event_t *ev);
+
+static void ngx_http_posthog_redis_log(ngx_http_posthog_limit_t *limit,
+    ngx_uint_t level, ngx_log_t *log, const char *fmt, ...);
+static void ngx_http_posthog_redis_unbuffer(ngx_http_posthog_redis_t *rd,
+    ngx_uint_t n, size_t size);
+
+
+static ngx_http_posthog_redis_t  *ngx_http_posthog_redis_worker;
+
+
+/* the request side */
+
+ngx_int_t
+ngx_http_posthog_enqueue(ngx_http_request_t *r, ngx_str_t *token,
+    ngx_str_t *event)
+{
+    size_t                      size, used;
+    ngx_http_posthog_record_t   rec;
+    ngx_http_posthog_redis_t   *rd;
+
+    rd = ngx_http_posthog_redis_worker;
+
+    if (rd == NULL) {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_NO_REDIS, 1);
+        return NGX_DECLINED;
+    }
+
+    if (ngx_exiting && !rd->exiting) {
+        ngx_http_posthog_redis_exiting(rd);
+    }
+
+    size = sizeof(ngx_http_posthog_record_t) + token->len + event->len;
+
+    if (event->len > NGX_HTTP_POSTHOG_EVENT_MAX
+        || size > (size_t) (rd->end - rd->start))
+    {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_TOO_LARGE, 1);
+        ngx_http_posthog_redis_log(&rd->drop_limit, NGX_LOG_WARN,
+                                   r->connection->log,
+                                   "event of %uz bytes dropped: larger than "
+                                   "%uz bytes or than \"posthog_buffer\"",
+                                   event->len,
+                                   (size_t) NGX_HTTP_POSTHOG_EVENT_MAX);
+        return NGX_DECLINED;
+    }
+
+    used = rd->tail - rd->head;
+
+    if (size > (size_t) (rd->end - rd->start) - used) {
+
+        /*
+         * Full: the newest event is dropped.  The buffered ones are older,
+         * some are already in flight, and keeping them keeps the stream in
+         * the order the requests happened.
+         */
+
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_FULL, 1);
+        ngx_http_posthog_redis_log(&rd->drop_limit, NGX_LOG_WARN,
+                                   r->connection->log,
+                                   "buffer full (%ui events, %uz bytes, "
+                                   "redis %s): event dropped",
+                                   rd->buffered, used,
+                                   rd->state == NGX_HTTP_POSTHOG_REDIS_READY
+                                   ? "slow" : "unavailable");
+        return NGX_DECLINED;
+    }
+
+    if (size > (size_t) (rd->end - rd->tail)) {
+        /* compaction: what is in flight was copied by hiredis already */
+        ngx_memmove(rd->start, rd->head, used);
+        rd->sent = rd->start + (rd->sent - rd->head);
+        rd->tail = rd->start + used;
+        rd->head = rd->start;
+    }
+
+    rec.token_len = (uint32_t) token->len;
+    rec.event_len = (uint32_t) event->len;
+
+    rd->tail = ngx_cpymem(rd->tail, &rec, sizeof(ngx_http_posthog_record_t));
+    rd->tail = ngx_cpymem(rd->tail, token->data, token->len);
+    rd->tail = ngx_cpymem(rd->tail, event->data, event->len);
+    rd->buffered++;
+
+    ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BUFFERED_EVENTS, 1);
+    ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BUFFERED_BYTES, size);
+
+    if (rd->retry_ev.timer_set) {
+        /* while events wait for Redis, a reconnect must not be skipped */
+        rd->retry_ev.cancelable = 0;
+    }
+
+    if (rd->exiting) {
+        ngx_http_posthog_redis_flush(rd);
+        ngx_http_posthog_redis_exit_timer(rd);
+        return NGX_OK;
+    }
+
+    if ((size_t) (rd->tail - rd->sent) >= rd->bcf->size / 4) {
+        ngx_http_posthog_redis_flush(rd);
+
+    } else if (!rd->flush_ev.timer_set) {
+        ngx_add_timer(&rd->flush_ev, rd->bcf->flush);
+    }
+
+    return NGX_OK;
+}
+
+
+/* the connection */
+
+static void
+ngx_http_posthog_redis_connect(ngx_http_posthog_redis_t *rd)
+{
+    ngx_connection_t               *c;
+    redisAsyncContext              *ac;
+    ngx_http_posthog_redis_conf_t  *rcf;
+
+    rcf = rd->conf;
+
+    /* an address, never a name: no blocking lookup in a worker */
+
+    if (rcf->unix_socket) {
+        ac = redisAsyncConnectUnix((char *) rcf->host.data);
+
+    } else {
+        ac = redisAsyncConnect((char *) rcf->host.data, rcf->port);
+    }
+
+    if (ac == NULL) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "posthog: cannot allocate a redis context");
+        ngx_http_posthog_redis_retry(rd);
+        return;
+    }
+
+    if (ac->err) {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_REDIS_ERRORS, 1);
+        ngx_http_posthog_redis_log(&rd->redis_limit, NGX_LOG_ERR, rd->log,
+                                   "redis %V unavailable: %s",
+                                   &rcf->addr, ac->errstr);
+        redisAsyncFree(ac);
+        ngx_http_posthog_redis_retry(rd);
+        return;
+    }
+
+    c = ngx_get_connection(ac->c.fd, rd->log);
+
+    if (c == NULL) {
+        /* hiredis closes the socket */
+        redisAsyncFree(ac);
+        ngx_http_posthog_redis_retry(rd);
+        return;
+    }
+
+    c->data = rd;
+    c->read->handler = ngx_http_posthog_redis_read_handler;
+    c->write->handler = ngx_http_posthog_redis_write_handler;
+    c->read->log = rd->log;
+    c->write->log = rd->log;
+
+    /*
+     * "idle": on a graceful shutdown ngx_close_idle_connections() calls
+     * the read handler with c->close set, which is how the writer learns
+     * that it has to flush and wait
+     */
+    c->idle = 1;
+
+    if (ngx_add_conn) {
+        /* epoll: both directions, edge-triggered, for the whole life */
+        if (ngx_add_conn(c) == NGX_ERROR) {
+            ngx_free_connection(c);
+            c->fd = (ngx_socket_t) -1;
+            redisAsyncFree(ac);
+            ngx_http_posthog_redis_retry(rd);
+            return;
+        }
+    }
+
+    rd->ac = ac;
+    rd->conn = c;
+    rd->state = NGX_HTTP_POSTHOG_REDIS_CONNECTING;
+    rd->close_reason = NULL;
+    rd->reading = 0;
+    rd->writing = 0;
+
+    ac->data = rd;
+    ac->ev.data = rd;
+    ac->ev.addRead = ngx_http_posthog_redis_add_read;
+    ac->ev.delRead = ngx_http_posthog_redis_del_read;
+    ac->ev.addWrite = ngx_http_posthog_redis_add_write;
+    ac->ev.delWrite = ngx_http_posthog_redis_del_write;
+    ac->ev.cleanup = ngx_http_posthog_redis_cleanup;
+
+    /* waits for the first write event: connect(2) is done then */
+    redisAsyncSetConnectCallback(ac, ngx_http_posthog_redis_connected);
+
+    ngx_add_timer(&rd->io_ev, rcf->connect_timeout);
+}
+
+
+static void
+ngx_http_posthog_redis_connected(const redisAsyncContext *cac, int status)
+{
+    redisAsyncContext              *ac;
+    ngx_http_posthog_redis_t       *rd;
+    ngx_http_posthog_redis_conf_t  *rcf;
+
+    ac = (redisAsyncContext *) cac;
+    rd = ac->data;
+    rcf = rd->conf;
+
+    if (status != REDIS_OK) {
+        /* the context is freed next: the cleanup logs and retries */
+        return;
+    }
+
+    rd->handshake = 0;
+
+    if (rcf->password.len) {
+        if (redisAsyncCommand(ac, ngx_http_posthog_redis_handshake_cb,
+                              (void *) "AUTH", "AUTH %b", rcf->password.data,
+                              rcf->password.len)
+            == REDIS_OK)
+        {
+            rd->handshake++;
+        }
+    }
+
+    if (rcf->db.len) {
+        if (redisAsyncCommand(ac, ngx_http_posthog_redis_handshake_cb,
+                              (void *) "SELECT", "SELECT %b", rcf->db.data,
+                              rcf->db.len)
+            == REDIS_OK)
+        {
+            rd->handshake++;
+        }
+    }
+
+    /*
+     * No XADD before Redis has answered once: a Redis that is stopped
+     * (SIGSTOP) still completes TCP handshakes in the kernel, and events
+     * written to such a connection would reach the stream twice when it
+     * resumes, after the connect timeout made us send them again.  The
+     * PING also waits out a Redis that is loading its data (-LOADING).
+     */
+
+    if (redisAsyncCommand(ac, ngx_http_posthog_redis_handshake_cb,
+                          (void *) "PING", "PING")
+        == REDIS_OK)
+    {
+        rd->handshake++;
+    }
+
+    if (rd->handshake) {
+        rd->state = NGX_HTTP_POSTHOG_REDIS_HANDSHAKE;
+        return;
+    }
+
+    ngx_http_posthog_redis_ready(rd);
+}
+
+
+static void
+ngx_http_posthog_redis_handshake_cb(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply                *r;
+    ngx_http_posthog_redis_t  *rd;
+
+    rd = ac->data;
+    r = reply;
+
+    if (r == NULL) {
+        return;
+    }
+
+    if (r->type == REDIS_REPLY_ERROR) {
+        ngx_http_posthog_redis_log(&rd->redis_limit, NGX_LOG_ERR, rd->log,
+                                   "redis %V: %s failed: %*s",
+                                   &rd->conf->addr, (char *) privdata,
+                                   (size_t) r->len, r->str);
+
+        /* deferred by hiredis until this callback returns */
+        ngx_http_posthog_redis_close(rd, NULL);
+        return;
+    }
+
+    if (--rd->handshake == 0) {
+        ngx_http_posthog_redis_ready(rd);
+    }
+}
+
+
+static void
+ngx_http_posthog_redis_ready(ngx_http_posthog_redis_t *rd)
+{
+    rd->state = NGX_HTTP_POSTHOG_REDIS_READY;
+    rd->backoff = 0;
+
+    if (rd->io_ev.timer_set) {
+        ngx_del_timer(&rd->io_ev);
+    }
+
+    if (rd->down_since) {
+        ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
+                      "posthog: redis %V available again after %T s, "
+                      "%ui events buffered",
+                      &rd->conf->addr, ngx_time() - rd->down_since,
+                      rd->buffered);
+        rd->down_since = 0;
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, rd->log, 0,
+                      "posthog: connected to redis %V", &rd->conf->addr);
+    }
+
+    ngx_http_posthog_redis_flush(rd);
+}
+
+
+/*
+ * Hands every unsent event to hiredis, which appends each XADD to its
+ * output buffer: they leave in as few write(2)s as the socket allows.
+ */
+
+static void
+ngx_http_posthog_redis_flush(ngx_http_posthog_redis_t *rd)
+{
+    int                             argc;
+    u_char                         *p;
+    size_t                          argvlen[12];
+    const char                     *argv[12];
+    ngx_http_posthog_record_t       rec;
+    ngx_http_posthog_redis_conf_t  *rcf;
+
+    if (rd->flush_ev.timer_set) {
+        ngx_del_timer(&rd->flush_ev);
+    }
+
+    if (rd->state != NGX_HTTP_POSTHOG_REDIS_READY || rd->sent == rd->tail) {
+        return;
+    }
+
+    rcf = rd->conf;
+
+    argc = 0;
+
+    argv[argc] = "XADD"; argvlen[argc++] = 4;
+    argv[argc] = (char *) rcf->stream.data; argvlen[argc++] = rcf->stream.len;
+
+    if (rcf->maxlen.len) {
+        argv[argc] = "MAXLEN"; argvlen[argc++] = 6;
+        argv[argc] = "~"; argvlen[argc++] = 1;
+        argv[argc] = (char *) rcf->maxlen.data;
+        argvlen[argc++] = rcf->maxlen.len;
+    }
+
+    /* the stream entry, see docs/stream-format.md */
+    argv[argc] = "*"; argvlen[argc++] = 1;
+    argv[argc] = "v"; argvlen[argc++] = 1;
+    argv[argc] = "1"; argvlen[argc++] = 1;
+    argv[argc] = "t"; argvlen[argc++] = 1;
+    argc++;                                       /* the token */
+    argv[argc] = "e"; argvlen[argc++] = 1;
+    argc++;                                       /* the event */
+
+    while (rd->sent < rd->tail) {
+        p = rd->sent;
+        ngx_memcpy(&rec, p, sizeof(ngx_http_posthog_record_t));
+        p += sizeof(ngx_http_posthog_record_t);
+
+        argv[argc - 3] = (char *) p;
+        argvlen[argc - 3] = rec.token_len;
+        argv[argc - 1] = (char *) p + rec.token_len;
+        argvlen[argc - 1] = rec.event_len;
+
+        if (redisAsyncCommandArgv(rd->ac, ngx_http_posthog_redis_xadd_cb,
+                                  NULL, argc, argv, argvlen)
+            != REDIS_OK)
+        {
+            /* the context is going away: the events stay for the next */
+            break;
+        }
+
+        rd->sent = p + rec.token_len + rec.event_len;
+        rd->inflight++;
+    }
+
+    if (rd->inflight && !rd->io_ev.timer_set) {
+        ngx_add_timer(&rd->io_ev, rcf->timeout);
+    }
+}
+
+
+static void
+ngx_http_posthog_redis_xadd_cb(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    size_t                      size;
+    redisReply                 *r;
+    ngx_http_posthog_record_t   rec;
+    ngx_http_posthog_redis_t   *rd;
+
+    rd = ac->data;
+    r = reply;
+
+    if (r == NULL) {
+        /* the connection is lost: the cleanup keeps the event for a retry */
+        return;
+    }
+
+    ngx_memcpy(&rec, rd->head, sizeof(ngx_http_posthog_record_t));
+    size = sizeof(ngx_http_posthog_record_t) + rec.token_len + rec.event_len;
+
+    if (r->type == REDIS_REPLY_ERROR) {
+        /* e.g. WRONGTYPE, OOM: sending it again would not help */
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_REDIS, 1);
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_REDIS_ERRORS, 1);
+        ngx_http_posthog_redis_log(&rd->redis_limit, NGX_LOG_ERR, rd->log,
+                                   "redis %V: XADD to \"%V\" failed, event "
+                                   "dropped: %*s", &rd->conf->addr,
+                                   &rd->conf->stream, (size_t) r->len,
+                                   r->str);
+
+    } else {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_WRITTEN, 1);
+    }
+
+    rd->head += size;
+    rd->inflight--;
+    ngx_http_posthog_redis_unbuffer(rd, 1, size);
+
+    /* the reply timeout counts from the last reply */
+
+    if (rd->inflight) {
+        ngx_add_timer(&rd->io_ev, rd->conf->timeout);
+
+    } else if (rd->io_ev.timer_set) {
+        ngx_del_timer(&rd->io_ev);
+    }
+
+    if (rd->exiting) {
+        ngx_http_posthog_redis_exit_timer(rd);
+    }
+}
+
+
+static void
+ngx_http_posthog_redis_unbuffer(ngx_http_posthog_redis_t *rd, ngx_uint_t n,
+    size_t size)
+{
+    rd->buffered -= n;
+
+    ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BUFFERED_EVENTS,
+                              - (ngx_atomic_int_t) n);
+    ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BUFFERED_BYTES,
+                              - (ngx_atomic_int_t) size);
+
+    if (rd->head == rd->tail) {
+        rd->head = rd->start;
+        rd->sent = rd->start;
+        rd->tail = rd->start;
+    }
+}
+
+
+/*
+ * Ends the connection; the cleanup callback does the rest.  Inside a
+ * hiredis callback the free is deferred until the callback returns.
+ */
+
+static void
+ngx_http_posthog_redis_close(ngx_http_posthog_redis_t *rd,
+    const char *reason)
+{
+    if (rd->ac == NULL) {
+        return;
+    }
+
+    if (reason) {
+        rd->close_reason = reason;
+    }
+
+    redisAsyncFree(rd->ac);
+}
+
+
+static void
+ngx_http_posthog_redis_retry(ngx_http_posthog_redis_t *rd)
+{
+    ngx_msec_t  delay;
+
+    if (rd->gave_up) {
+        return;
+    }
+
+    if (rd->down_since == 0) {
+        rd->down_since = ngx_time();
+    }
+
+    rd->backoff = rd->backoff ? ngx_min(rd->backoff * 2,
+                                        NGX_HTTP_POSTHOG_BACKOFF_MAX)
+                              : NGX_HTTP_POSTHOG_BACKOFF_MIN;
+
+    delay = rd->exiting ? NGX_HTTP_POSTHOG_BACKOFF_EXITING : rd->backoff;
+
+    /*
+     * With events waiting the timer keeps an exiting worker alive, so that
+     * it notices the shutdown and tries to deliver them; without, it must
+     * not delay the exit.
+     */
+    rd->retry_ev.cancelable = (rd->buffered == 0);
+
+    ngx_add_timer(&rd->retry_ev, delay);
+}
+
+
+/* hiredis's event callbacks: ngx_connection_t read and write events */
+
+static void
+ngx_http_posthog_redis_add_read(void *privdata)
+{
+    ngx_http_posthog_redis_t *rd = privdata;
+
+    ngx_event_t  *rev;
+
+    rd->reading = 1;
+    rev = rd->conn->read;
+
+    if (!ngx_add_conn && !rev->active) {
+        if (ngx_add_event(rev, NGX_READ_EVENT,
+                          (ngx_event_flags & NGX_USE_CLEAR_EVENT)
+                          ? NGX_CLEAR_EVENT : NGX_LEVEL_EVENT)
+            == NGX_ERROR)
+        {
+            ngx_http_posthog_redis_close(rd, "cannot add a read event");
+            return;
+        }
+    }
+
+    /* edge-triggered: data that came before will not be signalled again */
+
+    if (rev->ready) {
+        ngx_post_event(rev, &ngx_posted_events);
+    }
+}
+
+
+static void
+ngx_http_posthog_redis_del_read(void *privdata)
+{
+    ngx_http_posthog_redis_t *rd = privdata;
+
+    rd->reading = 0;
+
+    /* a level-triggered read event that stays would fire again and again */
+
+    if (!ngx_add_conn && !(ngx_event_flags & NGX_USE_CLEAR_EVENT)
+        && rd->conn->read->active)
+    {
+        (void) ngx_del_event(rd->conn->read, NGX_READ_EVENT, 0);
+    }
+}
+
+
+static void
+ngx_http_posthog_redis_add_write(void *privdata)
+{
+    ngx_http_posthog_redis_t *rd = privdata;
+
+    ngx_event_t  *wev;
+
+    rd->writing = 1;
+    wev = rd->conn->write;
+
+    if (!ngx_add_conn && !wev->active) {
+        if (ngx_add_event(wev, NGX_WRITE_EVENT,
+                          (ngx_event_flags & NGX_USE_CLEAR_EVENT)
+                          ? NGX_CLEAR_EVENT : NGX_LEVEL_EVENT)
+            == NGX_ERROR)
+        {
+            ngx_http_posthog_redis_close(rd, "cannot add a write event");
+            return;
+        }
+    }
+
+    /*
+     * The socket is writable and no edge will come: write once the current
+     * events are handled, which gathers all the commands they added.
+     */
+
+    if (wev->ready) {
+        ngx_post_event(wev, &ngx_posted_events);
+    }
+}
+
+
+static void
+ngx_http_posthog_redis_del_write(void *privdata)
+{
+    ngx_http_posthog_redis_t *rd = privdata;
+
+    rd->writing = 0;
+
+    if (!ngx_add_conn && !(ngx_event_flags & NGX_USE_CLEAR_EVENT)
+        && rd->conn->write->active)
+    {
+        (void) ngx_del_event(rd->conn->write, NGX_WRITE_EVENT, 0);
+    }
+}
+
+
+/*
+ * Called by hiredis when the context is freed, after every pending
+ * callback got its NULL reply and before hiredis closes the socket: the
+ * ngx_connection_t is released without closing the fd (not ours).
+ */
+
+static void
+ngx_http_posthog_redis_cleanup(void *privdata)
+{
+    ngx_http_posthog_redis_t *rd = privdata;
+
+    ngx_connection_t  *c;
+
+    c = rd->conn;
+
+    if (c) {
+        if (ngx_del_conn) {
+            ngx_del_conn(c, NGX_CLOSE_EVENT);
+
+        } else {
+            if (c->read->active || c->read->disabled) {
+                ngx_del_event(c->read, NGX_READ_EVENT, NGX_CLOSE_EVENT);
+            }
+
+            if (c->write->active || c->write->disabled) {
+                ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLOSE_EVENT);
+            }
+        }
+
+        if (c->read->posted) {
+            ngx_delete_posted_event(c->read);
+        }
+
+        if (c->write->posted) {
+            ngx_delete_posted_event(c->write);
+        }
+
+        c->read->closed = 1;
+        c->write->closed = 1;
+
+        ngx_free_connection(c);
+        c->fd = (ngx_socket_t) -1;
+    }
+
+    if (!rd->gave_up) {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_REDIS_ERRORS, 1);
+
+        if (rd->ac->err) {
+            ngx_http_posthog_redis_log(&rd->redis_limit, NGX_LOG_ERR, rd->log,
+                                       "redis %V unavailable: %s, %ui events "
+                                       "buffered", &rd->conf->addr,
+                                       rd->ac->errstr, rd->buffered);
+
+        } else {
+            ngx_http_posthog_redis_log(&rd->redis_limit, NGX_LOG_ERR, rd->log,
+                                       "redis %V unavailable: %s, %ui events "
+                                       "buffered", &rd->conf->addr,
+                                       rd->close_reason ? rd->close_reason
+                                                        : "closed",
+                                       rd->buffered);
+        }
+    }
+
+    rd->conn = NULL;
+    rd->ac = NULL;
+    rd->reading = 0;
+    rd->writing = 0;
+    rd->state = NGX_HTTP_POSTHOG_REDIS_DOWN;
+
+    /* what was in flight has no answer: it goes again on the next one */
+    rd->sent = rd->head;
+    rd->inflight = 0;
+
+    if (rd->io_ev.timer_set) {
+        ngx_del_timer(&rd->io_ev);
+    }
+
+    ngx_http_posthog_redis_retry(rd);
+}
+
+
+static void
+ngx_http_posthog_redis_read_handler(ngx_event_t *rev)
+{
+    ssize_t                    n;
+    u_char                     byte;
+    ngx_err_t                  err;
+    ngx_connection_t          *c;
+    ngx_http_posthog_redis_t  *rd;
+
+    c = rev->data;
+    rd = c->data;
+
+    if (c->close) {
+        c->close = 0;
+
+        if (c->error) {
+            /* worker_shutdown_timeout: no more waiting */
+            ngx_http_posthog_redis_give_up(rd);
+            return;
+        }
+
+        /* graceful shutdown, see ngx_close_idle_connections() */
+        ngx_http_posthog_redis_exiting(rd);
+
+        if (rd->conn != c) {
+            return;
+        }
+    }
+
+    if (!rd->reading || !rev->ready) {
+        return;
+    }
+
+    /*
+     * hiredis reads at most 16 KB per call, and an edge-triggered event
+     * does not come again for what is left: read until the socket is
+     * empty.  A peek tells whether there is more (or an EOF or an error,
+     * which the next call reads and turns into a disconnect).
+     */
+
+    for ( ;; ) {
+        redisAsyncHandleRead(rd->ac);
+
+        if (rd->conn != c) {
+            return;                 /* the context is gone, and so is c */
+        }
+
+        n = recv(c->fd, &byte, 1, MSG_PEEK);
+
+        if (n == -1) {
+            err = ngx_socket_errno;
+
+            if (err == NGX_EAGAIN) {
+                rev->ready = 0;
+                return;
+            }
+
+            if (err == NGX_EINTR) {
+                continue;
+            }
+        }
+    }
+}
+
+
+static void
+ngx_http_posthog_redis_write_handler(ngx_event_t *wev)
+{
+    ngx_connection_t          *c;
+    ngx_http_posthog_redis_t  *rd;
+
+    c = wev->data;
+    rd = c->data;
+
+    if (!rd->writing || !wev->ready) {
+        return;
+    }
+
+    redisAsyncHandleWrite(rd->ac);
+
+    if (rd->conn != c) {
+        return;
+    }
+
+    if (rd->writing) {
+        /* a short write: the socket buffer is full, wait for the edge */
+        wev->ready = 0;
+    }
+}
+
+
+/* timers */
+
+static void
+ngx_http_posthog_redis_flush_handler(ngx_event_t *ev)
+{
+    ngx_http_posthog_redis_t *rd = ev->data;
+
+    if (ngx_exiting && !rd->exiting) {
+        ngx_http_posthog_redis_exiting(rd);
+    }
+
+    ngx_http_posthog_redis_flush(rd);
+}
+
+
+static void
+ngx_http_posthog_redis_io_handler(ngx_event_t *ev)
+{
+    ngx_http_posthog_redis_t *rd = ev->data;
+
+    if (rd->state == NGX_HTTP_POSTHOG_REDIS_READY) {
+        ngx_http_posthog_redis_close(rd, "no reply in time (\"timeout\")");
+
+    } else {
+        ngx_http_posthog_redis_close(rd,
+                                "connection timed out (\"connect_timeout\")");
+    }
+}
+
+
+static void
+ngx_http_posthog_redis_retry_handler(ngx_event_t *ev)
+{
+    ngx_http_posthog_redis_t *rd = ev->data;
+
+    if (ngx_exiting && !rd->exiting) {
+        ngx_http_posthog_redis_exiting(rd);
+    }
+
+    if (rd->gave_up || rd->ac) {
+        return;
+    }
+
+    if (rd->exiting && rd->buffered == 0) {
+        /* nothing to deliver: no new connection for an exiting worker */
+        return;
+    }
+
+    ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_RECONNECTS, 1);
+
+    ngx_http_posthog_redis_connect(rd);
+}
+
+
+/*
+ * Graceful shutdown (nginx -s quit, and the old workers of a reload):
+ * what is buffered is sent now, and the worker waits for the replies at
+ * most exit_timeout; what is left then is counted in exit_process.
+ */
+
+static void
+ngx_http_posthog_redis_exiting(ngx_http_posthog_redis_t *rd)
+{
+    if (rd->exiting) {
+        return;
+    }
+
+    rd->exiting = 1;
+    rd->exit_deadline = ngx_current_msec + rd->bcf->exit_timeout;
+
+    if (rd->buffered) {
+        ngx_log_error(NGX_LOG_INFO, rd->log, 0,
+                      "posthog: exiting, delivering %ui buffered events",
+                      rd->buffered);
+    }
+
+    ngx_http_posthog_redis_exit_timer(rd);
+
+    if (rd->gave_up) {
+        return;
+    }
+
+    if (rd->state == NGX_HTTP_POSTHOG_REDIS_READY) {
+        ngx_http_posthog_redis_flush(rd);
+
+    } else if (rd->ac == NULL && rd->buffered) {
+        if (rd->retry_ev.timer_set) {
+            ngx_del_timer(&rd->retry_ev);
+        }
+
+        rd->retry_ev.cancelable = 0;
+        ngx_add_timer(&rd->retry_ev, 1);
+    }
+}
+
+
+/* the exit timer is armed while an exiting worker has events to deliver */
+
+static void
+ngx_http_posthog_redis_exit_timer(ngx_http_posthog_redis_t *rd)
+{
+    ngx_msec_int_t  left;
+
+    if (rd->gave_up) {
+        return;
+    }
+
+    if (rd->buffered == 0) {
+        if (rd->exit_ev.timer_set) {
+            ngx_del_timer(&rd->exit_ev);
+        }
+
+        rd->retry_ev.cancelable = 1;
+        return;
+    }
+
+    if (rd->exit_ev.timer_set) {
+        return;
+    }
+
+    left = (ngx_msec_int_t) (rd->exit_deadline - ngx_current_msec);
+
+    if (left <= 0) {
+        ngx_http_posthog_redis_give_up(rd);
+        return;
+    }
+
+    ngx_add_timer(&rd->exit_ev, (ngx_msec_t) left);
+}
+
+
+static void
+ngx_http_posthog_redis_exit_handler(ngx_event_t *ev)
+{
+    ngx_http_posthog_redis_t *rd = ev->data;
+
+    ngx_http_posthog_redis_give_up(rd);
+}
+
+
+static void
+ngx_http_posthog_redis_give_up(ngx_http_posthog_redis_t *rd)
+{
+    rd->gave_up = 1;
+
+    if (rd->flush_ev.timer_set) {
+        ngx_del_timer(&rd->flush_ev);
+    }
+
+    if (rd->retry_ev.timer_set) {
+        ngx_del_timer(&rd->retry_ev);
+    }
+
+    if (rd->exit_ev.timer_set) {
+        ngx_del_timer(&rd->exit_ev);
+    }
+
+    ngx_http_posthog_redis_close(rd, "worker exits");
+}
+
+
+/* the worker's life */
+
+ngx_int_t
+ngx_http_posthog_redis_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_posthog_redis_t        *rd;
+    ngx_http_posthog_main_conf_t    *pmcf;
+    ngx_http_posthog_buffer_conf_t  *bcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    if (ngx_get_conf(cycle->conf_ctx, ngx_http_module) == NULL) {
+        return NGX_OK;
+    }
+
+    pmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_posthog_module);
+
+    if (pmcf == NULL || pmcf->redis == NULL) {
+        return NGX_OK;
+    }
+
+    bcf = pmcf->buffer;
+
+    rd = ngx_pcalloc(cycle->pool, sizeof(ngx_http_posthog_redis_t));
+    if (rd == NULL) {
+        return NGX_ERROR;
+    }
+
+    rd->start = ngx_alloc(bcf->size, cycle->log);
+    if (rd->start == NULL) {
+        return NGX_ERROR;
+    }
+
+    rd->conf = pmcf->redis;
+    rd->bcf = bcf;
+    rd->log = cycle->log;
+    rd->end = rd->start + bcf->size;
+    rd->head = rd->start;
+    rd->sent = rd->start;
+    rd->tail = rd->start;
+
+    rd->flush_ev.handler = ngx_http_posthog_redis_flush_handler;
+    rd->flush_ev.data = rd;
+    rd->flush_ev.log = cycle->log;
+    rd->flush_ev.cancelable = 1;
+
+    rd->io_ev.handler = ngx_http_posthog_redis_io_handler;
+    rd->io_ev.data = rd;
+    rd->io_ev.log = cycle->log;
+    rd->io_ev.cancelable = 1;
+
+    rd->retry_ev.handler = ngx_http_posthog_redis_retry_handler;
+    rd->retry_ev.data = rd;
+    rd->retry_ev.log = cycle->log;
+    rd->retry_ev.cancelable = 1;
+
+    rd->exit_ev.handler = ngx_http_posthog_redis_exit_handler;
+    rd->exit_ev.data = rd;
+    rd->exit_ev.log = cycle->log;
+
+    ngx_http_posthog_redis_worker = rd;
+
+    ngx_http_posthog_redis_connect(rd);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_posthog_redis_exit_process(ngx_cycle_t *cycle)
+{
+    size_t                     size;
+    ngx_http_posthog_redis_t  *rd;
+
+    rd = ngx_http_posthog_redis_worker;
+
+    if (rd == NULL) {
+        return;
+    }
+
+    ngx_http_posthog_redis_give_up(rd);
+
+    if (rd->io_ev.timer_set) {
+        ngx_del_timer(&rd->io_ev);
+    }
+
+    if (rd->buffered) {
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "posthog: %ui events not acknowledged by redis %V "
+                      "at worker exit are lost (some may have reached it)",
+                      rd->buffered, &rd->conf->addr);
+
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_EXIT,
+                                  rd->buffered);
+
+        size = rd->tail - rd->head;
+        rd->head = rd->tail;
+        ngx_http_posthog_redis_unbuffer(rd, rd->buffered, size);
+    }
+
+    ngx_free(rd->start);
+    ngx_http_posthog_redis_worker = NULL;
+}
+
+
+/*
+ * At most one line per NGX_HTTP_POSTHOG_LOG_INTERVAL seconds for each
+ * limit: an outage must not flood error.log.  The next line tells how
+ * many were left out.
+ */
+
+static void
+ngx_http_posthog_redis_log(ngx_http_posthog_limit_t *limit, ngx_uint_t level,
+    ngx_log_t *log, const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+    time_t    now;
+    u_char    msg[NGX_MAX_ERROR_STR];
+
+    if (log->log_level < level) {
+        return;
+    }
+
+    now = ngx_time();
+
+    if (limit->last && now - limit->last < NGX_HTTP_POSTHOG_LOG_INTERVAL) {
+        limit->suppressed++;
+        return;
+    }
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(msg, msg + sizeof(msg), fmt, args);
+    va_end(args);
+
+    if (limit->suppressed) {
+        p = ngx_slprintf(p, msg + sizeof(msg),
+                         " (%ui similar messages suppressed)",
+                         limit->suppressed);
+    }
+
+    ngx_log_error(level, log, 0, "posthog: %*s", p - msg, msg);
+
+    limit->last = now;
+    limit->suppressed = 0;
+}
+
+
+/* configuration */
+
+char *
+ngx_http_posthog_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_posthog_main_conf_t *pmcf = conf;
+
+    u_char                         *p;
+    ngx_int_t                       n;
+    ngx_str_t                      *value, s;
+    ngx_url_t                       u;
+    ngx_uint_t                      i;
+    ngx_http_posthog_redis_conf_t  *rcf;
+
+    if (pmcf->redis) {
+        return "is duplicate";
+    }
+
+    rcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_posthog_redis_conf_t));
+    if (rcf == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    rcf->addr = value[1];
+
+    if (value[1].len > 5 && ngx_strncasecmp(value[1].data,
+                                            (u_char *) "unix:", 5) == 0)
+    {
+        s.data = value[1].data + 5;
+        s.len = value[1].len - 5;
+
+        if (s.len >= sizeof(((struct sockaddr_un *) 0)->sun_path)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "socket path in \"%V\" of \"%V\" is too long",
+                               &value[1], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        rcf->unix_socket = 1;
+        rcf->host.data = ngx_pnalloc(cf->pool, s.len + 1);
+        if (rcf->host.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        rcf->host.len = s.len;
+        ngx_cpystrn(rcf->host.data, s.data, s.len + 1);
+
+    } else {
+        ngx_memzero(&u, sizeof(ngx_url_t));
+
+        u.url = value[1];
+        u.default_port = NGX_HTTP_POSTHOG_REDIS_PORT;
+
+        /* a name is resolved here, once: never in a worker */
+
+        if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s in \"%V\" of \"%V\"",
+                               u.err ? u.err : "invalid address", &value[1],
+                               &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        if (u.uri.len || u.naddrs == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid address \"%V\" in \"%V\", expected "
+                               "host:port or unix:/path", &value[1],
+                               &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        if (u.naddrs > 1) {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "\"%V\" has %ui addresses, using %V",
+                               &value[1], u.naddrs, &u.addrs[0].name);
+        }
+
+        rcf->host.data = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+        if (rcf->host.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        rcf->host.len = ngx_sock_ntop(u.addrs[0].sockaddr,
+                                      u.addrs[0].socklen, rcf->host.data,
+                                      NGX_SOCKADDR_STRLEN, 0);
+        rcf->host.data[rcf->host.len] = '\0';
+        rcf->port = ngx_inet_get_port(u.addrs[0].sockaddr);
+    }
+
+    ngx_str_set(&rcf->stream, NGX_HTTP_POSTHOG_REDIS_STREAM);
+    ngx_str_set(&rcf->maxlen, NGX_HTTP_POSTHOG_REDIS_MAXLEN);
+    rcf->connect_timeout = 1000;
+    rcf->timeout = 5000;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "stream=", 7) == 0) {
+            rcf->stream.data = value[i].data + 7;
+            rcf->stream.len = value[i].len - 7;
+
+            if (rcf->stream.len == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "maxlen=", 7) == 0) {
+            s.data = value[i].data + 7;
+            s.len = value[i].len - 7;
+
+            n = ngx_atoi(s.data, s.len);
+            if (n == NGX_ERROR) {
+                goto invalid;
+            }
+
+            /* maxlen=0: no trimming */
+            rcf->maxlen = n ? s : (ngx_str_t) ngx_null_string;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "password=", 9) == 0) {
+            rcf->password.data = value[i].data + 9;
+            rcf->password.len = value[i].len - 9;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "db=", 3) == 0) {
+            s.data = value[i].data + 3;
+            s.len = value[i].len - 3;
+
+            n = ngx_atoi(s.data, s.len);
+            if (n == NGX_ERROR) {
+                goto invalid;
+            }
+
+            /* db=0 is what a new connection has */
+            rcf->db = n ? s : (ngx_str_t) ngx_null_string;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "connect_timeout=", 16) == 0) {
+            s.data = value[i].data + 16;
+            s.len = value[i].len - 16;
+
+            n = ngx_parse_time(&s, 0);
+            if (n == NGX_ERROR || n == 0) {
+                goto invalid;
+            }
+
+            rcf->connect_timeout = (ngx_msec_t) n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
+            s.data = value[i].data + 8;
+            s.len = value[i].len - 8;
+
+            n = ngx_parse_time(&s, 0);
+            if (n == NGX_ERROR || n == 0) {
+                goto invalid;
+            }
+
+            rcf->timeout = (ngx_msec_t) n;
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    /* hiredis wants C strings for the stream name too: make sure */
+
+    p = ngx_pnalloc(cf->pool, rcf->stream.len + 1);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_cpystrn(p, rcf->stream.data, rcf->stream.len + 1);
+    rcf->stream.data = p;
+
+    pmcf->redis = rcf;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\" in \"%V\"", &value[i],
+                       &cmd->name);
+
+    return NGX_CONF_ERROR;
+}
+
+
+char *
+ngx_http_posthog_buffer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_posthog_main_conf_t *pmcf = conf;
+
+    ssize_t                          size;
+    ngx_int_t                        n;
+    ngx_str_t                       *value, s;
+    ngx_uint_t                       i;
+    ngx_http_posthog_buffer_conf_t  *bcf;
+
+    if (pmcf->buffer) {
+        return "is duplicate";
+    }
+
+    bcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_posthog_buffer_conf_t));
+    if (bcf == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    size = ngx_parse_size(&value[1]);
+
+    if (size == NGX_ERROR || size < NGX_HTTP_POSTHOG_BUFFER_MIN) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid size \"%V\" in \"%V\", at least %d "
+                           "bytes", &value[1], &cmd->name,
+                           NGX_HTTP_POSTHOG_BUFFER_MIN);
+        return NGX_CONF_ERROR;
+    }
+
+    bcf->size = size;
+    bcf->flush = NGX_HTTP_POSTHOG_FLUSH;
+    bcf->exit_timeout = NGX_HTTP_POSTHOG_EXIT_TIMEOUT;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "flush=", 6) == 0) {
+            s.data = value[i].data + 6;
+            s.len = value[i].len - 6;
+
+            n = ngx_parse_time(&s, 0);
+            if (n == NGX_ERROR || n == 0) {
+                goto invalid;
+            }
+
+            bcf->flush = (ngx_msec_t) n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "exit_timeout=", 13) == 0) {
+            s.data = value[i].data + 13;
+            s.len = value[i].len - 13;
+
+            n = ngx_parse_time(&s, 0);
+            if (n == NGX_ERROR) {
+                goto invalid;
+            }
+
+            bcf->exit_timeout = (ngx_msec_t) n;
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    pmcf->buffer = bcf;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\" in \"%V\"", &value[i],
+                       &cmd->name);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/* defaults for what posthog_buffer did not say */
+
+char *
+ngx_http_posthog_redis_init_main_conf(ngx_conf_t *cf,
+    ngx_http_posthog_main_conf_t *pmcf)
+{
+    ngx_http_posthog_buffer_conf_t  *bcf;
+
+    if (pmcf->buffer) {
+        return NGX_CONF_OK;
+    }
+
+    bcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_posthog_buffer_conf_t));
+    if (bcf == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    bcf->size = NGX_HTTP_POSTHOG_BUFFER_SIZE;
+    bcf->flush = NGX_HTTP_POSTHOG_FLUSH;
+    bcf->exit_timeout = NGX_HTTP_POSTHOG_EXIT_TIMEOUT;
+
+    pmcf->buffer = bcf;
+
+    return NGX_CONF_OK;
+}
