@@ -101,7 +101,7 @@ typedef struct {
     ngx_uint_t                 capture;
     ngx_http_complex_value_t  *event;
     ngx_array_t               *props;        /* ngx_http_posthog_prop_conf_t */
-    ngx_flag_t                 personless;   /* "identified_only" */
+    ngx_uint_t                 personless;   /* "identified_only" */
     ngx_http_posthog_cookie_conf_t  *cookie;
 
     ngx_http_complex_value_t  *identify;
