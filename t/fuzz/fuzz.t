@@ -9,7 +9,7 @@ use Test::More;
 
 my $build = $ENV{PH_BUILD} // 'build';
 my $secs = $ENV{FUZZ_SECONDS} || 10;
-my @targets = qw(json id uuid state);
+my @targets = qw(json id uuid state cookie);
 
 plan tests => scalar @targets;
 
