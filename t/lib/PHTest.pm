@@ -205,9 +205,24 @@ sub stop {
     my ($self) = @_;
     # a forked child (a test's fake upstream) must not stop our servers
     return unless $self->{owner} == $$;
+    return if $self->{stopped}++;
     $self->stop_nginx;
     $self->{redis}->stop if $self->{redis};
     delete $self->{redis};
+    return $self->check_log;
+}
+
+# Whatever a test did, nginx must not have crashed, leaked a socket or
+# tripped a sanitizer: such lines in error.log fail the test file.
+our $LOG_PROBLEMS = qr/AddressSanitizer|LeakSanitizer|runtime error:|\[alert\]|\[crit\]|open socket #\d+ left in connection|exited on signal/;
+
+sub check_log {
+    my ($self) = @_;
+    my @bad = grep { /$LOG_PROBLEMS/ } split /\n/, $self->error_log;
+    return 1 unless @bad;
+    print STDERR "# error.log of $self->{dir} has:\n",
+        map({ "#   $_\n" } @bad[0 .. ($#bad < 9 ? $#bad : 9)]);
+    return 0;
 }
 
 sub error_log {
@@ -330,8 +345,11 @@ sub parse_set_cookie {
 
 END {
     my $rc = $?;
-    $_->stop for @ALIVE;
-    $? = $rc;
+    my $clean = 1;
+    for (@ALIVE) {
+        $clean = 0 unless $_->stop // 1;
+    }
+    $? = $rc || ($clean ? 0 : 254);
 }
 
 1;
