@@ -56,6 +56,11 @@ server {
         proxy_pass http://app/signals/;
     }
 
+    location = /broken-logout {
+        posthog_reset;
+        return 500;
+    }
+
     location / {
         return 200 "<html>page</html>";
     }
@@ -173,6 +178,11 @@ $r = $t->get('/p', Cookie => "ph_id=$new");
 @ev = new_events(1);
 isnt($ev[0]{distinct_id}, 'carol', 'after logout: not carol');
 is($ev[0]{properties}{'$process_person_profile'}, JSON::PP::false(), 'after logout: person-less again');
+
+# a logout that fails logs nobody out
+$r = $t->get('/broken-logout', Cookie => "ph_id=$carol");
+is($r->{status}, 500, 'the logout failed');
+ok(!id_of($r), 'a failed logout sets no cookie');
 
 $r = $t->get('/bye', Cookie => "ph_id=$carol");
 ok(id_of($r), 'the other logout regex resets too');
