@@ -64,19 +64,10 @@ server {
 }
 EOF
 
-my $n = 0;
-sub new_events {
-    my ($want) = @_;
-    my @ev = $t->wait_events($n + $want, 3);
-    my @new = @ev[$n .. $#ev];
-    $n = @ev;
-    return @new;
-}
-
 my $r = $t->get('/p/home?q=1', Referer => 'https://www.google.com/search?q=x',
                 'User-Agent' => 'TestAgent/1.0');
 my $id = $r->{cookies}{ph_id}{value};
-my @ev = new_events(1);
+my @ev = $t->new_events(1);
 is(scalar @ev, 1, 'a page view makes one event');
 my $e = $ev[0];
 is($e->{event}, '$pageview', 'event $pageview');
@@ -113,17 +104,17 @@ is(Time::Local::timegm($s, $m, $h, $D, $M - 1, $Y) * 1000 + $ms, $uuid_ms,
    'the uuid\'s time is the event\'s timestamp');
 
 $t->get('/p', Cookie => "ph_id=$id");
-@ev = new_events(1);
+@ev = $t->new_events(1);
 is($ev[0]{properties}{'$referrer'}, '$direct', 'no Referer: $direct');
 is($ev[0]{properties}{'$referring_domain'}, '$direct', '$referring_domain $direct');
 
 $t->get('/p?cached=on&rt=0.25');
-@ev = new_events(1);
+@ev = $t->new_events(1);
 is($ev[0]{properties}{cached}, JSON::PP::true, 'boolean property');
 is($ev[0]{properties}{rt}, 0.25, 'number property');
 
 $t->get('/p?rt=12abc');
-@ev = new_events(1);
+@ev = $t->new_events(1);
 ok(!exists $ev[0]{properties}{rt}, 'not a number: no property');
 
 # what does not become an event
@@ -138,7 +129,7 @@ $t->request('HEAD', '/p');
 $t->get('/p', -port => $t->port('NOKEY'));
 $t->get('/api/fail');
 $t->get('/marker');
-@ev = new_events(1);
+@ev = $t->new_events(1);
 is(scalar @ev, 1, 'non-pages, errors, redirects, capture off, POST, HEAD: nothing');
 is($ev[0]{properties}{'$pathname'}, '/marker', 'only the marker page');
 
@@ -147,7 +138,7 @@ is($ev[0]{properties}{'$pathname'}, '/marker', 'only the marker page');
 $t->get('/all/x');
 $t->request('POST', '/api/signup', -body => '{}');
 $t->get('/other/x');
-@ev = new_events(3);
+@ev = $t->new_events(3);
 is($ev[0]{event}, 'request', 'capture all: a non-page is "request"');
 is($ev[1]{event}, 'signed_up', 'posthog_event names the event');
 is($ev[2]{_t}, 'phc_other', 'a location\'s own api key');
@@ -169,7 +160,7 @@ for my $path (@hostile) {
         . "Referer: http://\xffevil/\r\n\r\n");
     like($raw, qr/^HTTP\/1.1 200/, 'hostile request answered');
 }
-@ev = new_events(scalar @hostile);
+@ev = $t->new_events(scalar @hostile);
 is(scalar @ev, scalar @hostile, 'each hostile request made an event');
 for my $e (@ev) {
     # wait_events decoded them as strict UTF-8 JSON; check the raw bytes too
@@ -185,7 +176,7 @@ like($ev[0]{_raw}, qr/\\u2028/, 'U+2028 escaped');
 # long values are cut
 my $long = 'a' x 5000;
 $t->get("/p/$long", 'User-Agent' => 'U' x 3000);
-@ev = new_events(1);
+@ev = $t->new_events(1);
 is(length $ev[0]{properties}{'$raw_user_agent'}, 1000, 'user agent cut at 1000');
 is(length $ev[0]{properties}{'$current_url'}, 4096, '$current_url cut at 4096');
 

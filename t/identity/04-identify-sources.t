@@ -88,20 +88,11 @@ server {
 EOF
 
 sub id_of { my ($r) = @_; $r->{cookies}{ph_id}{value} }
-my $ev_count = 0;
-sub new_events {
-    my ($n) = @_;
-    my @ev = $t->wait_events($ev_count + $n, 5);
-    my @new = @ev[$ev_count .. $#ev];
-    $ev_count = @ev;
-    return @new;
-}
-
 # $remote_user
 
 my $r = $t->get('/p');
 my $anon = id_of($r);
-new_events(1);
+$t->new_events(1);
 
 $r = $t->get('/basic/x', Cookie => "ph_id=$anon",
              Authorization => 'Basic ' . encode_base64('alice:secret', ''));
@@ -110,7 +101,7 @@ is($r->{headers}{'x-identified'}, '[1]', '$posthog_identified = 1');
 is($r->{headers}{'x-device'}, $anon, '$posthog_device_id is the first anonymous id');
 my $state = id_of($r);
 ok($state && $state ne $anon, 'the cookie now carries the identified state');
-my @ev = new_events(2);
+my @ev = $t->new_events(2);
 is($ev[0]{event}, '$identify', 'auth_basic: $identify');
 is($ev[0]{distinct_id}, 'alice', '... as alice');
 is($ev[0]{properties}{'$anon_distinct_id'}, $anon, '... linking the anonymous id');
@@ -120,7 +111,7 @@ is($ev[1]{distinct_id}, 'alice', 'the page view is alice\'s');
 $r = $t->get('/p', Cookie => "ph_id=$state");
 is($r->{headers}{'x-id'}, 'alice', 'identity kept by the cookie');
 ok(!$r->{headers}{'set-cookie'}, 'no Set-Cookie while nothing changes');
-@ev = new_events(1);
+@ev = $t->new_events(1);
 is($ev[0]{distinct_id}, 'alice', 'later page views are alice\'s');
 
 # illegal ids are refused: the visitor stays anonymous
@@ -129,11 +120,11 @@ for my $bad ('null', 'undefined', 'anonymous', 'Guest', '"None"', "'0'",
              '[object Object]', ' ', 'distinct_id', 'x' x 201) {
     my $v = $t->get('/p');
     my $a = id_of($v);
-    new_events(1);
+    $t->new_events(1);
     $r = $t->get('/trusted/x', Cookie => "ph_id=$a", 'X-Authenticated-User' => $bad);
     is($r->{headers}{'x-id'}, $a, "illegal id '$bad': stays anonymous");
     is($r->{headers}{'x-identified'}, '[]', "illegal id '$bad': not identified");
-    @ev = new_events(1);
+    @ev = $t->new_events(1);
     is($ev[0]{event}, '$pageview', "illegal id '$bad': no \$identify");
     is($ev[0]{distinct_id}, $a, "illegal id '$bad': the event keeps the anonymous id");
 }
@@ -142,10 +133,10 @@ for my $bad ('null', 'undefined', 'anonymous', 'Guest', '"None"', "'0'",
 $r = $t->get('/basic/x', Authorization => 'Basic ' . encode_base64('null:x', ''));
 is($r->{status}, 200, 'user "null" logged in');
 is($r->{headers}{'x-identified'}, '[]', 'but is not identified as "null"');
-new_events(1);
+$t->new_events(1);
 
 my $status = $t->get('/p');
-new_events(1);
+$t->new_events(1);
 
 like($t->error_log, qr/posthog: refused an identify id \(illegal/, 'refusal logged');
 my $lines = () = $t->error_log =~ /refused an identify id/g;
@@ -154,7 +145,7 @@ ok($lines < 5, "refusals are rate-limited in the log ($lines lines for 11 refusa
 # trusted request header, on a new visitor's first request
 $r = $t->get('/trusted/x', 'X-Authenticated-User' => "bob");
 is($r->{headers}{'x-id'}, 'bob', 'trusted header: identified on the first request');
-@ev = new_events(2);
+@ev = $t->new_events(2);
 is($ev[0]{event}, '$identify', 'trusted header: $identify');
 is($ev[0]{distinct_id}, 'bob', '... as bob');
 is($ev[0]{properties}{'$anon_distinct_id'}, $ev[1]{properties}{'$device_id'},
@@ -163,7 +154,7 @@ is($ev[0]{properties}{'$anon_distinct_id'}, $ev[1]{properties}{'$device_id'},
 # a session cookie of the app
 $r = $t->get('/session/x', Cookie => 'app_user=carol');
 is($r->{headers}{'x-id'}, 'carol', 'cookie: identified');
-@ev = new_events(2);
+@ev = $t->new_events(2);
 is($ev[0]{event}, '$identify', 'cookie: $identify');
 
 # logout by posthog_logout regex (case-insensitive one)
@@ -172,10 +163,10 @@ $r = $t->get('/sign-out', Cookie => "ph_id=$carol");
 my $new = id_of($r);
 ok($new, 'logout regex: new cookie');
 like($r->{headers}{'x-id'}, qr/^[0-9a-f]{8}-/, 'logout regex: anonymous again');
-@ev = new_events(1);
+@ev = $t->new_events(1);
 is($ev[0]{distinct_id}, 'carol', 'the logout request\'s own event is carol\'s');
 $r = $t->get('/p', Cookie => "ph_id=$new");
-@ev = new_events(1);
+@ev = $t->new_events(1);
 isnt($ev[0]{distinct_id}, 'carol', 'after logout: not carol');
 is($ev[0]{properties}{'$process_person_profile'}, JSON::PP::false(), 'after logout: person-less again');
 
@@ -186,7 +177,7 @@ ok(!id_of($r), 'a failed logout sets no cookie');
 
 $r = $t->get('/bye', Cookie => "ph_id=$carol");
 ok(id_of($r), 'the other logout regex resets too');
-new_events(1);
+$t->new_events(1);
 
 # signals on: identify, custom event with properties, reset
 
@@ -194,12 +185,12 @@ $r = $t->get('/signals/login');
 ok(!exists $r->{headers}{'x-posthog-identify'}, 'signal header stripped');
 is($r->{headers}{'x-id'}, 'user-7', 'X-PostHog-Identify (trimmed) identifies');
 my $u7 = id_of($r);
-@ev = new_events(2);
+@ev = $t->new_events(2);
 is($ev[0]{event}, '$identify', 'signal: $identify');
 
 $r = $t->get('/signals/buy', Cookie => "ph_id=$u7");
 ok(!grep(/^x-posthog/, keys %{ $r->{headers} }), 'all X-PostHog-* headers stripped');
-@ev = new_events(2);
+@ev = $t->new_events(2);
 my ($buy) = grep { $_->{event} eq 'purchase' } @ev;
 ok($buy, 'X-PostHog-Event: purchase captured');
 is($buy->{distinct_id}, 'user-7', 'as the user');
@@ -208,7 +199,7 @@ is($buy->{properties}{amount}, '42', 'X-PostHog-Property-Amount');
 
 $r = $t->get('/signals/logout', Cookie => "ph_id=$u7");
 like($r->{headers}{'x-id'}, qr/^[0-9a-f]{8}-/, 'X-PostHog-Reset logs out');
-new_events(1);
+$t->new_events(1);
 
 # signals off: stripped and ignored
 
@@ -216,7 +207,7 @@ $r = $t->get('/nosignals/login');
 ok(!exists $r->{headers}{'x-posthog-identify'}, 'signals off: header still stripped');
 like($r->{headers}{'x-id'}, qr/^[0-9a-f]{8}-/, 'signals off: not identified');
 $r = $t->get('/nosignals/buy');
-@ev = new_events(2);
+@ev = $t->new_events(2);
 ok(!grep({ $_->{event} eq 'purchase' } @ev), 'signals off: no custom event');
 ok(!grep({ $_->{event} eq '$identify' } @ev), 'signals off: no $identify');
 

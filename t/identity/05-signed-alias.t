@@ -32,16 +32,7 @@ server {
 }
 EOF
 
-my $ev_count = 0;
 my @ev;
-sub new_events {
-    my ($n) = @_;
-    my @ev = $t->wait_events($ev_count + $n, 5);
-    my @new = @ev[$ev_count .. $#ev];
-    $ev_count = @ev;
-    return @new;
-}
-
 my $r = $t->get('/');
 my $cookie = $r->{cookies}{ph_id}{value};
 my $anon = $r->{headers}{'x-id'};
@@ -50,18 +41,18 @@ my @f = split /\./, $cookie;
 is(scalar @f, 7, 'with a secret the cookie is the long, signed form');
 is($f[0], $anon, 'its first field is the anonymous id');
 is(length $f[-1], 43, 'HMAC-SHA256 signature, base64url');
-new_events(1);
+$t->new_events(1);
 
 $r = $t->get('/', Cookie => "ph_id=$cookie");
 is($r->{headers}{'x-id'}, $anon, 'a signed cookie is accepted');
 ok(!$r->{headers}{'set-cookie'}, 'and not re-sent');
-new_events(1);
+$t->new_events(1);
 
 # identified state, signed
 $r = $t->get('/', Cookie => "ph_id=$cookie", 'X-User' => 'dave');
 my $signed = $r->{cookies}{ph_id}{value};
 is($r->{headers}{'x-id'}, 'dave', 'identified');
-new_events(2);
+$t->new_events(2);
 
 # tampering: flip one character anywhere, or forge another user
 
@@ -86,7 +77,7 @@ for my $case (@forged) {
     like($id, $UUID, "$what: a new anonymous visitor");
     isnt($id, $anon, "$what: not the old id");
     ok($r->{cookies}{ph_id}, "$what: the cookie is replaced");
-    new_events(1);
+    $t->new_events(1);
 }
 like($t->error_log, qr/invalid "ph_id" cookie \(\d+ bytes, bad state cookie signature\)/, 'bad signatures logged');
 unlike($t->error_log, qr/ZXZl/, 'the forged value is not logged');
@@ -97,7 +88,7 @@ my $other = '01a223cd-6619-7435-92fa-8223dd7d142d';
 $r = $t->get("/?ph_distinct_id=$other");
 is($r->{headers}{'x-id'}, $other, 'new visitor adopts the id from the link');
 is($r->{headers}{'x-device'}, $other, 'as its device id too');
-@ev = new_events(1);
+@ev = $t->new_events(1);
 is($ev[0]{event}, '$pageview', 'no merge event for a first visit');
 is($ev[0]{distinct_id}, $other, 'the page view is the other platform\'s visitor\'s');
 
@@ -105,7 +96,7 @@ is($ev[0]{distinct_id}, $other, 'the page view is the other platform\'s visitor\
 $r = $t->get("/?ph_distinct_id=" . uc $other, Cookie => "ph_id=$cookie");
 is($r->{headers}{'x-id'}, $other, 'returning visitor adopts the id (case folded)');
 is($r->{headers}{'x-device'}, $anon, 'and keeps its device id');
-@ev = new_events(2);
+@ev = $t->new_events(2);
 is($ev[0]{event}, '$create_alias', '$create_alias');
 is($ev[0]{distinct_id}, $other, '... to the other platform\'s id');
 is($ev[0]{properties}{alias}, $anon, '... from the visitor\'s earlier id');
@@ -114,7 +105,7 @@ ok(!exists $ev[0]{properties}{'$process_person_profile'}, '... as a person event
 # identified visitor: $create_alias links the id to the user
 $r = $t->get("/?ph_distinct_id=$other", Cookie => "ph_id=$signed");
 is($r->{headers}{'x-id'}, 'dave', 'identified visitor stays the user');
-@ev = new_events(2);
+@ev = $t->new_events(2);
 is($ev[0]{event}, '$create_alias', 'identified: $create_alias');
 is($ev[0]{distinct_id}, 'dave', '... distinct_id is the user');
 is($ev[0]{properties}{alias}, $other, '... alias is the handed-over id');
@@ -123,14 +114,14 @@ is($ev[0]{properties}{alias}, $other, '... alias is the handed-over id');
 for my $bad ('user-42', 'null', '01a223cd-6619-7435-92fa-8223dd7d142', '<x>') {
     $r = $t->get("/?ph_distinct_id=$bad", Cookie => "ph_id=$cookie");
     is($r->{headers}{'x-id'}, $anon, "alias '$bad' refused");
-    new_events(1);
+    $t->new_events(1);
 }
 
 # reset keeps the device id; reset device does not
 $r = $t->get('/logout', Cookie => "ph_id=$signed");
 isnt($r->{headers}{'x-anon'}, $anon, 'logout: new anonymous id');
 is($r->{headers}{'x-device'}, $anon, 'logout: device id kept');
-new_events(1);
+$t->new_events(1);
 
 $r = $t->get('/forget', Cookie => "ph_id=$signed");
 is($r->{headers}{'x-device'}, $r->{headers}{'x-anon'}, 'reset device: device id = the new anonymous id');

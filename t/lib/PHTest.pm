@@ -40,6 +40,7 @@ sub new {
     my $dir = tempdir('ph-test-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{PH_KEEP});
     chmod 0755, $dir;
     mkdir "$dir/tmp";
+    mkdir "$dir/logs";    # the default error log of an nginx.org build
 
     my $self = bless {
         dir     => $dir,
@@ -51,8 +52,9 @@ sub new {
         owner   => $$,
     }, $class;
 
+    # PH_MODULE=static: an nginx built with --add-module, nothing to load
     die "module $self->{module} is not built (run make)\n"
-        unless -f $self->{module};
+        unless $self->{module} eq 'static' || -f $self->{module};
 
     if ($opt{redis}) {
         require PHTest::Redis;
@@ -99,8 +101,10 @@ sub write_conf {
     my $d = $self->{dir};
     my $user = $> == 0 ? "user root;\n" : '';
     my $main = $self->expand($opt{main} // '');
+    my $load = $self->{module} eq 'static' ? ''
+             : "load_module $self->{module};";
     my $conf = <<"CONF";
-load_module $self->{module};
+$load
 ${user}worker_processes $self->{workers};
 daemon on;
 master_process on;
@@ -326,6 +330,16 @@ sub worker_pids {
         push @pids, $pid if $ppid == $master;
     }
     return @pids;
+}
+
+# The events that arrived since the last call: waits for at least $n of
+# them (up to $timeout seconds), returns what is there.
+sub new_events {
+    my ($self, $n, $timeout) = @_;
+    my $seen = $self->{events_seen} // 0;
+    my @ev = $self->wait_events($seen + $n, $timeout || 5);
+    $self->{events_seen} = @ev;
+    return @ev[$seen .. $#ev];
 }
 
 sub parse_set_cookie {
