@@ -32,8 +32,8 @@ NGX_OBJS    = $(PH_BUILD)/objs
 
 export PH_BUILD NGINX_BIN
 
-.PHONY: all module shipper test deps demo bench fuzz fuzz-run unit clean \
-        install
+.PHONY: FORCE all module shipper test test-asan deps demo bench fuzz fuzz-run \
+        unit clean install
 
 all: module shipper
 
@@ -42,7 +42,17 @@ deps:
 
 module: $(MODULE)
 
-$(NGX_OBJS)/Makefile: config | deps
+# reconfigure when the flags or the tree change, not only when config does
+PH_FLAGS_STAMP = $(PH_BUILD)/configure.flags
+PH_FLAGS = $(NGX_TREE) $(PH_CC_OPT) $(NGINX_CONFIGURE_EXTRA)
+
+$(PH_FLAGS_STAMP): FORCE
+	@mkdir -p $(PH_BUILD)
+	@echo '$(PH_FLAGS)' | cmp -s - $@ || echo '$(PH_FLAGS)' > $@
+
+FORCE:
+
+$(NGX_OBJS)/Makefile: config $(PH_FLAGS_STAMP) | deps
 	@mkdir -p $(PH_BUILD)
 ifeq ($(NGINX_SRC),)
 	rm -rf $(NGX_TREE) && cp -r $(NGX_ORIGIN) $(NGX_TREE)
@@ -71,10 +81,26 @@ endif
 shipper: | deps
 	$(MAKE) -C shipper PH_BUILD=$(PH_BUILD)
 
--include t/unit/Makefile.inc
+include t/unit/Makefile.inc
 
 test: all unit fuzz
 	prove -r t/
+
+# nginx and the module built with AddressSanitizer and UBSan from the
+# nginx.org source of the installed version; the nginx tests run on it and
+# fail on any sanitizer report in error.log (see t/lib/PHTest.pm)
+ASAN_BUILD = $(CURDIR)/build/asan
+ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer
+
+test-asan: deps
+	$(MAKE) module PH_BUILD=$(ASAN_BUILD) \
+	    NGINX_SRC=$$(PH_BUILD=$(ASAN_BUILD) sh .ci/nginx-src) \
+	    PH_CC_OPT="-Wall -Wextra -Werror -g -O1 $(ASAN_FLAGS)" \
+	    NGINX_CONFIGURE_EXTRA="--with-ld-opt='$(ASAN_FLAGS)'"
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:suppressions=$(CURDIR)/.ci/ubsan.supp \
+	PH_BUILD=$(ASAN_BUILD) NGINX_BIN=$(ASAN_BUILD)/objs/nginx \
+	    prove -r t/identity t/capture
 
 demo: all
 	sh docs/demo/run.sh

@@ -12,6 +12,7 @@
 #include <ngx_http.h>
 
 #include "posthog_uuid.h"
+#include "posthog_state.h"
 
 
 #define NGX_HTTP_POSTHOG_VERSION        "0.1.0"
@@ -33,8 +34,6 @@
 /* posthog-js cuts the user agent at 1000 characters */
 #define NGX_HTTP_POSTHOG_UA_MAX           1000
 
-/* longer cookies are not ours: refuse before looking inside */
-#define NGX_HTTP_POSTHOG_COOKIE_MAX       1024
 
 
 /*
@@ -102,16 +101,52 @@ typedef struct {
     ngx_uint_t                 capture;
     ngx_http_complex_value_t  *event;
     ngx_array_t               *props;        /* ngx_http_posthog_prop_conf_t */
-    ngx_flag_t                 personless;   /* "identified_only" */
+    ngx_uint_t                 personless;   /* "identified_only" */
     ngx_http_posthog_cookie_conf_t  *cookie;
+
+    ngx_http_complex_value_t  *identify;
+    ngx_http_complex_value_t  *alias;
+    ngx_array_t               *person_props; /* ngx_http_posthog_prop_conf_t */
+    ngx_array_t               *person_props_once;
+    ngx_uint_t                 reset;        /* NGX_HTTP_POSTHOG_RESET_* */
+    ngx_array_t               *logout;       /* ngx_regex_t * */
+    ngx_flag_t                 signals;
+    ngx_str_t                  secret;
 } ngx_http_posthog_loc_conf_t;
 
 
-typedef struct {
-    u_char                     anon[POSTHOG_UUID_LEN];
+#define NGX_HTTP_POSTHOG_RESET_UNSET     NGX_CONF_UNSET_UINT
+#define NGX_HTTP_POSTHOG_RESET_OFF       0
+#define NGX_HTTP_POSTHOG_RESET_ON        1
+#define NGX_HTTP_POSTHOG_RESET_DEVICE    2
 
-    unsigned                   new_anon:1;      /* made by this request */
+
+/* the identity of one main request; see ngx_http_posthog_identity.c */
+
+typedef struct {
+    posthog_state_t            st;
+
+    /* an $identify or $create_alias to send: the id it links */
+    u_char                     linked[POSTHOG_UUID_LEN];
+    ngx_str_t                  alias_to;     /* $create_alias: distinct_id */
+
+    /* the id of this request's own events, kept across a reset */
+    ngx_str_t                  event_id;
+
+    /* signals from the upstream response (posthog_signals on) */
+    ngx_array_t               *signal_events;  /* ngx_str_t */
+    ngx_array_t               *signal_props;   /* ngx_http_posthog_member_t */
+
+    unsigned                   fresh:1;      /* a new visitor */
+    unsigned                   dirty:1;      /* the cookie must be written */
     unsigned                   cookie_sent:1;
+    unsigned                   identified:1; /* send $identify */
+    unsigned                   aliased:1;    /* send $create_alias */
+    unsigned                   alias_done:1;
+    unsigned                   reset:1;      /* reset at this response */
+    unsigned                   event_personless:1;
+    unsigned                   final:1;      /* header filter done */
+    unsigned                   logged:1;     /* log phase done */
 } ngx_http_posthog_ctx_t;
 
 
@@ -173,6 +208,8 @@ typedef struct {
 ngx_int_t ngx_http_posthog_event_send(ngx_http_request_t *r,
     ngx_http_posthog_event_t *ev);
 ngx_int_t ngx_http_posthog_log_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_posthog_props_object(ngx_http_request_t *r,
+    ngx_array_t *conf_props, ngx_str_t *out);
 char *ngx_http_posthog_api_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_posthog_property(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -183,11 +220,26 @@ char *ngx_http_posthog_property(ngx_conf_t *cf, ngx_command_t *cmd,
 
 ngx_http_posthog_ctx_t *ngx_http_posthog_get_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_posthog_new_uuid(ngx_http_request_t *r, u_char *out);
+void ngx_http_posthog_distinct_id(ngx_http_posthog_ctx_t *ctx,
+    ngx_str_t *id);
+char *ngx_http_posthog_reset(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_posthog_logout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
 ngx_int_t ngx_http_posthog_identity_header_filter(ngx_http_request_t *r);
 ngx_int_t ngx_http_posthog_identity_add_variables(ngx_conf_t *cf);
+
+
+/* ngx_http_posthog_cookie.c */
+
+ngx_int_t ngx_http_posthog_read_cookie(ngx_http_request_t *r,
+    ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx);
+ngx_int_t ngx_http_posthog_set_cookie(ngx_http_request_t *r,
+    ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx);
 char *ngx_http_posthog_cookie(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_posthog_merge_cookie_conf(ngx_conf_t *cf,
     ngx_http_posthog_loc_conf_t *prev, ngx_http_posthog_loc_conf_t *conf);
+char *ngx_http_posthog_cookie_secret(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
 #endif /* _NGX_HTTP_POSTHOG_H_INCLUDED_ */

@@ -9,10 +9,16 @@
 
 
 static ngx_int_t ngx_http_posthog_is_pageview(ngx_http_request_t *r);
+static ngx_int_t ngx_http_posthog_identity_event(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx, ngx_http_posthog_loc_conf_t *plcf,
+    ngx_http_posthog_event_t *req, ngx_uint_t alias);
+static ngx_int_t ngx_http_posthog_signal_event(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx, ngx_http_posthog_event_t *req,
+    ngx_str_t *name);
 static ngx_int_t ngx_http_posthog_standard_props(ngx_http_request_t *r,
     ngx_array_t *a);
 static ngx_int_t ngx_http_posthog_custom_props(ngx_http_request_t *r,
-    ngx_http_posthog_loc_conf_t *plcf, ngx_array_t *a);
+    ngx_array_t *conf_props, ngx_array_t *a);
 static ngx_http_posthog_member_t *ngx_http_posthog_member(ngx_array_t *a,
     char *key, u_char *value, size_t len);
 static size_t ngx_http_posthog_members_len(ngx_array_t *a);
@@ -27,16 +33,18 @@ static ngx_str_t  ngx_http_posthog_request = ngx_string("request");
 ngx_int_t
 ngx_http_posthog_log_handler(ngx_http_request_t *r)
 {
-    ngx_str_t                      name;
-    ngx_uint_t                     status;
+    ngx_str_t                      name, *sig;
+    ngx_uint_t                     i, status;
+    ngx_array_t                    props;
     ngx_http_posthog_ctx_t        *ctx;
     ngx_http_posthog_event_t       ev;
+    ngx_http_posthog_member_t     *m;
     ngx_http_posthog_loc_conf_t   *plcf;
     ngx_http_posthog_main_conf_t  *pmcf;
 
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
 
-    if (!plcf->enable || plcf->capture == NGX_HTTP_POSTHOG_CAPTURE_OFF) {
+    if (!plcf->enable) {
         return NGX_OK;
     }
 
@@ -44,6 +52,85 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
 
     if (pmcf->redis == NULL) {
         /* no posthog_redis: nowhere to send; nginx -t said so */
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_posthog_get_ctx(r);
+    if (ctx == NULL || ctx->logged) {
+        return NGX_OK;
+    }
+
+    ctx->logged = 1;
+
+    if (plcf->api_key.len == 0) {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_NO_API_KEY, 1);
+        return NGX_OK;
+    }
+
+    /* the distinct id of this request's events: the user's at a logout */
+
+    ngx_memzero(&ev, sizeof(ngx_http_posthog_event_t));
+
+    if (ctx->reset) {
+        ev.distinct_id = ctx->event_id;
+        ev.personless = ctx->event_personless;
+
+    } else {
+        ngx_http_posthog_distinct_id(ctx, &ev.distinct_id);
+        ev.personless = (ctx->st.user_len == 0);
+    }
+
+    ev.personless = ev.personless && plcf->personless;
+    ev.standard = 1;
+
+    if (ngx_array_init(&props, r->pool, 2, sizeof(ngx_http_posthog_member_t))
+        != NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    ev.props = &props;
+
+    m = ngx_array_push(&props);
+    if (m == NULL) {
+        return NGX_OK;
+    }
+
+    ngx_memzero(m, sizeof(ngx_http_posthog_member_t));
+    ngx_str_set(&m->key, "$device_id");
+    m->value.data = ctx->st.device;
+    m->value.len = POSTHOG_UUID_LEN;
+    m->max = POSTHOG_UUID_LEN;
+
+    /*
+     * Identity events go first, as posthog-js sends them: whatever the
+     * request itself is (a login is often a POST answered with a 302),
+     * and never person-less.
+     */
+
+    if (ctx->identified) {
+        if (ngx_http_posthog_identity_event(r, ctx, plcf, &ev, 0) != NGX_OK) {
+            return NGX_OK;
+        }
+    }
+
+    if (ctx->aliased) {
+        if (ngx_http_posthog_identity_event(r, ctx, plcf, &ev, 1) != NGX_OK) {
+            return NGX_OK;
+        }
+    }
+
+    if (ctx->signal_events) {
+        sig = ctx->signal_events->elts;
+
+        for (i = 0; i < ctx->signal_events->nelts; i++) {
+            ngx_http_posthog_signal_event(r, ctx, &ev, &sig[i]);
+        }
+    }
+
+    /* the request's own event */
+
+    if (plcf->capture == NGX_HTTP_POSTHOG_CAPTURE_OFF) {
         return NGX_OK;
     }
 
@@ -76,11 +163,6 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    if (plcf->api_key.len == 0) {
-        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_NO_API_KEY, 1);
-        return NGX_OK;
-    }
-
     if (name.len == 0) {
         if (ngx_http_complex_value(r, plcf->event, &name) != NGX_OK) {
             return NGX_OK;
@@ -91,23 +173,122 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
         }
     }
 
-    ctx = ngx_http_posthog_get_ctx(r);
-    if (ctx == NULL) {
-        return NGX_OK;
-    }
-
-    ngx_memzero(&ev, sizeof(ngx_http_posthog_event_t));
-
     ev.name = name;
-    ev.distinct_id.data = ctx->anon;
-    ev.distinct_id.len = POSTHOG_UUID_LEN;
-    ev.personless = plcf->personless;
-    ev.standard = 1;
     ev.custom = 1;
 
     (void) ngx_http_posthog_event_send(r, &ev);
 
     return NGX_OK;
+}
+
+
+/*
+ * $identify: distinct_id = the user, $anon_distinct_id = the anonymous id
+ * it links, with $set / $set_once from posthog_person_property[_once].
+ * $create_alias: distinct_id = ctx->alias_to, alias = the other id.
+ */
+
+static ngx_int_t
+ngx_http_posthog_identity_event(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx, ngx_http_posthog_loc_conf_t *plcf,
+    ngx_http_posthog_event_t *req, ngx_uint_t alias)
+{
+    ngx_array_t                 props;
+    ngx_http_posthog_event_t    ev;
+    ngx_http_posthog_member_t  *m;
+
+    ev = *req;
+    ev.personless = 0;
+    ev.custom = 0;
+
+    if (ngx_array_init(&props, r->pool, 2, sizeof(ngx_http_posthog_member_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    m = ngx_array_push_n(&props, 2);
+    if (m == NULL) {
+        return NGX_ERROR;
+    }
+
+    m[0] = ((ngx_http_posthog_member_t *) req->props->elts)[0];
+
+    ngx_memzero(&m[1], sizeof(ngx_http_posthog_member_t));
+    m[1].value.data = ctx->linked;
+    m[1].value.len = POSTHOG_UUID_LEN;
+    m[1].max = POSTHOG_UUID_LEN;
+
+    ev.props = &props;
+
+    if (alias) {
+        ngx_str_set(&ev.name, "$create_alias");
+        ngx_str_set(&m[1].key, "alias");
+        ev.distinct_id = ctx->alias_to;
+
+    } else {
+        ngx_str_set(&ev.name, "$identify");
+        ngx_str_set(&m[1].key, "$anon_distinct_id");
+
+        if (ngx_http_posthog_props_object(r, plcf->person_props, &ev.set)
+            != NGX_OK
+            || ngx_http_posthog_props_object(r, plcf->person_props_once,
+                                             &ev.set_once)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_posthog_event_send(r, &ev);
+}
+
+
+/* X-PostHog-Event from the upstream, with its X-PostHog-Property-* */
+
+static ngx_int_t
+ngx_http_posthog_signal_event(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx, ngx_http_posthog_event_t *req,
+    ngx_str_t *name)
+{
+    ngx_uint_t                  i;
+    ngx_array_t                 props;
+    ngx_http_posthog_event_t    ev;
+    ngx_http_posthog_member_t  *m, *sp;
+
+    ev = *req;
+    ev.name = *name;
+    ev.custom = 0;
+
+    if (ngx_array_init(&props, r->pool, 4, sizeof(ngx_http_posthog_member_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    m = ngx_array_push(&props);
+    if (m == NULL) {
+        return NGX_ERROR;
+    }
+
+    *m = ((ngx_http_posthog_member_t *) req->props->elts)[0];
+
+    if (ctx->signal_props) {
+        sp = ctx->signal_props->elts;
+
+        for (i = 0; i < ctx->signal_props->nelts; i++) {
+            m = ngx_array_push(&props);
+            if (m == NULL) {
+                return NGX_ERROR;
+            }
+
+            *m = sp[i];
+        }
+    }
+
+    ev.props = &props;
+
+    return ngx_http_posthog_event_send(r, &ev);
 }
 
 
@@ -195,7 +376,8 @@ ngx_http_posthog_event_send(ngx_http_request_t *r,
         }
     }
 
-    if (ev->custom && ngx_http_posthog_custom_props(r, plcf, &props) != NGX_OK)
+    if (ev->custom
+        && ngx_http_posthog_custom_props(r, plcf->props, &props) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -413,21 +595,21 @@ ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
 
 
 static ngx_int_t
-ngx_http_posthog_custom_props(ngx_http_request_t *r,
-    ngx_http_posthog_loc_conf_t *plcf, ngx_array_t *a)
+ngx_http_posthog_custom_props(ngx_http_request_t *r, ngx_array_t *conf_props,
+    ngx_array_t *a)
 {
     ngx_str_t                      value;
     ngx_uint_t                     i;
     ngx_http_posthog_member_t     *m;
     ngx_http_posthog_prop_conf_t  *pc;
 
-    if (plcf->props == NULL) {
+    if (conf_props == NULL) {
         return NGX_OK;
     }
 
-    pc = plcf->props->elts;
+    pc = conf_props->elts;
 
-    for (i = 0; i < plcf->props->nelts; i++) {
+    for (i = 0; i < conf_props->nelts; i++) {
 
         if (ngx_http_complex_value(r, &pc[i].value, &value) != NGX_OK) {
             return NGX_ERROR;
@@ -481,6 +663,52 @@ ngx_http_posthog_custom_props(ngx_http_request_t *r,
         m->max = NGX_HTTP_POSTHOG_VALUE_MAX;
         m->raw = (pc[i].type != NGX_HTTP_POSTHOG_PROP_STRING);
     }
+
+    return NGX_OK;
+}
+
+
+/* {"name":value,...} of configured properties, or empty if none is set */
+
+ngx_int_t
+ngx_http_posthog_props_object(ngx_http_request_t *r, ngx_array_t *conf_props,
+    ngx_str_t *out)
+{
+    u_char       *p;
+    ngx_array_t   a;
+
+    ngx_str_null(out);
+
+    if (conf_props == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_array_init(&a, r->pool, conf_props->nelts,
+                       sizeof(ngx_http_posthog_member_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_posthog_custom_props(r, conf_props, &a) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (a.nelts == 0) {
+        return NGX_OK;
+    }
+
+    out->data = ngx_pnalloc(r->pool, ngx_http_posthog_members_len(&a) + 2);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = out->data;
+    *p++ = '{';
+    p = ngx_http_posthog_members_write(p, &a);
+    *p++ = '}';
+
+    out->len = p - out->data;
 
     return NGX_OK;
 }
@@ -675,13 +903,16 @@ ngx_http_posthog_api_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 char *
 ngx_http_posthog_property(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_posthog_loc_conf_t *plcf = conf;
-
     u_char                            *p;
     size_t                             len;
     ngx_str_t                         *value;
+    ngx_array_t                      **props;
     ngx_http_posthog_prop_conf_t      *pc;
     ngx_http_compile_complex_value_t   ccv;
+
+    /* posthog_property, posthog_person_property[_once]: by cmd->offset */
+
+    props = (ngx_array_t **) ((char *) conf + cmd->offset);
 
     value = cf->args->elts;
 
@@ -692,15 +923,15 @@ ngx_http_posthog_property(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (plcf->props == NULL) {
-        plcf->props = ngx_array_create(cf->pool, 4,
-                                       sizeof(ngx_http_posthog_prop_conf_t));
-        if (plcf->props == NULL) {
+    if (*props == NULL) {
+        *props = ngx_array_create(cf->pool, 4,
+                                  sizeof(ngx_http_posthog_prop_conf_t));
+        if (*props == NULL) {
             return NGX_CONF_ERROR;
         }
     }
 
-    pc = ngx_array_push(plcf->props);
+    pc = ngx_array_push(*props);
     if (pc == NULL) {
         return NGX_CONF_ERROR;
     }

@@ -1,20 +1,32 @@
 /*
- * The visitor's identity: the id cookie, its state and the variables.
+ * The visitor's identity and its transitions, as posthog-js has them:
+ * anonymous -> identified ($identify, once), a different user while
+ * identified (no merge), reset at logout (a new anonymous id), alias
+ * (an id handed over from another platform); and the variables.
  */
 
 
 #include "ngx_http_posthog.h"
-#include "posthog_cookie.h"
 
 #include <openssl/rand.h>
 
 
-static ngx_int_t ngx_http_posthog_read_cookie(ngx_http_request_t *r,
-    ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx);
 static ngx_int_t ngx_http_posthog_new_anon(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx);
-static ngx_int_t ngx_http_posthog_set_cookie(ngx_http_request_t *r,
-    ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx);
+static ngx_int_t ngx_http_posthog_transitions(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx, ngx_http_posthog_loc_conf_t *plcf,
+    ngx_str_t *signal);
+static void ngx_http_posthog_identify(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx, ngx_str_t *value);
+static void ngx_http_posthog_alias(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx, ngx_str_t *value);
+static ngx_int_t ngx_http_posthog_do_reset(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx, ngx_uint_t device);
+static ngx_int_t ngx_http_posthog_signals(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx, ngx_http_posthog_loc_conf_t *plcf,
+    ngx_str_t *identify, ngx_uint_t *reset);
+static void ngx_http_posthog_refuse(ngx_http_request_t *r, const char *what,
+    const char *reason);
 static void ngx_http_posthog_cleanup(void *data);
 
 static ngx_int_t ngx_http_posthog_id_variable(ngx_http_request_t *r,
@@ -23,6 +35,11 @@ static ngx_int_t ngx_http_posthog_id_variable(ngx_http_request_t *r,
 
 #define NGX_HTTP_POSTHOG_VAR_DISTINCT_ID  0
 #define NGX_HTTP_POSTHOG_VAR_ANON_ID      1
+#define NGX_HTTP_POSTHOG_VAR_IDENTIFIED   2
+#define NGX_HTTP_POSTHOG_VAR_DEVICE_ID    3
+
+/* one line per worker per this many seconds for refused ids */
+#define NGX_HTTP_POSTHOG_REFUSE_LOG_EVERY  10
 
 
 static ngx_http_variable_t  ngx_http_posthog_vars[] = {
@@ -33,21 +50,18 @@ static ngx_http_variable_t  ngx_http_posthog_vars[] = {
     { ngx_string("posthog_anon_id"), NULL, ngx_http_posthog_id_variable,
       NGX_HTTP_POSTHOG_VAR_ANON_ID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("posthog_identified"), NULL, ngx_http_posthog_id_variable,
+      NGX_HTTP_POSTHOG_VAR_IDENTIFIED, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("posthog_device_id"), NULL, ngx_http_posthog_id_variable,
+      NGX_HTTP_POSTHOG_VAR_DEVICE_ID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 
 
-/* browsers take today's defaults: first-party, a year, SameSite=Lax */
-
-static ngx_http_posthog_cookie_conf_t  ngx_http_posthog_default_cookie = {
-    ngx_string("ph_id"),
-    ngx_null_string,
-    ngx_string("/"),
-    365 * 24 * 60 * 60,
-    NGX_HTTP_POSTHOG_SECURE_AUTO,
-    NGX_HTTP_POSTHOG_SAMESITE_LAX,
-    0
-};
+static time_t      ngx_http_posthog_refuse_logged;
+static ngx_uint_t  ngx_http_posthog_refuse_suppressed;
 
 
 /*
@@ -100,7 +114,13 @@ ngx_http_posthog_get_ctx(ngx_http_request_t *r)
         }
     }
 
+    /* set before the transitions: their values may use our variables */
+
     ngx_http_set_ctx(r, ctx, ngx_http_posthog_module);
+
+    if (ngx_http_posthog_transitions(r, ctx, plcf, NULL) != NGX_OK) {
+        return NULL;
+    }
 
     return ctx;
 }
@@ -110,81 +130,6 @@ static void
 ngx_http_posthog_cleanup(void *data)
 {
     /* nothing to free: the handler only marks the context (see get_ctx) */
-}
-
-
-static ngx_int_t
-ngx_http_posthog_read_cookie(ngx_http_request_t *r,
-    ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx)
-{
-    size_t            len, vlen;
-    ngx_int_t         n;
-    ngx_str_t        *name;
-    const u_char     *v, *value;
-    ngx_table_elt_t  *h;
-#if (nginx_version < 1023000)
-    ngx_uint_t        i;
-    ngx_table_elt_t **hh;
-#endif
-
-    name = &plcf->cookie->name;
-    n = 0;
-    len = 0;
-    value = NULL;
-
-#if (nginx_version >= 1023000)
-
-    for (h = r->headers_in.cookie; h; h = h->next) {
-
-#else
-
-    hh = r->headers_in.cookies.elts;
-
-    for (i = 0; i < r->headers_in.cookies.nelts; i++) {
-        h = hh[i];
-
-#endif
-        v = NULL;
-        vlen = 0;
-
-        n += posthog_cookie_find(h->value.data, h->value.len, name->data,
-                                 name->len, &v, &vlen);
-
-        if (value == NULL && v != NULL) {
-            value = v;
-            len = vlen;
-        }
-    }
-
-    if (n == 0) {
-        return NGX_DECLINED;
-    }
-
-    /*
-     * A second copy (e.g. one set for another path or domain) makes the
-     * id ambiguous: the browser would send us either, so replace both.
-     * The value itself is never logged: it is the client's input.
-     */
-
-    if (n > 1) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "posthog: client sent the \"%V\" cookie %i times, "
-                      "a new id is issued", name, n);
-        return NGX_DECLINED;
-    }
-
-    if (len > NGX_HTTP_POSTHOG_COOKIE_MAX
-        || !posthog_uuid_valid(value, len))
-    {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "posthog: client sent an invalid \"%V\" cookie "
-                      "(%uz bytes), a new id is issued", name, len);
-        return NGX_DECLINED;
-    }
-
-    ngx_memcpy(ctx->anon, value, POSTHOG_UUID_LEN);
-
-    return NGX_OK;
 }
 
 
@@ -210,14 +155,263 @@ ngx_http_posthog_new_uuid(ngx_http_request_t *r, u_char *out)
 }
 
 
+/* a new visitor: anonymous, and the device id is the anonymous id */
+
 static ngx_int_t
 ngx_http_posthog_new_anon(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx)
 {
-    if (ngx_http_posthog_new_uuid(r, ctx->anon) != NGX_OK) {
+    ngx_memzero(&ctx->st, sizeof(posthog_state_t));
+
+    if (ngx_http_posthog_new_uuid(r, ctx->st.anon) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    ctx->new_anon = 1;
+    ngx_memcpy(ctx->st.device, ctx->st.anon, POSTHOG_UUID_LEN);
+
+    ctx->fresh = 1;
+    ctx->dirty = 1;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_posthog_distinct_id(ngx_http_posthog_ctx_t *ctx, ngx_str_t *id)
+{
+    if (ctx->st.user_len) {
+        id->data = ctx->st.user;
+        id->len = ctx->st.user_len;
+
+    } else {
+        id->data = ctx->st.anon;
+        id->len = POSTHOG_UUID_LEN;
+    }
+}
+
+
+/*
+ * Applies posthog_identify and posthog_alias.  Called when the context is
+ * made (the request's own values: headers, $remote_user, cookies) and
+ * again in the header filter, where the upstream's response headers and
+ * the signals are known.
+ */
+
+static ngx_int_t
+ngx_http_posthog_transitions(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx, ngx_http_posthog_loc_conf_t *plcf,
+    ngx_str_t *signal)
+{
+    ngx_str_t  value;
+
+    if (plcf->identify) {
+        if (ngx_http_complex_value(r, plcf->identify, &value) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (value.len) {
+            ngx_http_posthog_identify(r, ctx, &value);
+        }
+    }
+
+    if (signal && signal->len) {
+        ngx_http_posthog_identify(r, ctx, signal);
+    }
+
+    if (plcf->alias && !ctx->alias_done) {
+        if (ngx_http_complex_value(r, plcf->alias, &value) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (value.len) {
+            ctx->alias_done = 1;
+            ngx_http_posthog_alias(r, ctx, &value);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_posthog_identify(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
+    ngx_str_t *value)
+{
+    int              rc;
+    u_char          *id;
+    size_t           start, n;
+    posthog_state_t *st;
+
+    rc = posthog_id_check(value->data, value->len, &start, &n);
+
+    if (rc != POSTHOG_ID_OK) {
+        ngx_http_posthog_refuse(r, "identify", posthog_id_reason(rc));
+        return;
+    }
+
+    id = value->data + start;
+    st = &ctx->st;
+
+    if (n == st->user_len && ngx_memcmp(id, st->user, n) == 0) {
+        return;
+    }
+
+    if (st->user_len == 0) {
+
+        if (n == POSTHOG_UUID_LEN && ngx_memcmp(id, st->anon, n) == 0) {
+            return;
+        }
+
+        /* anonymous -> identified: one $identify links the two ids */
+
+        ngx_memcpy(ctx->linked, st->anon, POSTHOG_UUID_LEN);
+        ctx->identified = 1;
+
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_IDENTIFIES, 1);
+
+    } else {
+
+        /*
+         * Another user while identified, without a logout between: as
+         * posthog-js, no merge; the new id is simply used from now on.
+         * An $identify of this request for the previous user stands.
+         */
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "posthog: identified as another user, no merge");
+    }
+
+    ngx_memcpy(st->user, id, n);
+    st->user_len = n;
+
+    ctx->dirty = 1;
+}
+
+
+/*
+ * posthog_alias: an anonymous distinct id handed over from another
+ * platform (a deep link's parameter).  Only a UUID is accepted: anything
+ * looser would let a link make its clicker part of someone's person.
+ */
+
+static void
+ngx_http_posthog_alias(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
+    ngx_str_t *value)
+{
+    u_char           *p, id[POSTHOG_UUID_LEN];
+    size_t            i;
+    posthog_state_t  *st;
+
+    if (value->len != POSTHOG_UUID_LEN) {
+        ngx_http_posthog_refuse(r, "alias", "not a UUID");
+        return;
+    }
+
+    for (i = 0; i < POSTHOG_UUID_LEN; i++) {
+        id[i] = ngx_tolower(value->data[i]);
+    }
+
+    if (!posthog_uuid_valid(id, POSTHOG_UUID_LEN)) {
+        ngx_http_posthog_refuse(r, "alias", "not a UUID");
+        return;
+    }
+
+    st = &ctx->st;
+
+    if (st->user_len) {
+
+        /* identified: link the other platform's id to the user */
+
+        p = ngx_pnalloc(r->pool, st->user_len);
+        if (p == NULL) {
+            return;
+        }
+
+        ngx_memcpy(p, st->user, st->user_len);
+        ctx->alias_to.data = p;
+        ctx->alias_to.len = st->user_len;
+        ngx_memcpy(ctx->linked, id, POSTHOG_UUID_LEN);
+        ctx->aliased = 1;
+
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_ALIASES, 1);
+        return;
+    }
+
+    if (ngx_memcmp(id, st->anon, POSTHOG_UUID_LEN) == 0) {
+        return;
+    }
+
+    /*
+     * Anonymous: adopt the id, so this browser continues the other
+     * platform's visitor.  A first visit has no history of its own; a
+     * returning visitor's earlier id is linked with $create_alias.  The
+     * state stays anonymous, so that a later login still sends $identify.
+     */
+
+    if (!ctx->fresh) {
+        p = ngx_pnalloc(r->pool, POSTHOG_UUID_LEN);
+        if (p == NULL) {
+            return;
+        }
+
+        ngx_memcpy(p, id, POSTHOG_UUID_LEN);
+        ctx->alias_to.data = p;
+        ctx->alias_to.len = POSTHOG_UUID_LEN;
+        ngx_memcpy(ctx->linked, st->anon, POSTHOG_UUID_LEN);
+        ctx->aliased = 1;
+
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_ALIASES, 1);
+
+    } else {
+        ngx_memcpy(st->device, id, POSTHOG_UUID_LEN);
+    }
+
+    ngx_memcpy(st->anon, id, POSTHOG_UUID_LEN);
+
+    ctx->dirty = 1;
+}
+
+
+/*
+ * Logout: a new anonymous id, the identified state gone, the device id
+ * kept unless asked.  This request's own events still belong to the user
+ * who logged out, so its distinct id is kept in ctx->event_id.
+ */
+
+static ngx_int_t
+ngx_http_posthog_do_reset(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
+    ngx_uint_t device)
+{
+    u_char     *p;
+    ngx_str_t   id;
+
+    ngx_http_posthog_distinct_id(ctx, &id);
+
+    p = ngx_pnalloc(r->pool, id.len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, id.data, id.len);
+    ctx->event_id.data = p;
+    ctx->event_id.len = id.len;
+    ctx->event_personless = (ctx->st.user_len == 0);
+
+    if (ngx_http_posthog_new_uuid(r, ctx->st.anon) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ctx->st.user_len = 0;
+    ctx->st.session_start = 0;
+    ctx->st.session_last = 0;
+
+    if (device) {
+        ngx_memcpy(ctx->st.device, ctx->st.anon, POSTHOG_UUID_LEN);
+    }
+
+    ctx->reset = 1;
+    ctx->dirty = 1;
+
+    ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_RESETS, 1);
 
     return NGX_OK;
 }
@@ -226,6 +420,10 @@ ngx_http_posthog_new_anon(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx)
 ngx_int_t
 ngx_http_posthog_identity_header_filter(ngx_http_request_t *r)
 {
+    ngx_int_t                     rc;
+    ngx_str_t                     signal;
+    ngx_uint_t                    i, reset;
+    ngx_regex_t                 **re;
     ngx_http_posthog_ctx_t       *ctx;
     ngx_http_posthog_loc_conf_t  *plcf;
 
@@ -234,107 +432,231 @@ ngx_http_posthog_identity_header_filter(ngx_http_request_t *r)
         return NGX_ERROR;
     }
 
-    if (!ctx->new_anon || ctx->cookie_sent) {
-        return NGX_OK;
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
+
+    if (!ctx->final) {
+        ctx->final = 1;
+
+        ngx_str_null(&signal);
+        reset = NGX_HTTP_POSTHOG_RESET_OFF;
+
+        if (ngx_http_posthog_signals(r, ctx, plcf, &signal, &reset) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_posthog_transitions(r, ctx, plcf, &signal) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (plcf->reset != NGX_HTTP_POSTHOG_RESET_OFF) {
+            reset = plcf->reset;
+        }
+
+        if (reset == NGX_HTTP_POSTHOG_RESET_OFF && plcf->logout) {
+            re = plcf->logout->elts;
+
+            for (i = 0; i < plcf->logout->nelts; i++) {
+                rc = ngx_regex_exec(re[i], &r->uri, NULL, 0);
+
+                if (rc >= 0) {
+                    reset = NGX_HTTP_POSTHOG_RESET_ON;
+                    break;
+                }
+
+                if (rc != NGX_REGEX_NO_MATCHED) {
+                    ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                                  ngx_regex_exec_n " failed: %i on \"%V\"",
+                                  rc, &r->uri);
+                }
+            }
+        }
+
+        /* a failed logout logs nobody out */
+
+        if (reset != NGX_HTTP_POSTHOG_RESET_OFF
+            && r->headers_out.status < NGX_HTTP_BAD_REQUEST)
+        {
+            if (ngx_http_posthog_do_reset(r, ctx,
+                                    reset == NGX_HTTP_POSTHOG_RESET_DEVICE)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
     }
 
-    plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
+    if (!ctx->dirty || ctx->cookie_sent) {
+        return NGX_OK;
+    }
 
     return ngx_http_posthog_set_cookie(r, plcf, ctx);
 }
 
 
+/*
+ * X-PostHog-* headers of the upstream's response: always removed from what
+ * the client sees; acted upon only with "posthog_signals on", because
+ * whoever can set them can make anyone's browser anyone's person.
+ *
+ *   X-PostHog-Identify: <distinct id>
+ *   X-PostHog-Reset: 1 | device
+ *   X-PostHog-Event: <event name>            (may be repeated)
+ *   X-PostHog-Property-<name>: <value>       (properties of those events)
+ */
+
 static ngx_int_t
-ngx_http_posthog_set_cookie(ngx_http_request_t *r,
-    ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx)
+ngx_http_posthog_signals(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
+    ngx_http_posthog_loc_conf_t *plcf, ngx_str_t *identify, ngx_uint_t *reset)
 {
-    u_char                          *cookie, *p;
-    size_t                           len;
-    ngx_uint_t                       secure;
-    ngx_table_elt_t                 *set_cookie;
-    ngx_http_posthog_cookie_conf_t  *cc;
+    u_char                     *p;
+    size_t                      n;
+    ngx_str_t                  *ev;
+    ngx_uint_t                  i;
+    ngx_list_part_t            *part;
+    ngx_table_elt_t            *h;
+    ngx_http_posthog_member_t  *m;
 
-    cc = plcf->cookie;
+    static const u_char  prefix[] = "x-posthog-";
+    static const u_char  property[] = "property-";
 
-    secure = (cc->secure == NGX_HTTP_POSTHOG_SECURE_ON);
+    part = &r->headers_out.headers.part;
+    h = part->elts;
 
-#if (NGX_HTTP_SSL)
-    if (cc->secure == NGX_HTTP_POSTHOG_SECURE_AUTO && r->connection->ssl) {
-        secure = 1;
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash == 0
+            || h[i].key.len <= sizeof(prefix) - 1
+            || ngx_strncasecmp(h[i].key.data, (u_char *) prefix,
+                               sizeof(prefix) - 1) != 0)
+        {
+            continue;
+        }
+
+        h[i].hash = 0;
+
+        if (!plcf->signals) {
+            continue;
+        }
+
+        p = h[i].key.data + sizeof(prefix) - 1;
+        n = h[i].key.len - (sizeof(prefix) - 1);
+
+        if (n == 8 && ngx_strncasecmp(p, (u_char *) "identify", 8) == 0) {
+            *identify = h[i].value;
+
+        } else if (n == 5 && ngx_strncasecmp(p, (u_char *) "reset", 5) == 0) {
+            if (h[i].value.len == 6
+                && ngx_strncasecmp(h[i].value.data, (u_char *) "device", 6)
+                   == 0)
+            {
+                *reset = NGX_HTTP_POSTHOG_RESET_DEVICE;
+
+            } else if (h[i].value.len) {
+                *reset = NGX_HTTP_POSTHOG_RESET_ON;
+            }
+
+        } else if (n == 5 && ngx_strncasecmp(p, (u_char *) "event", 5) == 0) {
+            if (h[i].value.len == 0) {
+                continue;
+            }
+
+            if (ctx->signal_events == NULL) {
+                ctx->signal_events = ngx_array_create(r->pool, 1,
+                                                      sizeof(ngx_str_t));
+                if (ctx->signal_events == NULL) {
+                    return NGX_ERROR;
+                }
+            }
+
+            ev = ngx_array_push(ctx->signal_events);
+            if (ev == NULL) {
+                return NGX_ERROR;
+            }
+
+            *ev = h[i].value;
+
+        } else if (n > sizeof(property) - 1
+                   && ngx_strncasecmp(p, (u_char *) property,
+                                      sizeof(property) - 1) == 0)
+        {
+            if (ctx->signal_props == NULL) {
+                ctx->signal_props = ngx_array_create(r->pool, 4,
+                                            sizeof(ngx_http_posthog_member_t));
+                if (ctx->signal_props == NULL) {
+                    return NGX_ERROR;
+                }
+            }
+
+            m = ngx_array_push(ctx->signal_props);
+            if (m == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_memzero(m, sizeof(ngx_http_posthog_member_t));
+
+            /* the name as JSON: lower case, [a-z0-9_-] only (a header's) */
+
+            p += sizeof(property) - 1;
+            n -= sizeof(property) - 1;
+
+            m->key.data = ngx_pnalloc(r->pool, n);
+            if (m->key.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            m->key.len = n;
+            ngx_strlow(m->key.data, p, n);
+
+            for (p = m->key.data; p < m->key.data + n; p++) {
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')
+                      || *p == '_' || *p == '-'))
+                {
+                    *p = '_';
+                }
+            }
+
+            m->value = h[i].value;
+            m->max = NGX_HTTP_POSTHOG_VALUE_MAX;
+        }
     }
-#endif
-
-    len = cc->name.len + 1 + POSTHOG_UUID_LEN
-          + sizeof("; Max-Age=") - 1 + NGX_TIME_T_LEN
-          + sizeof("; Expires=Thu, 01-Jan-1970 00:00:00 GMT") - 1
-          + sizeof("; Domain=") - 1 + cc->domain.len
-          + sizeof("; Path=") - 1 + cc->path.len
-          + sizeof("; Secure; HttpOnly; SameSite=Strict") - 1;
-
-    cookie = ngx_pnalloc(r->pool, len);
-    if (cookie == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_copy(cookie, cc->name.data, cc->name.len);
-    *p++ = '=';
-    p = ngx_copy(p, ctx->anon, POSTHOG_UUID_LEN);
-
-    /* Max-Age for today's browsers, Expires for the rest */
-
-    p = ngx_sprintf(p, "; Max-Age=%T; Expires=", cc->max_age);
-    p = ngx_http_cookie_time(p, ngx_time() + cc->max_age);
-
-    if (cc->domain.len) {
-        p = ngx_cpymem(p, "; Domain=", sizeof("; Domain=") - 1);
-        p = ngx_copy(p, cc->domain.data, cc->domain.len);
-    }
-
-    p = ngx_cpymem(p, "; Path=", sizeof("; Path=") - 1);
-    p = ngx_copy(p, cc->path.data, cc->path.len);
-
-    if (secure) {
-        p = ngx_cpymem(p, "; Secure", sizeof("; Secure") - 1);
-    }
-
-    if (cc->httponly) {
-        p = ngx_cpymem(p, "; HttpOnly", sizeof("; HttpOnly") - 1);
-    }
-
-    switch (cc->samesite) {
-
-    case NGX_HTTP_POSTHOG_SAMESITE_STRICT:
-        p = ngx_cpymem(p, "; SameSite=Strict", sizeof("; SameSite=Strict") - 1);
-        break;
-
-    case NGX_HTTP_POSTHOG_SAMESITE_NONE:
-        p = ngx_cpymem(p, "; SameSite=None", sizeof("; SameSite=None") - 1);
-        break;
-
-    default: /* NGX_HTTP_POSTHOG_SAMESITE_LAX */
-        p = ngx_cpymem(p, "; SameSite=Lax", sizeof("; SameSite=Lax") - 1);
-        break;
-    }
-
-    set_cookie = ngx_list_push(&r->headers_out.headers);
-    if (set_cookie == NULL) {
-        return NGX_ERROR;
-    }
-
-    set_cookie->hash = 1;
-    ngx_str_set(&set_cookie->key, "Set-Cookie");
-    set_cookie->value.len = p - cookie;
-    set_cookie->value.data = cookie;
-#if (nginx_version >= 1023000)
-    set_cookie->next = NULL;
-#endif
-
-    ctx->cookie_sent = 1;
-
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "posthog cookie: \"%V\"", &set_cookie->value);
 
     return NGX_OK;
+}
+
+
+/* refused ids: counted always, logged at most once per interval */
+
+static void
+ngx_http_posthog_refuse(ngx_http_request_t *r, const char *what,
+    const char *reason)
+{
+    ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_REFUSED_IDS, 1);
+
+    if (ngx_time() - ngx_http_posthog_refuse_logged
+        < NGX_HTTP_POSTHOG_REFUSE_LOG_EVERY)
+    {
+        ngx_http_posthog_refuse_suppressed++;
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "posthog: refused an %s id (%s), the visitor stays as "
+                  "they were; %ui more refused since the last such line",
+                  what, reason, ngx_http_posthog_refuse_suppressed);
+
+    ngx_http_posthog_refuse_logged = ngx_time();
+    ngx_http_posthog_refuse_suppressed = 0;
 }
 
 
@@ -342,6 +664,7 @@ static ngx_int_t
 ngx_http_posthog_id_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
+    ngx_str_t                     id;
     ngx_http_posthog_ctx_t       *ctx;
     ngx_http_posthog_loc_conf_t  *plcf;
 
@@ -359,12 +682,33 @@ ngx_http_posthog_id_variable(ngx_http_request_t *r,
 
     switch (data) {
 
-    default: /* NGX_HTTP_POSTHOG_VAR_DISTINCT_ID, NGX_HTTP_POSTHOG_VAR_ANON_ID */
-        v->data = ctx->anon;
-        v->len = POSTHOG_UUID_LEN;
+    case NGX_HTTP_POSTHOG_VAR_ANON_ID:
+        id.data = ctx->st.anon;
+        id.len = POSTHOG_UUID_LEN;
+        break;
+
+    case NGX_HTTP_POSTHOG_VAR_DEVICE_ID:
+        id.data = ctx->st.device;
+        id.len = POSTHOG_UUID_LEN;
+        break;
+
+    case NGX_HTTP_POSTHOG_VAR_IDENTIFIED:
+        if (ctx->st.user_len) {
+            ngx_str_set(&id, "1");
+
+        } else {
+            ngx_str_null(&id);
+        }
+
+        break;
+
+    default: /* NGX_HTTP_POSTHOG_VAR_DISTINCT_ID */
+        ngx_http_posthog_distinct_id(ctx, &id);
         break;
     }
 
+    v->data = id.data;
+    v->len = id.len;
     v->valid = 1;
     v->no_cacheable = 1;
     v->not_found = 0;
@@ -392,184 +736,97 @@ ngx_http_posthog_identity_add_variables(ngx_conf_t *cf)
 }
 
 
-/*
- * posthog_cookie NAME [domain=D] [path=P] [max_age=TIME] [secure[=off]]
- *                [httponly] [samesite=strict|lax|none]
- */
+/* posthog_reset [device] */
 
 char *
-ngx_http_posthog_cookie(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_http_posthog_reset(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_posthog_loc_conf_t *plcf = conf;
 
-    u_char                          *p;
-    ngx_str_t                       *value, s;
-    ngx_uint_t                       i;
-    ngx_http_posthog_cookie_conf_t  *cc;
+    ngx_str_t  *value;
 
-    if (plcf->cookie) {
+    if (plcf->reset != NGX_HTTP_POSTHOG_RESET_UNSET) {
         return "is duplicate";
     }
 
-    cc = ngx_palloc(cf->pool, sizeof(ngx_http_posthog_cookie_conf_t));
-    if (cc == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    *cc = ngx_http_posthog_default_cookie;
-
     value = cf->args->elts;
 
-    if (!posthog_cookie_name_valid(value[1].data, value[1].len)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid cookie name \"%V\" in \"%V\" directive",
-                           &value[1], &cmd->name);
-        return NGX_CONF_ERROR;
+    if (cf->args->nelts == 1) {
+        plcf->reset = NGX_HTTP_POSTHOG_RESET_ON;
+        return NGX_CONF_OK;
     }
 
-    cc->name = value[1];
-
-    for (i = 2; i < cf->args->nelts; i++) {
-
-        if (ngx_strncmp(value[i].data, "domain=", 7) == 0) {
-            s.data = value[i].data + 7;
-            s.len = value[i].len - 7;
-
-            for (p = s.data; p < s.data + s.len; p++) {
-                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
-                      || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
-                {
-                    goto invalid;
-                }
-            }
-
-            if (s.len == 0) {
-                goto invalid;
-            }
-
-            cc->domain = s;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "path=", 5) == 0) {
-            s.data = value[i].data + 5;
-            s.len = value[i].len - 5;
-
-            if (s.len == 0 || s.data[0] != '/'
-                || !posthog_cookie_value_valid(s.data, s.len))
-            {
-                goto invalid;
-            }
-
-            cc->path = s;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "max_age=", 8) == 0) {
-            s.data = value[i].data + 8;
-            s.len = value[i].len - 8;
-
-            cc->max_age = ngx_parse_time(&s, 1);
-            if (cc->max_age == (time_t) NGX_ERROR || cc->max_age == 0) {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        if (ngx_strcmp(value[i].data, "secure") == 0
-            || ngx_strcmp(value[i].data, "secure=on") == 0)
-        {
-            cc->secure = NGX_HTTP_POSTHOG_SECURE_ON;
-            continue;
-        }
-
-        if (ngx_strcmp(value[i].data, "secure=off") == 0) {
-            cc->secure = NGX_HTTP_POSTHOG_SECURE_OFF;
-            continue;
-        }
-
-        if (ngx_strcmp(value[i].data, "secure=auto") == 0) {
-            cc->secure = NGX_HTTP_POSTHOG_SECURE_AUTO;
-            continue;
-        }
-
-        if (ngx_strcmp(value[i].data, "httponly") == 0) {
-            cc->httponly = 1;
-            continue;
-        }
-
-        if (ngx_strcmp(value[i].data, "samesite=lax") == 0) {
-            cc->samesite = NGX_HTTP_POSTHOG_SAMESITE_LAX;
-            continue;
-        }
-
-        if (ngx_strcmp(value[i].data, "samesite=strict") == 0) {
-            cc->samesite = NGX_HTTP_POSTHOG_SAMESITE_STRICT;
-            continue;
-        }
-
-        if (ngx_strcmp(value[i].data, "samesite=none") == 0) {
-            cc->samesite = NGX_HTTP_POSTHOG_SAMESITE_NONE;
-            continue;
-        }
-
-        goto invalid;
+    if (ngx_strcmp(value[1].data, "device") == 0) {
+        plcf->reset = NGX_HTTP_POSTHOG_RESET_DEVICE;
+        return NGX_CONF_OK;
     }
 
-    /* combinations that browsers refuse to store */
-
-    if (cc->samesite == NGX_HTTP_POSTHOG_SAMESITE_NONE
-        && cc->secure != NGX_HTTP_POSTHOG_SECURE_ON)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"samesite=none\" requires \"secure\" in \"%V\" "
-                           "directive: browsers drop SameSite=None cookies "
-                           "without Secure", &cmd->name);
-        return NGX_CONF_ERROR;
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        plcf->reset = NGX_HTTP_POSTHOG_RESET_OFF;
+        return NGX_CONF_OK;
     }
-
-    if ((ngx_strncmp(cc->name.data, "__Secure-", 9) == 0
-         || ngx_strncmp(cc->name.data, "__Host-", 7) == 0)
-        && cc->secure != NGX_HTTP_POSTHOG_SECURE_ON)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "cookie name \"%V\" requires \"secure\" in \"%V\" "
-                           "directive", &cc->name, &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    if (ngx_strncmp(cc->name.data, "__Host-", 7) == 0
-        && (cc->domain.len || cc->path.len != 1))
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "cookie name \"%V\" requires \"path=/\" and "
-                           "no \"domain\" in \"%V\" directive",
-                           &cc->name, &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    plcf->cookie = cc;
-
-    return NGX_CONF_OK;
-
-invalid:
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid parameter \"%V\" in \"%V\" directive",
-                       &value[i], &cmd->name);
+                       "invalid parameter \"%V\" in \"%V\" directive, "
+                       "it must be \"device\" or \"off\"",
+                       &value[1], &cmd->name);
 
     return NGX_CONF_ERROR;
 }
 
 
+/* posthog_logout REGEX ...: "~*" before a regex makes it caseless */
+
 char *
-ngx_http_posthog_merge_cookie_conf(ngx_conf_t *cf,
-    ngx_http_posthog_loc_conf_t *prev, ngx_http_posthog_loc_conf_t *conf)
+ngx_http_posthog_logout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    if (conf->cookie == NULL) {
-        conf->cookie = prev->cookie ? prev->cookie
-                                    : &ngx_http_posthog_default_cookie;
+    ngx_http_posthog_loc_conf_t *plcf = conf;
+
+    u_char                errstr[NGX_MAX_CONF_ERRSTR];
+    ngx_str_t            *value;
+    ngx_uint_t            i;
+    ngx_regex_t         **re;
+    ngx_regex_compile_t   rc;
+
+    if (plcf->logout == NULL) {
+        plcf->logout = ngx_array_create(cf->pool, 2, sizeof(ngx_regex_t *));
+        if (plcf->logout == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        ngx_memzero(&rc, sizeof(ngx_regex_compile_t));
+
+        rc.pattern = value[i];
+        rc.pool = cf->pool;
+        rc.err.len = NGX_MAX_CONF_ERRSTR;
+        rc.err.data = errstr;
+
+        if (value[i].len > 2 && value[i].data[0] == '~'
+            && value[i].data[1] == '*')
+        {
+            rc.pattern.data += 2;
+            rc.pattern.len -= 2;
+            rc.options = NGX_REGEX_CASELESS;
+        }
+
+        if (ngx_regex_compile(&rc) != NGX_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid regex \"%V\" in \"%V\" directive: %V",
+                               &value[i], &cmd->name, &rc.err);
+            return NGX_CONF_ERROR;
+        }
+
+        re = ngx_array_push(plcf->logout);
+        if (re == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *re = rc.regex;
     }
 
     return NGX_CONF_OK;

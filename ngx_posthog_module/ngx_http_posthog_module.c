@@ -11,6 +11,8 @@ static ngx_int_t ngx_http_posthog_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_posthog_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_posthog_init(ngx_conf_t *cf);
 static void *ngx_http_posthog_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_posthog_set_enum(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_posthog_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_posthog_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_posthog_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -57,7 +59,7 @@ static ngx_command_t  ngx_http_posthog_commands[] = {
 
     { ngx_string("posthog_capture"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_posthog_set_enum,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_posthog_loc_conf_t, capture),
       &ngx_http_posthog_capture },
@@ -73,12 +75,68 @@ static ngx_command_t  ngx_http_posthog_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE23,
       ngx_http_posthog_property,
       NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, props),
+      NULL },
+
+    { ngx_string("posthog_identify"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, identify),
+      NULL },
+
+    { ngx_string("posthog_person_property"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE23,
+      ngx_http_posthog_property,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, person_props),
+      NULL },
+
+    { ngx_string("posthog_person_property_once"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE23,
+      ngx_http_posthog_property,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, person_props_once),
+      NULL },
+
+    { ngx_string("posthog_reset"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_posthog_reset,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("posthog_logout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_posthog_logout,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("posthog_signals"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, signals),
+      NULL },
+
+    { ngx_string("posthog_alias"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, alias),
+      NULL },
+
+    { ngx_string("posthog_cookie_secret"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_posthog_cookie_secret,
+      NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
 
     { ngx_string("posthog_person_profiles"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_posthog_set_enum,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_posthog_loc_conf_t, personless),
       &ngx_http_posthog_person_profiles },
@@ -248,11 +306,19 @@ ngx_http_posthog_create_loc_conf(ngx_conf_t *cf)
      *     conf->event = NULL;
      *     conf->props = NULL;
      *     conf->cookie = NULL;
+     *     conf->identify = NULL;
+     *     conf->alias = NULL;
+     *     conf->person_props = NULL;
+     *     conf->person_props_once = NULL;
+     *     conf->logout = NULL;
+     *     conf->secret = { 0, NULL };
      */
 
     conf->enable = NGX_CONF_UNSET;
     conf->capture = NGX_CONF_UNSET_UINT;
-    conf->personless = NGX_CONF_UNSET;
+    conf->personless = NGX_CONF_UNSET_UINT;
+    conf->reset = NGX_HTTP_POSTHOG_RESET_UNSET;
+    conf->signals = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -278,7 +344,7 @@ ngx_http_posthog_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->api_key, prev->api_key, "");
     ngx_conf_merge_uint_value(conf->capture, prev->capture,
                               NGX_HTTP_POSTHOG_CAPTURE_PAGEVIEW);
-    ngx_conf_merge_value(conf->personless, prev->personless, 1);
+    ngx_conf_merge_uint_value(conf->personless, prev->personless, 1);
 
     if (conf->event == NULL) {
         conf->event = prev->event;
@@ -289,6 +355,34 @@ ngx_http_posthog_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->props == NULL) {
         conf->props = prev->props;
     }
+
+    if (conf->identify == NULL) {
+        conf->identify = prev->identify;
+    }
+
+    if (conf->alias == NULL) {
+        conf->alias = prev->alias;
+    }
+
+    if (conf->person_props == NULL) {
+        conf->person_props = prev->person_props;
+    }
+
+    if (conf->person_props_once == NULL) {
+        conf->person_props_once = prev->person_props_once;
+    }
+
+    if (conf->logout == NULL) {
+        conf->logout = prev->logout;
+    }
+
+    /* posthog_reset marks one location: it is not inherited */
+
+    if (conf->reset == NGX_HTTP_POSTHOG_RESET_UNSET) {
+        conf->reset = NGX_HTTP_POSTHOG_RESET_OFF;
+    }
+
+    ngx_conf_merge_value(conf->signals, prev->signals, 0);
 
     pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_posthog_module);
 
@@ -301,4 +395,52 @@ ngx_http_posthog_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     return ngx_http_posthog_merge_cookie_conf(cf, prev, conf);
+}
+
+
+/* ngx_conf_set_enum_slot(), with a message naming the directive and the
+ * values it takes */
+
+static char *
+ngx_http_posthog_set_enum(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    u_char           *last, buf[256];
+    ngx_str_t        *value;
+    ngx_uint_t       *np, i;
+    ngx_conf_enum_t  *e;
+
+    np = (ngx_uint_t *) (p + cmd->offset);
+
+    if (*np != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    e = cmd->post;
+
+    for (i = 0; e[i].name.len != 0; i++) {
+        if (e[i].name.len == value[1].len
+            && ngx_strcasecmp(e[i].name.data, value[1].data) == 0)
+        {
+            *np = e[i].value;
+            return NGX_CONF_OK;
+        }
+    }
+
+    last = buf;
+
+    for (i = 0; e[i].name.len != 0; i++) {
+        last = ngx_slprintf(last, buf + sizeof(buf), "%s\"%V\"",
+                            i == 0 ? "" : (e[i + 1].name.len ? ", " : " or "),
+                            &e[i].name);
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\" in \"%V\" directive, "
+                       "it must be %*s", &value[1], &cmd->name,
+                       last - buf, buf);
+
+    return NGX_CONF_ERROR;
 }

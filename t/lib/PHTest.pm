@@ -25,6 +25,7 @@ use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
+use JSON::PP ();
 use IO::Socket::INET;
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
@@ -39,6 +40,7 @@ sub new {
     my $dir = tempdir('ph-test-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{PH_KEEP});
     chmod 0755, $dir;
     mkdir "$dir/tmp";
+    mkdir "$dir/logs";    # the default error log of an nginx.org build
 
     my $self = bless {
         dir     => $dir,
@@ -50,8 +52,9 @@ sub new {
         owner   => $$,
     }, $class;
 
+    # PH_MODULE=static: an nginx built with --add-module, nothing to load
     die "module $self->{module} is not built (run make)\n"
-        unless -f $self->{module};
+        unless $self->{module} eq 'static' || -f $self->{module};
 
     if ($opt{redis}) {
         require PHTest::Redis;
@@ -98,8 +101,10 @@ sub write_conf {
     my $d = $self->{dir};
     my $user = $> == 0 ? "user root;\n" : '';
     my $main = $self->expand($opt{main} // '');
+    my $load = $self->{module} eq 'static' ? ''
+             : "load_module $self->{module};";
     my $conf = <<"CONF";
-load_module $self->{module};
+$load
 ${user}worker_processes $self->{workers};
 daemon on;
 master_process on;
@@ -204,9 +209,24 @@ sub stop {
     my ($self) = @_;
     # a forked child (a test's fake upstream) must not stop our servers
     return unless $self->{owner} == $$;
+    return if $self->{stopped}++;
     $self->stop_nginx;
     $self->{redis}->stop if $self->{redis};
     delete $self->{redis};
+    return $self->check_log;
+}
+
+# Whatever a test did, nginx must not have crashed, leaked a socket or
+# tripped a sanitizer: such lines in error.log fail the test file.
+our $LOG_PROBLEMS = qr/AddressSanitizer|LeakSanitizer|runtime error:|\[alert\]|\[crit\]|open socket #\d+ left in connection|exited on signal/;
+
+sub check_log {
+    my ($self) = @_;
+    my @bad = grep { /$LOG_PROBLEMS/ } split /\n/, $self->error_log;
+    return 1 unless @bad;
+    print STDERR "# error.log of $self->{dir} has:\n",
+        map({ "#   $_\n" } @bad[0 .. ($#bad < 9 ? $#bad : 9)]);
+    return 0;
 }
 
 sub error_log {
@@ -247,6 +267,34 @@ sub raw {
     return $resp;
 }
 
+# The events in the Redis stream, decoded, oldest first; each has its
+# entry's fields as _v, _t (token) and _id.  "stream" defaults to ours.
+sub events {
+    my ($self, %opt) = @_;
+    my $stream = $opt{stream} || 'posthog:events';
+    my $entries = $self->{redis}->cmd('XRANGE', $stream, '-', '+') || [];
+    my @ev;
+    for my $en (@$entries) {
+        my %f = @{ $en->[1] };
+        my $e = JSON::PP->new->utf8->decode($f{e});
+        @$e{qw(_v _t _id _raw)} = ($f{v}, $f{t}, $en->[0], $f{e});
+        push @ev, $e;
+    }
+    return @ev;
+}
+
+# Waits until the stream holds at least $n events (or $timeout seconds).
+sub wait_events {
+    my ($self, $n, $timeout, %opt) = @_;
+    my $end = time + ($timeout || 5);
+    my @ev;
+    while (1) {
+        @ev = $self->events(%opt);
+        return @ev if @ev >= $n || time > $end;
+        sleep 0.05;
+    }
+}
+
 # The status page (posthog_status) at $path, decoded from JSON.
 sub status {
     my ($self, $path) = @_;
@@ -284,6 +332,16 @@ sub worker_pids {
     return @pids;
 }
 
+# The events that arrived since the last call: waits for at least $n of
+# them (up to $timeout seconds), returns what is there.
+sub new_events {
+    my ($self, $n, $timeout) = @_;
+    my $seen = $self->{events_seen} // 0;
+    my @ev = $self->wait_events($seen + $n, $timeout || 5);
+    $self->{events_seen} = @ev;
+    return @ev[$seen .. $#ev];
+}
+
 sub parse_set_cookie {
     my ($h) = @_;
     my %c;
@@ -301,8 +359,11 @@ sub parse_set_cookie {
 
 END {
     my $rc = $?;
-    $_->stop for @ALIVE;
-    $? = $rc;
+    my $clean = 1;
+    for (@ALIVE) {
+        $clean = 0 unless $_->stop // 1;
+    }
+    $? = $rc || ($clean ? 0 : 254);
 }
 
 1;

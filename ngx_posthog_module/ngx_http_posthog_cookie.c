@@ -1,0 +1,423 @@
+/*
+ * The identity cookie: reading and checking the state it carries, and
+ * writing it back.  The value's grammar is in posthog_state.h.
+ */
+
+
+#include "ngx_http_posthog.h"
+#include "posthog_cookie.h"
+
+
+/* browsers take today's defaults: first-party, a year, SameSite=Lax */
+
+static ngx_http_posthog_cookie_conf_t  ngx_http_posthog_default_cookie = {
+    ngx_string("ph_id"),
+    ngx_null_string,
+    ngx_string("/"),
+    365 * 24 * 60 * 60,
+    NGX_HTTP_POSTHOG_SECURE_AUTO,
+    NGX_HTTP_POSTHOG_SAMESITE_LAX,
+    0
+};
+
+
+/*
+ * Reads the state from the cookie into ctx->st.  NGX_DECLINED when there
+ * is none that can be trusted: absent, sent twice, malformed, unsigned or
+ * forged.  The value itself is never logged: it is the client's input.
+ */
+
+ngx_int_t
+ngx_http_posthog_read_cookie(ngx_http_request_t *r,
+    ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx)
+{
+    int               rc;
+    size_t            len, vlen;
+    ngx_int_t         n;
+    ngx_str_t        *name;
+    const u_char     *v, *value;
+    ngx_table_elt_t  *h;
+#if (nginx_version < 1023000)
+    ngx_uint_t        i;
+    ngx_table_elt_t **hh;
+#endif
+
+    name = &plcf->cookie->name;
+    n = 0;
+    len = 0;
+    value = NULL;
+
+#if (nginx_version >= 1023000)
+
+    for (h = r->headers_in.cookie; h; h = h->next) {
+
+#else
+
+    hh = r->headers_in.cookies.elts;
+
+    for (i = 0; i < r->headers_in.cookies.nelts; i++) {
+        h = hh[i];
+
+#endif
+        v = NULL;
+        vlen = 0;
+
+        n += posthog_cookie_find(h->value.data, h->value.len, name->data,
+                                 name->len, &v, &vlen);
+
+        if (value == NULL && v != NULL) {
+            value = v;
+            len = vlen;
+        }
+    }
+
+    if (n == 0) {
+        return NGX_DECLINED;
+    }
+
+    /*
+     * A second copy (e.g. one set for another path or domain) makes the
+     * id ambiguous: the browser would send us either, so replace both.
+     */
+
+    if (n > 1) {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BAD_COOKIES, 1);
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "posthog: client sent the \"%V\" cookie %i times, "
+                      "a new id is issued", name, n);
+        return NGX_DECLINED;
+    }
+
+    rc = posthog_state_decode(&ctx->st, value, len, plcf->secret.data,
+                              plcf->secret.len);
+
+    if (rc != POSTHOG_STATE_OK) {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BAD_COOKIES, 1);
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "posthog: client sent an invalid \"%V\" cookie "
+                      "(%uz bytes, %s), a new id is issued",
+                      name, len, posthog_state_reason(rc));
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_posthog_set_cookie(ngx_http_request_t *r,
+    ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx)
+{
+    u_char                          *cookie, *p;
+    size_t                           len, n;
+    ngx_uint_t                       secure;
+    ngx_table_elt_t                 *set_cookie;
+    ngx_http_posthog_cookie_conf_t  *cc;
+
+    cc = plcf->cookie;
+
+    secure = (cc->secure == NGX_HTTP_POSTHOG_SECURE_ON);
+
+#if (NGX_HTTP_SSL)
+    if (cc->secure == NGX_HTTP_POSTHOG_SECURE_AUTO && r->connection->ssl) {
+        secure = 1;
+    }
+#endif
+
+    len = cc->name.len + 1 + POSTHOG_STATE_MAX_LEN
+          + sizeof("; Max-Age=") - 1 + NGX_TIME_T_LEN
+          + sizeof("; Expires=Thu, 01-Jan-1970 00:00:00 GMT") - 1
+          + sizeof("; Domain=") - 1 + cc->domain.len
+          + sizeof("; Path=") - 1 + cc->path.len
+          + sizeof("; Secure; HttpOnly; SameSite=Strict") - 1;
+
+    cookie = ngx_pnalloc(r->pool, len);
+    if (cookie == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_copy(cookie, cc->name.data, cc->name.len);
+    *p++ = '=';
+
+    n = posthog_state_encode(p, &ctx->st, plcf->secret.data, plcf->secret.len);
+    if (n == 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "posthog: cannot encode the identity state");
+        return NGX_ERROR;
+    }
+
+    p += n;
+
+    /* Max-Age for today's browsers, Expires for the rest */
+
+    p = ngx_sprintf(p, "; Max-Age=%T; Expires=", cc->max_age);
+    p = ngx_http_cookie_time(p, ngx_time() + cc->max_age);
+
+    if (cc->domain.len) {
+        p = ngx_cpymem(p, "; Domain=", sizeof("; Domain=") - 1);
+        p = ngx_copy(p, cc->domain.data, cc->domain.len);
+    }
+
+    p = ngx_cpymem(p, "; Path=", sizeof("; Path=") - 1);
+    p = ngx_copy(p, cc->path.data, cc->path.len);
+
+    if (secure) {
+        p = ngx_cpymem(p, "; Secure", sizeof("; Secure") - 1);
+    }
+
+    if (cc->httponly) {
+        p = ngx_cpymem(p, "; HttpOnly", sizeof("; HttpOnly") - 1);
+    }
+
+    switch (cc->samesite) {
+
+    case NGX_HTTP_POSTHOG_SAMESITE_STRICT:
+        p = ngx_cpymem(p, "; SameSite=Strict", sizeof("; SameSite=Strict") - 1);
+        break;
+
+    case NGX_HTTP_POSTHOG_SAMESITE_NONE:
+        p = ngx_cpymem(p, "; SameSite=None", sizeof("; SameSite=None") - 1);
+        break;
+
+    default: /* NGX_HTTP_POSTHOG_SAMESITE_LAX */
+        p = ngx_cpymem(p, "; SameSite=Lax", sizeof("; SameSite=Lax") - 1);
+        break;
+    }
+
+    set_cookie = ngx_list_push(&r->headers_out.headers);
+    if (set_cookie == NULL) {
+        return NGX_ERROR;
+    }
+
+    set_cookie->hash = 1;
+    ngx_str_set(&set_cookie->key, "Set-Cookie");
+    set_cookie->value.len = p - cookie;
+    set_cookie->value.data = cookie;
+#if (nginx_version >= 1023000)
+    set_cookie->next = NULL;
+#endif
+
+    ctx->cookie_sent = 1;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "posthog cookie: \"%V\"", &set_cookie->value);
+
+    return NGX_OK;
+}
+
+
+/*
+ * posthog_cookie NAME [domain=D] [path=P] [max_age=TIME] [secure[=off]]
+ *                [httponly] [samesite=strict|lax|none]
+ */
+
+char *
+ngx_http_posthog_cookie(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_posthog_loc_conf_t *plcf = conf;
+
+    u_char                          *p;
+    ngx_str_t                       *value, s;
+    ngx_uint_t                       i;
+    ngx_http_posthog_cookie_conf_t  *cc;
+
+    if (plcf->cookie) {
+        return "is duplicate";
+    }
+
+    cc = ngx_palloc(cf->pool, sizeof(ngx_http_posthog_cookie_conf_t));
+    if (cc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *cc = ngx_http_posthog_default_cookie;
+
+    value = cf->args->elts;
+
+    if (!posthog_cookie_name_valid(value[1].data, value[1].len)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid cookie name \"%V\" in \"%V\" directive",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    cc->name = value[1];
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "domain=", 7) == 0) {
+            s.data = value[i].data + 7;
+            s.len = value[i].len - 7;
+
+            for (p = s.data; p < s.data + s.len; p++) {
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+                      || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
+                {
+                    goto invalid;
+                }
+            }
+
+            if (s.len == 0) {
+                goto invalid;
+            }
+
+            cc->domain = s;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "path=", 5) == 0) {
+            s.data = value[i].data + 5;
+            s.len = value[i].len - 5;
+
+            if (s.len == 0 || s.data[0] != '/'
+                || !posthog_cookie_value_valid(s.data, s.len))
+            {
+                goto invalid;
+            }
+
+            cc->path = s;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "max_age=", 8) == 0) {
+            s.data = value[i].data + 8;
+            s.len = value[i].len - 8;
+
+            cc->max_age = ngx_parse_time(&s, 1);
+            if (cc->max_age == (time_t) NGX_ERROR || cc->max_age == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "secure") == 0
+            || ngx_strcmp(value[i].data, "secure=on") == 0)
+        {
+            cc->secure = NGX_HTTP_POSTHOG_SECURE_ON;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "secure=off") == 0) {
+            cc->secure = NGX_HTTP_POSTHOG_SECURE_OFF;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "secure=auto") == 0) {
+            cc->secure = NGX_HTTP_POSTHOG_SECURE_AUTO;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "httponly") == 0) {
+            cc->httponly = 1;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "samesite=lax") == 0) {
+            cc->samesite = NGX_HTTP_POSTHOG_SAMESITE_LAX;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "samesite=strict") == 0) {
+            cc->samesite = NGX_HTTP_POSTHOG_SAMESITE_STRICT;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "samesite=none") == 0) {
+            cc->samesite = NGX_HTTP_POSTHOG_SAMESITE_NONE;
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    /* combinations that browsers refuse to store */
+
+    if (cc->samesite == NGX_HTTP_POSTHOG_SAMESITE_NONE
+        && cc->secure != NGX_HTTP_POSTHOG_SECURE_ON)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"samesite=none\" requires \"secure\" in \"%V\" "
+                           "directive: browsers drop SameSite=None cookies "
+                           "without Secure", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if ((ngx_strncmp(cc->name.data, "__Secure-", 9) == 0
+         || ngx_strncmp(cc->name.data, "__Host-", 7) == 0)
+        && cc->secure != NGX_HTTP_POSTHOG_SECURE_ON)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "cookie name \"%V\" requires \"secure\" in \"%V\" "
+                           "directive", &cc->name, &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_strncmp(cc->name.data, "__Host-", 7) == 0
+        && (cc->domain.len || cc->path.len != 1))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "cookie name \"%V\" requires \"path=/\" and "
+                           "no \"domain\" in \"%V\" directive",
+                           &cc->name, &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    plcf->cookie = cc;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\" in \"%V\" directive",
+                       &value[i], &cmd->name);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/* posthog_cookie_secret KEY: HMAC-SHA256 key that signs the state */
+
+char *
+ngx_http_posthog_cookie_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_posthog_loc_conf_t *plcf = conf;
+
+    ngx_str_t  *value;
+
+    if (plcf->secret.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    /* a short key can be guessed offline from one signed cookie */
+
+    if (value[1].len < 16) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" needs a key of at least 16 bytes "
+                           "(32 random bytes recommended), the one given "
+                           "has %uz", &cmd->name, value[1].len);
+        return NGX_CONF_ERROR;
+    }
+
+    plcf->secret = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_posthog_merge_cookie_conf(ngx_conf_t *cf,
+    ngx_http_posthog_loc_conf_t *prev, ngx_http_posthog_loc_conf_t *conf)
+{
+    if (conf->cookie == NULL) {
+        conf->cookie = prev->cookie ? prev->cookie
+                                    : &ngx_http_posthog_default_cookie;
+    }
+
+    ngx_conf_merge_str_value(conf->secret, prev->secret, "");
+
+    return NGX_CONF_OK;
+}

@@ -1,0 +1,444 @@
+/*
+ * The identity cookie codec; the grammar is in posthog_state.h.
+ */
+
+#include <limits.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "posthog_state.h"
+
+
+#define POSTHOG_STATE_MAC_PREFIX  "posthog-state-1:"
+#define POSTHOG_STATE_FIELDS      7
+
+#define posthog_state_uuid(dst, src)  memcpy(dst, src, POSTHOG_UUID_LEN)
+
+
+static int posthog_state_valid(const posthog_state_t *st);
+static int posthog_state_same_device(const posthog_state_t *st);
+static int posthog_state_short(const posthog_state_t *st, int signed_);
+static size_t posthog_state_num_len(uint64_t n);
+static unsigned char *posthog_state_num(unsigned char *p, uint64_t n);
+static int posthog_state_parse_num(const unsigned char *p, size_t len,
+    uint64_t *n);
+static int posthog_state_mac(unsigned char *sig, const unsigned char *p,
+    size_t len, const unsigned char *key, size_t keylen);
+
+
+size_t
+posthog_state_encoded_len(const posthog_state_t *st, int signed_)
+{
+    size_t  len;
+
+    if (posthog_state_short(st, signed_)) {
+        return POSTHOG_UUID_LEN;
+    }
+
+    len = POSTHOG_UUID_LEN + POSTHOG_STATE_FIELDS - 1;
+
+    if (!posthog_state_same_device(st)) {
+        len += POSTHOG_UUID_LEN;
+    }
+
+    len += posthog_base64url_encoded_len(st->user_len);
+
+    if (st->session_start) {
+        len += POSTHOG_UUID_LEN + posthog_state_num_len(st->session_start)
+               + posthog_state_num_len(st->session_last);
+    }
+
+    if (signed_) {
+        len += POSTHOG_STATE_SIG_LEN;
+    }
+
+    return len;
+}
+
+
+size_t
+posthog_state_encode(unsigned char *out, const posthog_state_t *st,
+    const unsigned char *key, size_t keylen)
+{
+    int             signed_;
+    unsigned char  *p;
+
+    signed_ = (key != NULL && keylen > 0);
+
+    /* never write what posthog_state_decode() would refuse */
+
+    if (!posthog_state_valid(st)) {
+        return 0;
+    }
+
+    posthog_state_uuid(out, st->anon);
+    p = out + POSTHOG_UUID_LEN;
+
+    if (posthog_state_short(st, signed_)) {
+        return POSTHOG_UUID_LEN;
+    }
+
+    *p++ = '.';
+
+    if (!posthog_state_same_device(st)) {
+        posthog_state_uuid(p, st->device);
+        p += POSTHOG_UUID_LEN;
+    }
+
+    *p++ = '.';
+    p += posthog_base64url_encode(p, st->user, st->user_len);
+    *p++ = '.';
+
+    if (st->session_start) {
+        posthog_state_uuid(p, st->session);
+        p += POSTHOG_UUID_LEN;
+        *p++ = '.';
+        p = posthog_state_num(p, st->session_start);
+        *p++ = '.';
+        p = posthog_state_num(p, st->session_last);
+
+    } else {
+        *p++ = '.';
+        *p++ = '.';
+    }
+
+    *p++ = '.';
+
+    if (signed_) {
+        if (posthog_state_mac(p, out, (size_t) (p - out) - 1, key, keylen)
+            != 0)
+        {
+            return 0;
+        }
+
+        p += POSTHOG_STATE_SIG_LEN;
+    }
+
+    return (size_t) (p - out);
+}
+
+
+int
+posthog_state_decode(posthog_state_t *st, const unsigned char *p,
+    size_t len, const unsigned char *key, size_t keylen)
+{
+    int                   signed_, session;
+    size_t                i, nf, n, start, k;
+    size_t                fl[POSTHOG_STATE_FIELDS];
+    posthog_state_t       s;
+    const unsigned char  *f[POSTHOG_STATE_FIELDS];
+    unsigned char         sig[POSTHOG_STATE_SIG_LEN];
+    unsigned char         mac[32];
+
+    signed_ = (key != NULL && keylen > 0);
+
+    if (len > POSTHOG_STATE_MAX_LEN) {
+        return POSTHOG_STATE_TOO_LONG;
+    }
+
+    memset(&s, 0, sizeof(posthog_state_t));
+
+    nf = 0;
+    start = 0;
+
+    for (i = 0; i <= len; i++) {
+        if (i < len && p[i] != '.') {
+            continue;
+        }
+
+        if (nf == POSTHOG_STATE_FIELDS) {
+            return POSTHOG_STATE_BAD_FORMAT;
+        }
+
+        f[nf] = p + start;
+        fl[nf++] = i - start;
+        start = i + 1;
+    }
+
+    if (nf == 1) {
+        if (!posthog_uuid_valid(p, len)) {
+            return len == POSTHOG_UUID_LEN ? POSTHOG_STATE_BAD_UUID
+                                           : POSTHOG_STATE_BAD_FORMAT;
+        }
+
+        if (signed_) {
+            return POSTHOG_STATE_NO_SIG;
+        }
+
+        posthog_state_uuid(s.anon, p);
+        posthog_state_uuid(s.device, p);
+
+        *st = s;
+
+        return POSTHOG_STATE_OK;
+    }
+
+    if (nf != POSTHOG_STATE_FIELDS) {
+        return POSTHOG_STATE_BAD_FORMAT;
+    }
+
+    /* verify before parsing: with a key, only our own bytes get parsed */
+
+    if (signed_) {
+        if (fl[6] == 0) {
+            return POSTHOG_STATE_NO_SIG;
+        }
+
+        if (fl[6] != POSTHOG_STATE_SIG_LEN) {
+            return POSTHOG_STATE_BAD_SIG;
+        }
+
+        if (posthog_state_mac(sig, p, len - POSTHOG_STATE_SIG_LEN - 1,
+                              key, keylen)
+            != 0)
+        {
+            return POSTHOG_STATE_ERROR;
+        }
+
+        if (CRYPTO_memcmp(sig, f[6], POSTHOG_STATE_SIG_LEN) != 0) {
+            return POSTHOG_STATE_BAD_SIG;
+        }
+
+    } else if (fl[6] != 0) {
+        if (fl[6] != POSTHOG_STATE_SIG_LEN
+            || posthog_base64url_decode(mac, &n, f[6], fl[6]) != 0)
+        {
+            return POSTHOG_STATE_BAD_SIG;
+        }
+    }
+
+    if (!posthog_uuid_valid(f[0], fl[0])) {
+        return POSTHOG_STATE_BAD_UUID;
+    }
+
+    posthog_state_uuid(s.anon, f[0]);
+
+    if (fl[1] == 0) {
+        posthog_state_uuid(s.device, f[0]);
+
+    } else if (posthog_uuid_valid(f[1], fl[1])) {
+        posthog_state_uuid(s.device, f[1]);
+
+    } else {
+        return POSTHOG_STATE_BAD_UUID;
+    }
+
+    /* a longer UID could not decode into s.user */
+
+    if (fl[2] > posthog_base64url_encoded_len(POSTHOG_ID_MAX)) {
+        return POSTHOG_STATE_BAD_USER;
+    }
+
+    if (posthog_base64url_decode(s.user, &s.user_len, f[2], fl[2]) != 0) {
+        return POSTHOG_STATE_BAD_BASE64;
+    }
+
+    if (s.user_len
+        && (posthog_id_check(s.user, s.user_len, &k, &n) != POSTHOG_ID_OK
+            || k != 0 || n != s.user_len))
+    {
+        return POSTHOG_STATE_BAD_USER;
+    }
+
+    session = (fl[3] != 0) + (fl[4] != 0) + (fl[5] != 0);
+
+    if (session == 3) {
+        if (!posthog_uuid_v7_valid(f[3], fl[3])) {
+            return POSTHOG_STATE_BAD_UUID;
+        }
+
+        if (posthog_state_parse_num(f[4], fl[4], &s.session_start) != 0
+            || posthog_state_parse_num(f[5], fl[5], &s.session_last) != 0)
+        {
+            return POSTHOG_STATE_BAD_NUMBER;
+        }
+
+        posthog_state_uuid(s.session, f[3]);
+
+    } else if (session != 0) {
+        return POSTHOG_STATE_BAD_SESSION;
+    }
+
+    *st = s;
+
+    return POSTHOG_STATE_OK;
+}
+
+
+const char *
+posthog_state_reason(int rc)
+{
+    switch (rc) {
+    case POSTHOG_STATE_OK:
+        return "ok";
+    case POSTHOG_STATE_TOO_LONG:
+        return "state cookie too long";
+    case POSTHOG_STATE_BAD_FORMAT:
+        return "bad state cookie format";
+    case POSTHOG_STATE_BAD_UUID:
+        return "bad uuid in state cookie";
+    case POSTHOG_STATE_BAD_BASE64:
+        return "bad base64url in state cookie";
+    case POSTHOG_STATE_BAD_USER:
+        return "bad user id in state cookie";
+    case POSTHOG_STATE_BAD_NUMBER:
+        return "bad time in state cookie";
+    case POSTHOG_STATE_BAD_SESSION:
+        return "incomplete session in state cookie";
+    case POSTHOG_STATE_NO_SIG:
+        return "unsigned state cookie";
+    case POSTHOG_STATE_BAD_SIG:
+        return "bad state cookie signature";
+    case POSTHOG_STATE_ERROR:
+        return "state cookie signature failed";
+    }
+
+    return "unknown state cookie error";
+}
+
+
+static int
+posthog_state_valid(const posthog_state_t *st)
+{
+    size_t  start, n;
+
+    if (!posthog_uuid_valid(st->anon, POSTHOG_UUID_LEN)
+        || !posthog_uuid_valid(st->device, POSTHOG_UUID_LEN))
+    {
+        return 0;
+    }
+
+    if (st->user_len > POSTHOG_ID_MAX) {
+        return 0;
+    }
+
+    if (st->user_len
+        && (posthog_id_check(st->user, st->user_len, &start, &n)
+            != POSTHOG_ID_OK
+            || start != 0 || n != st->user_len))
+    {
+        return 0;
+    }
+
+    if (st->session_start == 0) {
+        return 1;
+    }
+
+    return st->session_start <= POSTHOG_STATE_NUM_MAX
+           && st->session_last >= 1
+           && st->session_last <= POSTHOG_STATE_NUM_MAX
+           && posthog_uuid_v7_valid(st->session, POSTHOG_UUID_LEN);
+}
+
+
+static int
+posthog_state_same_device(const posthog_state_t *st)
+{
+    return memcmp(st->anon, st->device, POSTHOG_UUID_LEN) == 0;
+}
+
+
+static int
+posthog_state_short(const posthog_state_t *st, int signed_)
+{
+    return !signed_ && st->user_len == 0 && st->session_start == 0
+           && posthog_state_same_device(st);
+}
+
+
+static size_t
+posthog_state_num_len(uint64_t n)
+{
+    size_t  len;
+
+    len = 1;
+
+    while (n >= 10) {
+        n /= 10;
+        len++;
+    }
+
+    return len;
+}
+
+
+static unsigned char *
+posthog_state_num(unsigned char *p, uint64_t n)
+{
+    size_t  i, len;
+
+    len = posthog_state_num_len(n);
+
+    for (i = len; i > 0; i--) {
+        p[i - 1] = (unsigned char) ('0' + n % 10);
+        n /= 10;
+    }
+
+    return p + len;
+}
+
+
+/* 1 .. 999999999999, no leading zeros: one text per value */
+
+static int
+posthog_state_parse_num(const unsigned char *p, size_t len, uint64_t *n)
+{
+    size_t    i;
+    uint64_t  v;
+
+    if (len == 0 || len > POSTHOG_STATE_NUM_LEN || p[0] == '0') {
+        return -1;
+    }
+
+    v = 0;
+
+    for (i = 0; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9') {
+            return -1;
+        }
+
+        v = v * 10 + (uint64_t) (p[i] - '0');
+    }
+
+    *n = v;
+
+    return 0;
+}
+
+
+/* writes the POSTHOG_STATE_SIG_LEN characters of SIG for "p" */
+
+static int
+posthog_state_mac(unsigned char *sig, const unsigned char *p, size_t len,
+    const unsigned char *key, size_t keylen)
+{
+    unsigned int   mdlen;
+    unsigned char  md[EVP_MAX_MD_SIZE];
+    unsigned char  buf[sizeof(POSTHOG_STATE_MAC_PREFIX) - 1
+                       + POSTHOG_STATE_MAX_LEN];
+
+    if (keylen > INT_MAX
+        || len > POSTHOG_STATE_MAX_LEN - POSTHOG_STATE_SIG_LEN - 1)
+    {
+        return -1;
+    }
+
+    memcpy(buf, POSTHOG_STATE_MAC_PREFIX,
+           sizeof(POSTHOG_STATE_MAC_PREFIX) - 1);
+    memcpy(buf + sizeof(POSTHOG_STATE_MAC_PREFIX) - 1, p, len);
+
+    if (HMAC(EVP_sha256(), key, (int) keylen, buf,
+             sizeof(POSTHOG_STATE_MAC_PREFIX) - 1 + len, md, &mdlen)
+        == NULL
+        || mdlen != 32)
+    {
+        return -1;
+    }
+
+    posthog_base64url_encode(sig, md, 32);
+
+    return 0;
+}

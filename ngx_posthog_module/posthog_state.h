@@ -1,0 +1,117 @@
+/*
+ * The identity cookie: anonymous id, device id, identified user id and
+ * session, optionally signed with HMAC-SHA256.  Plain C, no nginx types.
+ *
+ * Cookie value grammar (every byte is an RFC 6265 cookie-octet):
+ *
+ *   value  = short / long
+ *   short  = UUID                        ; ANON alone
+ *   long   = ANON "." DEV "." UID "." SID "." START "." LAST "." SIG
+ *   ANON   = UUID                        ; anonymous distinct id
+ *   DEV    = "" / UUID                   ; device id, "" means = ANON
+ *   UID    = "" / B64                    ; identified id, "" = anonymous
+ *   SID    = "" / UUIDv7                 ; session id
+ *   START  = "" / NUM                    ; session start, Unix seconds
+ *   LAST   = "" / NUM                    ; last activity, Unix seconds
+ *   SIG    = "" / 43B64                  ; "" when unsigned
+ *   UUID   = 8HEX "-" 4HEX "-" 4HEX "-" 4HEX "-" 12HEX  (lower case,
+ *            RFC 9562 variant, any version: posthog_uuid_valid())
+ *   B64    = base64url without padding, canonical (zero unused bits)
+ *   NUM    = %x31-39 0*11DIGIT           ; 1 .. 999999999999
+ *
+ * - SID, START and LAST are all empty (no session) or all set.
+ * - UID decodes to at most POSTHOG_ID_MAX bytes that pass
+ *   posthog_id_check() as they are: already trimmed, legal, UTF-8.
+ * - SIG = base64url(HMAC-SHA256(key, "posthog-state-1:" || V)), where V
+ *   is the value before its last "." (that dot excluded); the constant
+ *   prefix keeps these MACs apart from anything else the same secret
+ *   may sign.
+ * - The short form is written only without a key, for a state with
+ *   device == anon, no user and no session: the first-visit cookie.
+ *
+ * With a key, decoding requires a valid SIG: the short form and an empty
+ * SIG are refused, so a client cannot pick its own anonymous id and get
+ * someone else's history merged into a person.  Without a key, SIG must
+ * be empty or look like a signature (43 canonical base64url characters)
+ * and is then ignored: signed cookies keep working when an operator
+ * removes the secret, and are written back unsigned.
+ *
+ * The decoder checks only the syntax above and the MAC: whether a
+ * session has expired is the caller's business.
+ */
+
+#ifndef POSTHOG_STATE_H
+#define POSTHOG_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "posthog_uuid.h"
+#include "posthog_id.h"
+#include "posthog_base64url.h"
+
+#define POSTHOG_STATE_SIG_LEN   43      /* base64url of 32 bytes */
+#define POSTHOG_STATE_NUM_LEN   12      /* digits of a time */
+#define POSTHOG_STATE_NUM_MAX   999999999999ULL
+
+/* the longest value: 3 UUIDs, a 800-byte user id (1067 chars) -> 1248 */
+#define POSTHOG_STATE_MAX_LEN                                                \
+    (3 * POSTHOG_UUID_LEN                                                    \
+     + posthog_base64url_encoded_len(POSTHOG_ID_MAX)                         \
+     + 2 * POSTHOG_STATE_NUM_LEN + POSTHOG_STATE_SIG_LEN + 6)
+
+typedef struct {
+    unsigned char  anon[POSTHOG_UUID_LEN];     /* anonymous distinct id */
+    unsigned char  device[POSTHOG_UUID_LEN];   /* $device_id */
+    unsigned char  session[POSTHOG_UUID_LEN];  /* UUIDv7 if session_start */
+    uint64_t       session_start;   /* Unix seconds, 0 = no session */
+    uint64_t       session_last;    /* Unix seconds of last activity */
+    size_t         user_len;        /* 0 = anonymous */
+    unsigned char  user[POSTHOG_ID_MAX];       /* identified-as id */
+} posthog_state_t;
+
+enum {
+    POSTHOG_STATE_OK = 0,
+    POSTHOG_STATE_TOO_LONG = -1,     /* over POSTHOG_STATE_MAX_LEN */
+    POSTHOG_STATE_BAD_FORMAT = -2,   /* not 1 or 7 fields */
+    POSTHOG_STATE_BAD_UUID = -3,
+    POSTHOG_STATE_BAD_BASE64 = -4,
+    POSTHOG_STATE_BAD_USER = -5,     /* fails posthog_id_check() */
+    POSTHOG_STATE_BAD_NUMBER = -6,
+    POSTHOG_STATE_BAD_SESSION = -7,  /* SID, START, LAST not all or none */
+    POSTHOG_STATE_NO_SIG = -8,       /* unsigned, but a key is set */
+    POSTHOG_STATE_BAD_SIG = -9,
+    POSTHOG_STATE_ERROR = -10        /* HMAC failed, key too long */
+};
+
+
+/*
+ * The exact length posthog_state_encode() writes for a valid "st",
+ * signed if "signed_" (a key is given).  Never over
+ * POSTHOG_STATE_MAX_LEN for a valid state.
+ */
+size_t posthog_state_encoded_len(const posthog_state_t *st, int signed_);
+
+/*
+ * Writes the cookie value for "st" to "out", signed when "key" is not
+ * NULL and "keylen" > 0.  Returns the length written, or 0 if "st"
+ * would not decode (an invalid UUID, user id or time: the state is
+ * checked as strictly as a decoded one) or the HMAC failed.  Session
+ * fields are ignored when session_start is 0.
+ */
+size_t posthog_state_encode(unsigned char *out, const posthog_state_t *st,
+    const unsigned char *key, size_t keylen);
+
+/*
+ * Parses and checks the cookie value "p", "len" bytes.  Returns
+ * POSTHOG_STATE_OK and fills "st" (unused bytes zeroed; the device id
+ * filled in when the cookie leaves it empty), or a negative
+ * POSTHOG_STATE_* code with "st" untouched.
+ */
+int posthog_state_decode(posthog_state_t *st, const unsigned char *p,
+    size_t len, const unsigned char *key, size_t keylen);
+
+/* A short text for logs, e.g. "bad signature". */
+const char *posthog_state_reason(int rc);
+
+#endif /* POSTHOG_STATE_H */

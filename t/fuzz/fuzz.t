@@ -1,0 +1,52 @@
+# Runs each libFuzzer target for $ENV{FUZZ_SECONDS} (default 10) seconds
+# from its seed corpus; "make fuzz" builds them.  A missing binary fails.
+# New corpus entries go under $PH_BUILD/fuzz/corpus, never into the repo.
+
+use strict;
+use warnings;
+use File::Path qw(make_path);
+use Test::More;
+
+my $build = $ENV{PH_BUILD} // 'build';
+my $secs = $ENV{FUZZ_SECONDS} || 10;
+my @targets = qw(json id uuid state cookie);
+
+plan tests => scalar @targets;
+
+for my $t (@targets) {
+    my $bin = "$build/fuzz/fuzz_$t";
+
+    if (!-x $bin) {
+        fail("fuzz_$t: $bin missing (run make fuzz)");
+        next;
+    }
+
+    my $work = "$build/fuzz/corpus/$t";
+    my $log = "$build/fuzz/fuzz_$t.log";
+    make_path($work);
+
+    my @cmd = ($bin, "-max_total_time=$secs", "-print_final_stats=1",
+               "-artifact_prefix=$build/fuzz/crash-$t-", $work,
+               "t/fuzz/corpus/$t");
+
+    my $pid = fork // die "fork: $!";
+
+    if ($pid == 0) {
+        open STDOUT, '>', $log or die "$log: $!";
+        open STDERR, '>&', \*STDOUT or die "dup: $!";
+        exec { $cmd[0] } @cmd or die "exec $bin: $!";
+    }
+
+    waitpid $pid, 0;
+    my $rc = $?;
+
+    my ($runs) = `grep -a 'stat::number_of_executed_units' $log` =~ /(\d+)/;
+
+    if (!ok($rc == 0, "fuzz_$t ran ${secs}s clean" . (defined $runs
+                                                  ? " ($runs runs)" : ""))) {
+        open my $fh, '<', $log;
+        my @lines = <$fh>;
+        diag("exit status $rc; last lines of $log:");
+        diag(join '', @lines[($#lines > 30 ? $#lines - 30 : 0) .. $#lines]);
+    }
+}

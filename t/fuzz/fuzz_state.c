@@ -1,0 +1,140 @@
+/*
+ * libFuzzer target for the cookie codec.  Arbitrary bytes are decoded
+ * with and without a key; whatever decodes must re-encode (signed and
+ * unsigned) to a value that decodes to the same state.  Since random
+ * bytes never carry a valid MAC, the input is also read as the fields
+ * of a state that is encoded signed and must decode back, or be
+ * refused by the encoder only if the state is invalid.
+ */
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "posthog_state.h"
+
+#define KEY     (const unsigned char *) "fuzz-key", 8
+
+
+static void
+roundtrip(const posthog_state_t *st)
+{
+    size_t           n;
+    unsigned char    out[POSTHOG_STATE_MAX_LEN];
+    posthog_state_t  st2;
+
+    n = posthog_state_encode(out, st, NULL, 0);
+
+    if (n == 0 || n != posthog_state_encoded_len(st, 0)
+        || posthog_state_decode(&st2, out, n, NULL, 0) != POSTHOG_STATE_OK
+        || memcmp(st, &st2, sizeof(posthog_state_t)) != 0)
+    {
+        abort();
+    }
+
+    n = posthog_state_encode(out, st, KEY);
+
+    if (n == 0 || n != posthog_state_encoded_len(st, 1)
+        || posthog_state_decode(&st2, out, n, KEY) != POSTHOG_STATE_OK
+        || memcmp(st, &st2, sizeof(posthog_state_t)) != 0)
+    {
+        abort();
+    }
+
+    /* a signed value never passes under another key */
+
+    if (posthog_state_decode(&st2, out, n, (const unsigned char *) "fuzz-kez",
+                             8) == POSTHOG_STATE_OK)
+    {
+        abort();
+    }
+}
+
+
+static uint64_t
+ms48(const uint8_t *p)
+{
+    int       i;
+    uint64_t  ms;
+
+    ms = 0;
+
+    for (i = 0; i < 6; i++) {
+        ms = ms << 8 | p[i];
+    }
+
+    return ms;
+}
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    int              rc;
+    size_t           n, start, k;
+    unsigned char    out[POSTHOG_STATE_MAX_LEN];
+    posthog_state_t  st, orig;
+
+    memset(&st, 0x5a, sizeof(st));
+    orig = st;
+
+    rc = posthog_state_decode(&st, data, size, NULL, 0);
+
+    if (rc == POSTHOG_STATE_OK) {
+        roundtrip(&st);
+
+    } else if (memcmp(&st, &orig, sizeof(st)) != 0
+               || posthog_state_reason(rc) == NULL)
+    {
+        abort();
+    }
+
+    rc = posthog_state_decode(&st, data, size, KEY);
+
+    if (rc == POSTHOG_STATE_OK) {
+        roundtrip(&st);
+    }
+
+    /* structured: 3 UUIDv7 of 16 bytes each, 2 times, the user id */
+
+    if (size < 3 * 16 + 2) {
+        return 0;
+    }
+
+    memset(&st, 0, sizeof(st));
+    posthog_uuid_v7(st.anon, ms48(data), data + 6);
+    posthog_uuid_v7(st.device, ms48(data + 16), data + 22);
+
+    if (data[0] & 1) {
+        memcpy(st.device, st.anon, POSTHOG_UUID_LEN);
+    }
+
+    /* decoded states carry zeroes when there is no session */
+
+    if (data[48] & 1) {
+        posthog_uuid_v7(st.session, ms48(data + 32), data + 38);
+        st.session_start = 1700000000 + data[48];
+        st.session_last = st.session_start + data[49];
+    }
+
+    data += 3 * 16 + 2;
+    size -= 3 * 16 + 2;
+    n = size < POSTHOG_ID_MAX ? size : POSTHOG_ID_MAX;
+    memcpy(st.user, data, n);
+    st.user_len = n;
+
+    /* the encoder refuses exactly the states the id check refuses */
+
+    if ((posthog_state_encode(out, &st, KEY) != 0)
+        != (n == 0 || (posthog_id_check(st.user, n, &start, &k)
+                       == POSTHOG_ID_OK && start == 0 && k == n)))
+    {
+        abort();
+    }
+
+    if (posthog_state_encode(out, &st, KEY) != 0) {
+        roundtrip(&st);
+    }
+
+    return 0;
+}

@@ -1,0 +1,112 @@
+# Stream entries the shipper must refuse without crashing: unknown format
+# version, missing token or event, an event that is not a JSON object. And
+# pending entries trimmed from the stream (MAXLEN ~) before delivery: counted
+# as lost and acknowledged, also when they come back as nil.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+
+use Test::More;
+
+use PHTest::Redis;
+use PHTest::PostHog;
+use PHTest::Shipper qw(add_events make_event wait_for);
+
+my $r  = PHTest::Redis->start;
+my $ph = PHTest::PostHog->start;
+my $S  = 'posthog:events';
+
+my @good = add_events($r, 'phc_AAA', 2);
+my %bad = (
+    v2      => [v => 2, t => 'phc_AAA', e => make_event()],
+    nov     => [t => 'phc_AAA', e => make_event()],
+    vx      => [v => 'x1', t => 'phc_AAA', e => make_event()],
+    notok   => [v => 1, e => make_event()],
+    emptyt  => [v => 1, t => '', e => make_event()],
+    noev    => [v => 1, t => 'phc_AAA'],
+    array   => [v => 1, t => 'phc_AAA', e => '[1,2]'],
+    text    => [v => 1, t => 'phc_AAA', e => 'hello'],
+    other   => [x => 'y'],
+);
+my %id;
+$id{$_} = $r->cmd('XADD', $S, '*', @{ $bad{$_} }) for sort keys %bad;
+push @good, add_events($r, 'phc_AAA', 2);
+# a token that needs JSON escaping in api_key
+push @good, add_events($r, "phc_q\"uo\\te", 1);
+
+my $s = PHTest::Shipper->start(redis => $r, posthog => $ph,
+    args => ['--flush-interval', '50ms', '--consumer', 'one']);
+
+ok(wait_for(sub { $r->cmd('XLEN', "$S:dead") >= 9
+                  && @{ $ph->delivered } >= 5 }, 10), 'processed')
+    or diag $s->log;
+
+is_deeply([sort map { $_->{uuid} } @{ $ph->delivered }], [sort @good],
+          'the good entries delivered');
+ok((grep { $_->{_api_key} eq "phc_q\"uo\\te" } @{ $ph->delivered }),
+   'a token with a quote and a backslash survives as api_key');
+
+my %dead;
+for my $d (@{ $r->cmd('XRANGE', "$S:dead", '-', '+') }) {
+    my %f = @{ $d->[1] };
+    $dead{ $f{id} } = \%f;
+}
+
+my %want = (v2 => 'unknown_version', nov => 'unknown_version',
+            vx => 'unknown_version', notok => 'missing_token',
+            emptyt => 'missing_token', noev => 'missing_event',
+            array => 'not_a_json_object', text => 'not_a_json_object',
+            other => 'unknown_version');
+for my $k (sort keys %want) {
+    is($dead{ $id{$k} }{reason}, $want{$k}, "$k: dead letter, $want{$k}");
+}
+is($dead{ $id{v2} }{v}, 2, 'the original fields are kept (v)');
+is($dead{ $id{v2} }{e}, $bad{v2}[5], '... (e)');
+is($dead{ $id{v2} }{status}, 0, 'status 0: not an HTTP refusal');
+
+is($r->cmd('XPENDING', $S, 'posthog-shipper')->[0], 0, 'all acknowledged');
+ok($s->alive, 'still running');
+
+# trimmed while pending: PostHog hangs, so the entries stay pending; the
+# shipper is killed; MAXLEN trims them; a restart finds nil entries
+$ph->script(default => 'hang');
+my $before = @{ $ph->requests };
+my @lost = add_events($r, 'phc_AAA', 5);
+ok(wait_for(sub { @{ $ph->requests } > $before }, 10),
+   'the batch is in flight');
+$s->kill9;
+is($r->cmd('XPENDING', $S, 'posthog-shipper')->[0], 5, '5 pending');
+$r->cmd('XTRIM', $S, 'MAXLEN', 0);
+$ph->script(default => 200);
+
+my $s2 = PHTest::Shipper->start(redis => $r, posthog => $ph,
+    args => ['--flush-interval', '50ms', '--consumer', 'one']);
+ok(wait_for(sub { $r->cmd('XPENDING', $S, 'posthog-shipper')->[0] == 0 }, 10),
+   'the trimmed entries are acknowledged');
+is($s2->stop, 0, 'exit 0');
+like($s2->log, qr/trimmed=5 /, 'counted as trimmed');
+like($s2->log, qr/warn: entry \d+-\d+ was trimmed from the stream before delivery: lost/,
+     'and logged');
+
+# the same through XAUTOCLAIM (another consumer's trimmed entries)
+$ph->script(default => 'hang');
+add_events($r, 'phc_AAA', 3);
+my $s3 = PHTest::Shipper->start(redis => $r, posthog => $ph,
+    args => ['--flush-interval', '50ms', '--consumer', 'two']);
+ok(wait_for(sub { $r->cmd('XPENDING', $S, 'posthog-shipper')->[0] == 3 }, 10),
+   '3 pending for consumer two');
+$s3->kill9;
+$r->cmd('XTRIM', $S, 'MAXLEN', 0);
+$ph->script(default => 200);
+my $s4 = PHTest::Shipper->start(redis => $r, posthog => $ph,
+    args => ['--flush-interval', '50ms', '--consumer', 'three',
+             '--claim-idle', '200ms']);
+ok(wait_for(sub { $r->cmd('XPENDING', $S, 'posthog-shipper')->[0] == 0 }, 10),
+   'XAUTOCLAIM cleared the trimmed entries of a dead consumer');
+is($s4->stop, 0, 'exit 0');
+like($s4->log, qr/trimmed=3 /, 'counted as trimmed');
+
+done_testing;

@@ -1,0 +1,267 @@
+/*
+ * JSON string escaping: every class of invalid UTF-8, controls, quotes,
+ * the input cut, and random inputs checked against jsoncheck.h.
+ */
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "jsoncheck.h"
+#include "posthog_json.h"
+#include "posthog_utf8.h"
+
+#define NOMAX  ((size_t) -1)
+#define FFFD   "\xef\xbf\xbd"
+
+
+/* escapes, checks the length against escape_len(), compares */
+
+static void
+esc(const char *in, size_t len, size_t max, const char *exp, size_t elen,
+    const char *name)
+{
+    size_t          n, out;
+    unsigned char  *buf, *end;
+
+    n = posthog_json_escape_len((const unsigned char *) in, len, max);
+
+    buf = malloc(POSTHOG_JSON_ESCAPE_MAX(len) + 1);
+    end = posthog_json_escape(buf, (const unsigned char *) in, len, max);
+    out = (size_t) (end - buf);
+
+    if (n != out) {
+        diag("escape_len %zu, escape wrote %zu", n, out);
+    }
+
+    is_mem(n == out ? buf : NULL, out, exp, elen, "%s", name);
+
+    free(buf);
+}
+
+#define E(in, exp, name)                                                     \
+    esc(in, sizeof(in) - 1, NOMAX, exp, sizeof(exp) - 1, name)
+
+#define EM(in, max, exp, name)                                               \
+    esc(in, sizeof(in) - 1, max, exp, sizeof(exp) - 1, name)
+
+
+static void
+random_input(unsigned char *p, size_t n)
+{
+    size_t  i;
+
+    /* biased to the bytes that matter: ASCII specials, lead bytes,
+     * continuation bytes, the E2 80 A8 line separator */
+
+    static const unsigned char  pick[] = {
+        'a', '"', '\\', '\n', 0x00, 0x1f, 0x7f, 0x80, 0x8f, 0x90, 0x9f,
+        0xa0, 0xa8, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe2, 0xed, 0xef,
+        0xf0, 0xf4, 0xf5, 0xff
+    };
+
+    for (i = 0; i < n; i++) {
+        if (tap_rand() % 2) {
+            p[i] = pick[tap_rand() % sizeof(pick)];
+
+        } else {
+            p[i] = (unsigned char) tap_rand();
+        }
+    }
+}
+
+
+int
+main(void)
+{
+    long            off;
+    size_t          i, len, max, n, cut, un, bad_len, bad_json, bad_rt;
+    size_t          bad_cut;
+    uint32_t        cp;
+    unsigned char   in[64], out[6 * 64], back[6 * 64];
+
+    /* plain, quotes, controls */
+
+    E("", "", "empty");
+    E("hello, world /path?q=1", "hello, world /path?q=1", "ASCII unchanged");
+    E("say \"hi\"", "say \\\"hi\\\"", "double quote");
+    E("a\\b", "a\\\\b", "backslash");
+    E("'", "'", "single quote unchanged");
+    E("</script>", "</script>", "slash unchanged");
+    E("\n\r\t\b\f", "\\n\\r\\t\\b\\f", "short control escapes");
+    E("a\0b", "a\\u0000b", "NUL");
+    E("\x01\x0b\x0e\x1b\x1f", "\\u0001\\u000b\\u000e\\u001b\\u001f",
+      "other controls as \\u00XX, lower case hex");
+    E("\x7f", "\\u007f", "DEL");
+    E(" ~", " ~", "0x20 and 0x7e unchanged");
+
+    /* valid multi-byte */
+
+    E("caf\xc3\xa9", "caf\xc3\xa9", "2-byte character");
+    E("\xc2\x80\xdf\xbf", "\xc2\x80\xdf\xbf", "U+0080 and U+07FF");
+    E("\xe2\x82\xac", "\xe2\x82\xac", "3-byte euro sign");
+    E("\xe0\xa0\x80\xef\xbf\xbf", "\xe0\xa0\x80\xef\xbf\xbf",
+      "U+0800 and U+FFFF");
+    E("\xed\x9f\xbf\xee\x80\x80", "\xed\x9f\xbf\xee\x80\x80",
+      "U+D7FF and U+E000 around the surrogates");
+    E("\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80", "4-byte emoji");
+    E("\xf0\x90\x80\x80\xf4\x8f\xbf\xbf", "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf",
+      "U+10000 and U+10FFFF");
+    E(FFFD, FFFD, "U+FFFD itself unchanged");
+    E("\xc2\x85\xc2\xa0", "\xc2\x85\xc2\xa0", "C1 NEL and NBSP unchanged");
+    E("\xe2\x80\xa8", "\\u2028", "U+2028 line separator escaped");
+    E("\xe2\x80\xa9", "\\u2029", "U+2029 paragraph separator escaped");
+    E("\xe2\x80\xa7\xe2\x80\xaa", "\xe2\x80\xa7\xe2\x80\xaa",
+      "U+2027 and U+202A unchanged");
+
+    /* invalid: one U+FFFD per maximal subpart */
+
+    E("\x80", FFFD, "stray continuation byte");
+    E("\xbf\x80", FFFD FFFD, "two stray continuation bytes");
+    E("\xc0\x80", FFFD FFFD, "C0 overlong NUL: lead never valid");
+    E("\xc1\xbf", FFFD FFFD, "C1 overlong");
+    E("\xe0\x80\x80", FFFD FFFD FFFD, "3-byte overlong (E0 80)");
+    E("\xe0\x9f\xbf", FFFD FFFD FFFD, "3-byte overlong (E0 9F)");
+    E("\xf0\x80\x80\x80", FFFD FFFD FFFD FFFD, "4-byte overlong (F0 80)");
+    E("\xf0\x8f\xbf\xbf", FFFD FFFD FFFD FFFD, "4-byte overlong (F0 8F)");
+    E("\xed\xa0\x80", FFFD FFFD FFFD, "high surrogate D800");
+    E("\xed\xbf\xbf", FFFD FFFD FFFD, "low surrogate DFFF");
+    E("\xed\xa0\xbd\xed\xb8\x80", FFFD FFFD FFFD FFFD FFFD FFFD,
+      "CESU-8 surrogate pair");
+    E("\xf4\x90\x80\x80", FFFD FFFD FFFD FFFD, "U+110000");
+    E("\xf5\x80\x80\x80", FFFD FFFD FFFD FFFD, "F5 lead");
+    E("\xf8\x88\x80\x80\x80", FFFD FFFD FFFD FFFD FFFD, "5-byte form");
+    E("\xfe\xff", FFFD FFFD, "FE FF");
+    E("\xc3", FFFD, "truncated 2-byte at end");
+    E("\xe2\x82", FFFD, "truncated 3-byte at end: one U+FFFD");
+    E("\xf0\x9f\x98", FFFD, "truncated 4-byte at end: one U+FFFD");
+    E("\xe2\x82" "A", FFFD "A", "truncated 3-byte before ASCII");
+    E("\xf0\x9f\x98" "\"", FFFD "\\\"",
+      "truncated 4-byte before a quote: the quote is still escaped");
+    E("\xc3" "\n", FFFD "\\n", "truncated before a control");
+    E("\xe2\x82\xe2\x82\xac", FFFD "\xe2\x82\xac",
+      "truncated sequence then a valid one");
+    E("\x61\xf1\x80\x80\xe1\x80\xc2\x62\x80\x63\x80\xbf\x64",
+      "\x61" FFFD FFFD FFFD "\x62" FFFD "\x63" FFFD FFFD "\x64",
+      "Unicode 15 table 3-8 example");
+
+    /* the input cut at "max", on a unit boundary */
+
+    EM("abc", 0, "", "max 0");
+    EM("abc", 2, "ab", "ASCII cut");
+    EM("abc", 3, "abc", "max == len");
+    EM("abc", 100, "abc", "max > len");
+    EM("a\xe2\x82\xac", 1, "a", "euro not split (max 1)");
+    EM("a\xe2\x82\xac", 2, "a", "euro not split (max 2)");
+    EM("a\xe2\x82\xac", 3, "a", "euro not split (max 3)");
+    EM("a\xe2\x82\xac", 4, "a\xe2\x82\xac", "euro fits (max 4)");
+    EM("\xf0\x9f\x98\x80", 3, "", "emoji not split");
+    EM("\"\"", 1, "\\\"", "max counts input bytes, not output");
+    EM("\x01\x02", 1, "\\u0001", "control cut");
+    EM("\xe2\x82" "A", 1, "", "invalid subpart not split either");
+    EM("\xe2\x82" "A", 2, FFFD, "invalid subpart whole");
+    EM("\xe2\x80\xa8" "x", 3, "\\u2028", "U+2028 whole");
+
+    ok(posthog_json_escape_cut((const unsigned char *) "a\xe2\x82\xac", 4, 3)
+       == 1, "escape_cut reports the cut");
+    ok(posthog_json_escape_cut((const unsigned char *) "abc", 3, NOMAX)
+       == 3, "escape_cut without limit");
+
+    /* posthog_utf8_valid */
+
+    ok(posthog_utf8_valid((const unsigned char *) "", 0), "utf8: empty");
+    ok(posthog_utf8_valid((const unsigned char *) "a\xc3\xa9\xf0\x9f\x98\x80",
+                          7), "utf8: valid mix");
+    ok(!posthog_utf8_valid((const unsigned char *) "a\xed\xa0\x80", 4),
+       "utf8: surrogate");
+    ok(!posthog_utf8_valid((const unsigned char *) "\xc3\xa9", 1),
+       "utf8: cut by len");
+
+    /* posthog_utf8_next against the reference decoder, all 1..3-byte
+     * sequences plus every 4-byte one with a first continuation byte
+     * sweep: well-formed exactly when the reference says so */
+
+    bad_len = 0;
+
+    for (i = 0; i < 0x1000000; i++) {
+        in[0] = (unsigned char) (i >> 16);
+        in[1] = (unsigned char) (i >> 8);
+        in[2] = (unsigned char) i;
+        in[3] = 0x80;
+
+        n = posthog_utf8_next(in, 4, &cp);
+        un = ref_utf8_char(in, 4, &cp);
+
+        if (un == 0 ? cp != POSTHOG_UTF8_BAD : n != un) {
+            if (bad_len++ == 0) {
+                diag("disagree on %02x %02x %02x 80", in[0], in[1], in[2]);
+            }
+        }
+    }
+
+    is_int(bad_len, 0, "posthog_utf8_next agrees with the reference on "
+           "all 3-byte prefixes");
+
+    /* random inputs: valid JSON, exact length, cut rules, round trip */
+
+    bad_len = 0;
+    bad_json = 0;
+    bad_rt = 0;
+    bad_cut = 0;
+
+    for (i = 0; i < 200000; i++) {
+        len = tap_rand() % (sizeof(in) + 1);
+        random_input(in, len);
+        max = tap_rand() % 4 ? NOMAX : tap_rand() % (len + 2);
+
+        n = (size_t) (posthog_json_escape(out, in, len, max) - out);
+        cut = posthog_json_escape_cut(in, len, max);
+
+        if (n != posthog_json_escape_len(in, len, max)
+            || n != posthog_json_escape_len(in, cut, NOMAX))
+        {
+            bad_len++;
+        }
+
+        /* the cut: within max, and the next unit would not fit */
+
+        if (cut > len || (max != NOMAX && cut > max)
+            || (cut < len && cut + posthog_utf8_next(in + cut, len - cut, &cp)
+                             <= max))
+        {
+            bad_cut++;
+        }
+
+        off = ref_json_body_check(out, n);
+
+        if (off >= 0) {
+            if (bad_json++ == 0) {
+                diag("invalid JSON body at offset %ld", off);
+                tap_diag_mem("input", in, len);
+                tap_diag_mem("output", out, n);
+            }
+
+            continue;
+        }
+
+        /* a valid UTF-8 input comes back unchanged after unescaping */
+
+        if (ref_utf8_valid(in, cut)) {
+            un = ref_json_unescape(back, out, n);
+
+            if (un != cut || memcmp(back, in, cut) != 0) {
+                bad_rt++;
+            }
+        }
+    }
+
+    is_int(bad_len, 0, "random: escape_len exact, and equal to escaping "
+           "the cut input");
+    is_int(bad_cut, 0, "random: cut within max, on a unit boundary, "
+           "maximal");
+    is_int(bad_json, 0, "random: output is always valid UTF-8 JSON");
+    is_int(bad_rt, 0, "random: valid UTF-8 round-trips through unescape");
+
+    return done_testing();
+}

@@ -1,0 +1,529 @@
+/*
+ * The identity cookie codec, and base64url under it: round trips,
+ * golden signed values, tampering, truncation, every refusal.
+ */
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "posthog_state.h"
+
+#define KEY      (const unsigned char *) "secret-key", 10
+#define NOKEY    NULL, 0
+#define ANON     "018f3e1c-7a2b-7c3d-8e4f-5a6b7c8d9e0f"
+#define DEV      "018f3e1c-0000-7000-8000-000000000001"
+#define SID      "018f3e1c-7a2b-7c3d-9e4f-5a6b7c8d9e10"
+#define SIG43    "UqVhfeHkOxv1toRFT__rN08HErfj49dvgT0ZW92tUrc"
+
+/* computed with Python's hmac module: the cookie format is an interface,
+ * a change here must be deliberate */
+#define GOLDEN_FULL                                                          \
+    ANON "." DEV ".YWxpY2VAZXhhbXBsZS5jb20." SID ".1717000000.1717000123."  \
+    SIG43
+#define GOLDEN_ANON                                                          \
+    ANON "......0b-giWuH42ouwOk-_tVfaU9-sipctFH-5zSU-P9AMks"
+
+
+static int
+dec(posthog_state_t *st, const char *s, size_t len, const unsigned char *key,
+    size_t keylen)
+{
+    return posthog_state_decode(st, (const unsigned char *) s, len, key,
+                                keylen);
+}
+
+#define D(st, s, ...)  dec(st, s, sizeof(s) - 1, __VA_ARGS__)
+
+
+static void
+state_init(posthog_state_t *st, int device, int user, int session)
+{
+    memset(st, 0, sizeof(posthog_state_t));
+    memcpy(st->anon, ANON, 36);
+    memcpy(st->device, device ? DEV : ANON, 36);
+
+    if (user) {
+        st->user_len = 17;
+        memcpy(st->user, "alice@example.com", 17);
+    }
+
+    if (session) {
+        memcpy(st->session, SID, 36);
+        st->session_start = 1717000000;
+        st->session_last = 1717000123;
+    }
+}
+
+
+static int
+state_eq(const posthog_state_t *a, const posthog_state_t *b)
+{
+    return memcmp(a, b, sizeof(posthog_state_t)) == 0;
+}
+
+
+static void
+test_base64url(void)
+{
+    int             bad;
+    size_t          i, n, len, dlen;
+    unsigned char   src[64], enc[128], enc2[128], dst[64];
+
+    static const char  *vec[][2] = {
+        { "", "" }, { "f", "Zg" }, { "fo", "Zm8" }, { "foo", "Zm9v" },
+        { "foob", "Zm9vYg" }, { "fooba", "Zm9vYmE" },
+        { "foobar", "Zm9vYmFy" }, { "\xfb\xff", "-_8" },
+        { "\xff\xff\xff", "____" }, { "\0", "AA" }
+    };
+
+    static const char  *bad_in[] = {
+        "Zg=", "Zg==", "Z", "Zm9vY", "Zh", "Zm9", "Zm+v", "Zm/v",
+        "Zm9v\n", " Zm9", "Zm 9", "Zm.9", "Zm9v\xc3\xa9"
+    };
+
+    for (i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
+        len = strlen(vec[i][0]) + (i == 9);
+        n = posthog_base64url_encode(enc, (const unsigned char *) vec[i][0],
+                                     len);
+        is_mem(enc, n, vec[i][1], strlen(vec[i][1]), "base64url encode %s",
+               vec[i][1]);
+        ok(n == posthog_base64url_encoded_len(len), "encoded_len %s",
+           vec[i][1]);
+
+        ok(posthog_base64url_decode(dst, &dlen,
+                                    (const unsigned char *) vec[i][1],
+                                    strlen(vec[i][1])) == 0
+           && dlen == len && memcmp(dst, vec[i][0], len) == 0
+           && dlen == posthog_base64url_decoded_len(strlen(vec[i][1])),
+           "base64url decode %s", vec[i][1]);
+    }
+
+    for (i = 0; i < sizeof(bad_in) / sizeof(bad_in[0]); i++) {
+        ok(posthog_base64url_decode(dst, &dlen,
+                                    (const unsigned char *) bad_in[i],
+                                    strlen(bad_in[i])) == -1,
+           "base64url refuses bad input %zu", i);
+    }
+
+    bad = 0;
+
+    for (i = 0; i < 20000; i++) {
+        len = tap_rand() % sizeof(src);
+
+        for (n = 0; n < len; n++) {
+            src[n] = (unsigned char) tap_rand();
+        }
+
+        n = posthog_base64url_encode(enc, src, len);
+
+        if (posthog_base64url_decode(dst, &dlen, enc, n) != 0
+            || dlen != len || memcmp(dst, src, len) != 0)
+        {
+            bad++;
+        }
+
+        /* any other last character is refused: one encoding per value */
+
+        if (n) {
+            enc[n - 1] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                         "0123456789-_"[tap_rand() % 64];
+
+            if (posthog_base64url_decode(dst, &dlen, enc, n) == 0
+                && dlen == len && memcmp(dst, src, len) == 0
+                && posthog_base64url_encode(enc2, dst, dlen) == n
+                && memcmp(enc2, enc, n) != 0)
+            {
+                bad++;
+            }
+        }
+    }
+
+    is_int(bad, 0, "base64url: 20000 random round trips, canonical only");
+}
+
+
+/* every single-byte change and every cut of a signed value is refused */
+
+static void
+tamper(const unsigned char *v, size_t len, const char *name)
+{
+    int              bad, rc;
+    size_t           i, k;
+    unsigned char    buf[POSTHOG_STATE_MAX_LEN + 2];
+    posthog_state_t  st;
+
+    static const unsigned char  subst[] = {
+        '0', '1', '7', '8', 'a', 'f', 'A', '-', '_', '.', 'z', 0x00, 0x80
+    };
+
+    bad = 0;
+
+    for (i = 0; i < len; i++) {
+        for (k = 0; k < sizeof(subst) + 1; k++) {
+            memcpy(buf, v, len);
+            buf[i] = k < sizeof(subst) ? subst[k] : (unsigned char) (v[i] ^ 1);
+
+            if (buf[i] == v[i]) {
+                continue;
+            }
+
+            rc = posthog_state_decode(&st, buf, len, KEY);
+
+            if (rc == POSTHOG_STATE_OK) {
+                if (bad++ == 0) {
+                    diag("byte %zu -> 0x%02x accepted", i, buf[i]);
+                }
+            }
+        }
+    }
+
+    is_int(bad, 0, "%s: every changed byte refused", name);
+
+    bad = 0;
+
+    for (i = 0; i < len; i++) {
+        if (posthog_state_decode(&st, v, i, KEY) == POSTHOG_STATE_OK) {
+            bad++;
+        }
+    }
+
+    is_int(bad, 0, "%s: every truncation refused", name);
+
+    memcpy(buf, v, len);
+    memcpy(buf + len, ".x", 2);
+    is_int(posthog_state_decode(&st, buf, len + 2, KEY),
+           POSTHOG_STATE_BAD_FORMAT, "%s: extra field refused", name);
+
+    is_int(posthog_state_decode(&st, v, len,
+                                (const unsigned char *) "secret-kez", 10),
+           POSTHOG_STATE_BAD_SIG, "%s: wrong key refused", name);
+    is_int(posthog_state_decode(&st, v, len,
+                                (const unsigned char *) "secret-key ", 11),
+           POSTHOG_STATE_BAD_SIG, "%s: longer key refused", name);
+    is_int(posthog_state_decode(&st, v, len,
+                                (const unsigned char *) "secret-ke", 9),
+           POSTHOG_STATE_BAD_SIG, "%s: shorter key refused", name);
+}
+
+
+/* 1 if every byte is an RFC 6265 cookie-octet */
+
+static int
+cookie_ok(const unsigned char *p, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (p[i] < 0x21 || p[i] > 0x7e || p[i] == '"' || p[i] == ','
+            || p[i] == ';' || p[i] == '\\')
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static void
+test_roundtrips(void)
+{
+    int              d, u, s, sig, rc;
+    size_t           n, len;
+    unsigned char    out[POSTHOG_STATE_MAX_LEN];
+    posthog_state_t  st, st2;
+    char             name[64];
+
+    for (sig = 0; sig < 2; sig++)
+    for (d = 0; d < 2; d++)
+    for (u = 0; u < 2; u++)
+    for (s = 0; s < 2; s++) {
+        sprintf(name, "%s device=%d user=%d session=%d",
+                sig ? "signed" : "unsigned", d, u, s);
+
+        state_init(&st, d, u, s);
+        len = posthog_state_encoded_len(&st, sig);
+        n = posthog_state_encode(out, &st, sig ? (const unsigned char *)
+                                 "secret-key" : NULL, sig ? 10 : 0);
+
+        is_int(n, len, "%s: encoded_len exact", name);
+
+        if (!sig && !d && !u && !s) {
+            is_mem(out, n, ANON, 36, "%s: short form", name);
+
+        } else {
+            ok(n > 36 && out[36] == '.', "%s: long form", name);
+        }
+
+        ok(cookie_ok(out, n), "%s: cookie-octets only", name);
+
+        memset(&st2, 0xaa, sizeof(st2));
+        rc = posthog_state_decode(&st2, out, n,
+                                  sig ? (const unsigned char *) "secret-key"
+                                      : NULL, sig ? 10 : 0);
+        ok(rc == POSTHOG_STATE_OK && state_eq(&st, &st2),
+           "%s: decodes to the same state", name);
+
+        memset(&st2, 0xaa, sizeof(st2));
+        rc = posthog_state_decode(&st2, out, n, NOKEY);
+        ok(rc == POSTHOG_STATE_OK && state_eq(&st, &st2),
+           "%s: decodes without a key too", name);
+
+        if (sig) {
+            tamper(out, n, name);
+
+        } else {
+            is_int(posthog_state_decode(&st2, out, n, KEY),
+                   POSTHOG_STATE_NO_SIG, "%s: refused with a key", name);
+        }
+    }
+}
+
+
+int
+main(void)
+{
+    int              rc, i;
+    size_t           n;
+    unsigned char    out[POSTHOG_STATE_MAX_LEN + 16];
+    unsigned char    big[POSTHOG_STATE_MAX_LEN + 16];
+    posthog_state_t  st, st2, orig;
+
+    test_base64url();
+    test_roundtrips();
+
+    /* golden values */
+
+    state_init(&st, 1, 1, 1);
+    n = posthog_state_encode(out, &st, KEY);
+    is_mem(out, n, GOLDEN_FULL, sizeof(GOLDEN_FULL) - 1,
+           "golden signed value, all fields");
+
+    state_init(&st, 0, 0, 0);
+    n = posthog_state_encode(out, &st, KEY);
+    is_mem(out, n, GOLDEN_ANON, sizeof(GOLDEN_ANON) - 1,
+           "golden signed value, anonymous only");
+
+    state_init(&st, 1, 1, 1);
+    ok(D(&st2, GOLDEN_FULL, KEY) == POSTHOG_STATE_OK && state_eq(&st, &st2),
+       "golden value decodes");
+
+    /* the longest state is POSTHOG_STATE_MAX_LEN */
+
+    state_init(&st, 1, 0, 1);
+
+    for (i = 0; i < POSTHOG_ID_MAX_CHARS; i++) {
+        memcpy(st.user + 4 * i, "\xf0\x9f\x98\x80", 4);
+    }
+
+    st.user_len = POSTHOG_ID_MAX;
+    st.session_start = POSTHOG_STATE_NUM_MAX;
+    st.session_last = POSTHOG_STATE_NUM_MAX;
+    n = posthog_state_encode(out, &st, KEY);
+    is_int(n, POSTHOG_STATE_MAX_LEN, "the longest state takes "
+           "POSTHOG_STATE_MAX_LEN bytes");
+    ok(D(&st2, "", KEY) != POSTHOG_STATE_OK, "empty value refused");
+    rc = posthog_state_decode(&st2, out, n, KEY);
+    ok(rc == POSTHOG_STATE_OK && state_eq(&st, &st2),
+       "the longest state decodes");
+
+    memset(big, 'a', sizeof(big));
+    is_int(posthog_state_decode(&st2, big, POSTHOG_STATE_MAX_LEN + 1, NOKEY),
+           POSTHOG_STATE_TOO_LONG, "one byte over the limit: too long");
+    is_int(posthog_state_decode(&st2, big, POSTHOG_STATE_MAX_LEN + 1, KEY),
+           POSTHOG_STATE_TOO_LONG, "too long, with a key");
+
+    /* short form */
+
+    state_init(&st, 0, 0, 0);
+    ok(D(&st2, ANON, NOKEY) == POSTHOG_STATE_OK && state_eq(&st, &st2),
+       "short form decodes, device = anon");
+    is_int(D(&st2, ANON, KEY), POSTHOG_STATE_NO_SIG,
+           "short form refused with a key");
+    is_int(D(&st2, "018F3E1C-7A2B-7C3D-8E4F-5A6B7C8D9E0F", NOKEY),
+           POSTHOG_STATE_BAD_UUID, "short form: upper case refused");
+    is_int(D(&st2, "018f3e1c-7a2b-7c3d-8e4f-5a6b7c8d9e0g", NOKEY),
+           POSTHOG_STATE_BAD_UUID, "short form: bad uuid");
+    is_int(D(&st2, "018f3e1c-7a2b-7c3d-8e4f-5a6b7c8d9e0", NOKEY),
+           POSTHOG_STATE_BAD_FORMAT, "short form: 35 bytes");
+    is_int(D(&st2, "hello", NOKEY), POSTHOG_STATE_BAD_FORMAT, "garbage");
+    is_int(D(&st2, "", NOKEY), POSTHOG_STATE_BAD_FORMAT, "empty");
+
+    /* field counts */
+
+    is_int(D(&st2, ANON ".", NOKEY), POSTHOG_STATE_BAD_FORMAT, "2 fields");
+    is_int(D(&st2, ANON ".....", NOKEY), POSTHOG_STATE_BAD_FORMAT,
+           "6 fields");
+    is_int(D(&st2, ANON ".......", NOKEY), POSTHOG_STATE_BAD_FORMAT,
+           "8 fields");
+    is_int(D(&st2, ANON "......", NOKEY), POSTHOG_STATE_OK,
+           "7 fields, all optional ones empty");
+    is_int(D(&st2, "......", NOKEY), POSTHOG_STATE_BAD_UUID,
+           "7 empty fields");
+
+    /* uuids */
+
+    is_int(D(&st2, ANON "." ANON ".....", NOKEY), POSTHOG_STATE_OK,
+           "explicit DEV equal to ANON accepted");
+    is_int(D(&st2, ANON ".x.....", NOKEY), POSTHOG_STATE_BAD_UUID,
+           "bad DEV");
+    is_int(D(&st2, "x." DEV ".....", NOKEY), POSTHOG_STATE_BAD_UUID,
+           "bad ANON");
+    is_int(D(&st2, ANON "...f47ac10b-58cc-4372-a567-0e02b2c3d479.1.2.",
+             NOKEY), POSTHOG_STATE_BAD_UUID, "v4 session id refused");
+    is_int(D(&st2, ANON "..." DEV ".1.2.", NOKEY), POSTHOG_STATE_OK,
+           "v7 session id accepted");
+
+    /* numbers and sessions */
+
+    is_int(D(&st2, ANON "..." SID ".0.2.", NOKEY), POSTHOG_STATE_BAD_NUMBER,
+           "START 0");
+    is_int(D(&st2, ANON "..." SID ".01.2.", NOKEY), POSTHOG_STATE_BAD_NUMBER,
+           "leading zero");
+    is_int(D(&st2, ANON "..." SID ".1.1234567890123.", NOKEY),
+           POSTHOG_STATE_BAD_NUMBER, "13 digits");
+    is_int(D(&st2, ANON "..." SID ".1.999999999999.", NOKEY),
+           POSTHOG_STATE_OK, "12 digits");
+    is_int(D(&st2, ANON "..." SID ".1a.2.", NOKEY), POSTHOG_STATE_BAD_NUMBER,
+           "non-digit");
+    is_int(D(&st2, ANON "..." SID ".-1.2.", NOKEY), POSTHOG_STATE_BAD_NUMBER,
+           "negative");
+    is_int(D(&st2, ANON "..." SID ".+1.2.", NOKEY), POSTHOG_STATE_BAD_NUMBER,
+           "plus sign");
+    is_int(D(&st2, ANON "..." SID "...", NOKEY), POSTHOG_STATE_BAD_SESSION,
+           "session id without times");
+    is_int(D(&st2, ANON "....1.2.", NOKEY), POSTHOG_STATE_BAD_SESSION,
+           "times without session id");
+    is_int(D(&st2, ANON "..." SID ".1..", NOKEY), POSTHOG_STATE_BAD_SESSION,
+           "LAST missing");
+
+    ok(D(&st2, ANON "..." SID ".5.3.", NOKEY) == POSTHOG_STATE_OK
+       && st2.session_start == 5 && st2.session_last == 3,
+       "LAST before START is the caller's business");
+
+    /* user ids */
+
+    ok(D(&st2, ANON "..YWxpY2U....", NOKEY) == POSTHOG_STATE_OK
+       && st2.user_len == 5 && memcmp(st2.user, "alice", 5) == 0,
+       "user id decoded");
+    is_int(D(&st2, ANON "..YWxpY2U=....", NOKEY), POSTHOG_STATE_BAD_BASE64,
+           "padding refused");
+    is_int(D(&st2, ANON "..YWxpY2V....", NOKEY), POSTHOG_STATE_BAD_BASE64,
+           "non-canonical trailing bits refused");
+    is_int(D(&st2, ANON "..YWx+Y2U....", NOKEY), POSTHOG_STATE_BAD_BASE64,
+           "'+' refused");
+    is_int(D(&st2, ANON "..bnVsbA....", NOKEY), POSTHOG_STATE_BAD_USER,
+           "user id null refused");
+    is_int(D(&st2, ANON "..YW5vbnltb3Vz....", NOKEY),
+           POSTHOG_STATE_BAD_USER, "user id anonymous refused");
+    is_int(D(&st2, ANON "..J2d1ZXN0Jw....", NOKEY), POSTHOG_STATE_BAD_USER,
+           "user id 'guest' refused");
+    is_int(D(&st2, ANON "..IGFsaWNl....", NOKEY), POSTHOG_STATE_BAD_USER,
+           "untrimmed user id refused");
+    is_int(D(&st2, ANON "..YQpi....", NOKEY), POSTHOG_STATE_BAD_USER,
+           "user id with LF refused");
+    is_int(D(&st2, ANON "..Yf9i....", NOKEY), POSTHOG_STATE_BAD_USER,
+           "user id with invalid UTF-8 refused");
+
+    memset(out, 'a', 201);
+    memcpy(big, ANON "..", 38);
+    n = 38 + posthog_base64url_encode(big + 38, out, 201);
+    memcpy(big + n, "....", 4);
+    is_int(posthog_state_decode(&st2, big, n + 4, NOKEY),
+           POSTHOG_STATE_BAD_USER, "201-character user id refused");
+
+    n = 38 + posthog_base64url_encode(big + 38, out, 200);
+    memcpy(big + n, "....", 4);
+    is_int(posthog_state_decode(&st2, big, n + 4, NOKEY), POSTHOG_STATE_OK,
+           "200-character user id accepted");
+
+    memcpy(big, ANON "..", 38);
+    memset(big + 38, 'A', 1068);
+    memcpy(big + 38 + 1068, "....", 4);
+    is_int(posthog_state_decode(&st2, big, 38 + 1068 + 4, NOKEY),
+           POSTHOG_STATE_BAD_USER, "user id over POSTHOG_ID_MAX bytes");
+
+    /* signatures */
+
+    is_int(D(&st2, ANON "......", KEY), POSTHOG_STATE_NO_SIG,
+           "empty SIG refused with a key");
+    is_int(D(&st2, ANON "......abc", KEY), POSTHOG_STATE_BAD_SIG,
+           "short SIG refused");
+    is_int(D(&st2, ANON "......" SIG43, KEY), POSTHOG_STATE_BAD_SIG,
+           "SIG of another value refused");
+    is_int(D(&st2, ANON "......" SIG43, NOKEY), POSTHOG_STATE_OK,
+           "without a key a well-formed SIG is ignored");
+    is_int(D(&st2, ANON "......abc", NOKEY), POSTHOG_STATE_BAD_SIG,
+           "without a key a malformed SIG is refused");
+    is_int(D(&st2, ANON "......UqVhfeHkOxv1toRFT__rN08HErfj49dvgT0ZW92tUr+",
+             NOKEY), POSTHOG_STATE_BAD_SIG, "SIG with '+' refused");
+    is_int(D(&st2, ANON "......UqVhfeHkOxv1toRFT__rN08HErfj49dvgT0ZW92tUrd",
+             NOKEY), POSTHOG_STATE_BAD_SIG,
+           "SIG with non-canonical bits refused");
+    ok(D(&st2, GOLDEN_ANON, (const unsigned char *) "secret-key", 0)
+       == POSTHOG_STATE_OK, "keylen 0 means no key");
+
+    /* a failed decode leaves the state untouched */
+
+    memset(&st2, 0x5a, sizeof(st2));
+    orig = st2;
+    rc = D(&st2, ANON "..bnVsbA....", NOKEY);
+    ok(rc != POSTHOG_STATE_OK && state_eq(&st2, &orig),
+       "state untouched on failure");
+
+    /* the encoder refuses what the decoder would */
+
+    state_init(&st, 1, 1, 1);
+    st.anon[0] = 'X';
+    is_int(posthog_state_encode(out, &st, NOKEY), 0, "encode: bad anon");
+
+    state_init(&st, 1, 1, 1);
+    st.device[14] = '4';
+    st.device[19] = 'c';
+    is_int(posthog_state_encode(out, &st, NOKEY), 0, "encode: bad device");
+
+    state_init(&st, 0, 0, 1);
+    st.session[14] = '4';
+    is_int(posthog_state_encode(out, &st, NOKEY), 0,
+           "encode: non-v7 session");
+
+    state_init(&st, 0, 0, 1);
+    st.session_start = POSTHOG_STATE_NUM_MAX + 1;
+    is_int(posthog_state_encode(out, &st, NOKEY), 0,
+           "encode: start too large");
+
+    state_init(&st, 0, 0, 1);
+    st.session_last = 0;
+    is_int(posthog_state_encode(out, &st, NOKEY), 0, "encode: last 0");
+
+    state_init(&st, 0, 0, 0);
+    memcpy(st.user, "null", 4);
+    st.user_len = 4;
+    is_int(posthog_state_encode(out, &st, NOKEY), 0, "encode: illegal user");
+
+    memcpy(st.user, " bob", 4);
+    is_int(posthog_state_encode(out, &st, NOKEY), 0,
+           "encode: untrimmed user");
+
+    st.user_len = POSTHOG_ID_MAX + 1;
+    is_int(posthog_state_encode(out, &st, NOKEY), 0,
+           "encode: user_len over POSTHOG_ID_MAX");
+
+    state_init(&st, 0, 0, 0);
+    memcpy(st.session, "garbage", 7);
+    st.session_last = 77;
+    n = posthog_state_encode(out, &st, NOKEY);
+    is_mem(out, n, ANON, 36, "encode: session fields ignored without start");
+
+    /* reasons */
+
+    for (rc = POSTHOG_STATE_OK; rc >= POSTHOG_STATE_ERROR; rc--) {
+        ok(posthog_state_reason(rc)[0] != '\0'
+           && strstr(posthog_state_reason(rc), "unknown") == NULL,
+           "reason %d: %s", rc, posthog_state_reason(rc));
+    }
+
+    return done_testing();
+}
