@@ -884,6 +884,20 @@ ngx_http_posthog_redis_read_handler(ngx_event_t *rev)
         if (rd->conn != c) {
             return;
         }
+
+        /*
+         * Called from the worker's loop, not from an event handler: an
+         * event posted now would wait for the next I/O or timer.  Write
+         * what the flush queued right away.
+         */
+
+        if (rd->writing && c->write->ready) {
+            ngx_http_posthog_redis_write_handler(c->write);
+
+            if (rd->conn != c) {
+                return;
+            }
+        }
     }
 
     if (!rd->reading || !rev->ready) {

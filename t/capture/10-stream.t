@@ -133,4 +133,33 @@ like $t->error_log, qr/AUTH failed: .*(WRONGPASS|invalid password)/i,
 $t->stop_nginx;
 $r2->stop;
 
+# a unix socket
+
+my $sock = $t->dir . '/redis.sock';
+my $r3 = PHTest::Redis->start(args => ['--unixsocket', $sock,
+                                       '--unixsocketperm', '777']);
+
+$t->run(<<"EOF");
+posthog_redis unix:$sock;
+
+server {
+    listen 127.0.0.1:%%PORT%%;
+    posthog on;
+    posthog_api_key phc_test;
+    location / { return 200 "<html>page</html>"; }
+}
+EOF
+
+$t->get('/') for 1 .. 2;
+$n = 0;
+for (1 .. 100) {
+    $n = $r3->cmd('XLEN', 'posthog:events');
+    last if $n >= 2;
+    select undef, undef, undef, 0.05;
+}
+is $n, 2, 'unix socket';
+
+$t->stop_nginx;
+$r3->stop;
+
 done_testing;
