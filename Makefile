@@ -110,9 +110,13 @@ demo: all
 bench: all
 	sh bench/run.sh
 
+# Debian's layout: the module, and a snippet for modules-enabled/
 install: all
 	install -D -m 0644 $(MODULE) \
 	    $(DESTDIR)/usr/lib/nginx/modules/ngx_http_posthog_module.so
+	mkdir -p $(DESTDIR)/usr/share/nginx/modules-available
+	echo 'load_module modules/ngx_http_posthog_module.so;' \
+	    > $(DESTDIR)/usr/share/nginx/modules-available/mod-http-posthog.conf
 	$(MAKE) -C shipper PH_BUILD=$(PH_BUILD) install
 
 clean:
