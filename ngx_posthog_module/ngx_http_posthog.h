@@ -111,7 +111,7 @@ typedef struct {
     ngx_uint_t                 reset;        /* NGX_HTTP_POSTHOG_RESET_* */
     ngx_array_t               *logout;       /* ngx_regex_t * */
     ngx_flag_t                 signals;
-    ngx_str_t                  secret;
+    posthog_state_key_t       *secret;       /* posthog_cookie_secret */
 } ngx_http_posthog_loc_conf_t;
 
 

@@ -8,6 +8,9 @@
 #include "posthog_cookie.h"
 
 
+static void ngx_http_posthog_free_secret(void *data);
+
+
 /* browsers take today's defaults: first-party, a year, SameSite=Lax */
 
 static ngx_http_posthog_cookie_conf_t  ngx_http_posthog_default_cookie = {
@@ -88,8 +91,7 @@ ngx_http_posthog_read_cookie(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    rc = posthog_state_decode(&ctx->st, value, len, plcf->secret.data,
-                              plcf->secret.len);
+    rc = posthog_state_decode(&ctx->st, value, len, plcf->secret);
 
     if (rc != POSTHOG_STATE_OK) {
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BAD_COOKIES, 1);
@@ -139,7 +141,7 @@ ngx_http_posthog_set_cookie(ngx_http_request_t *r,
     p = ngx_copy(cookie, cc->name.data, cc->name.len);
     *p++ = '=';
 
-    n = posthog_state_encode(p, &ctx->st, plcf->secret.data, plcf->secret.len);
+    n = posthog_state_encode(p, &ctx->st, plcf->secret);
     if (n == 0) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "posthog: cannot encode the identity state");
@@ -377,16 +379,20 @@ invalid:
 }
 
 
-/* posthog_cookie_secret KEY: HMAC-SHA256 key that signs the state */
+/*
+ * posthog_cookie_secret KEY: HMAC-SHA256 key that signs the state.  The
+ * key is set up here, once: workers inherit it and only hash per request.
+ */
 
 char *
 ngx_http_posthog_cookie_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_posthog_loc_conf_t *plcf = conf;
 
-    ngx_str_t  *value;
+    ngx_str_t           *value;
+    ngx_pool_cleanup_t  *cln;
 
-    if (plcf->secret.data) {
+    if (plcf->secret) {
         return "is duplicate";
     }
 
@@ -402,9 +408,30 @@ ngx_http_posthog_cookie_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    plcf->secret = value[1];
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    plcf->secret = posthog_state_key_new(value[1].data, value[1].len);
+    if (plcf->secret == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": cannot set up HMAC-SHA256 in OpenSSL",
+                           &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_posthog_free_secret;
+    cln->data = plcf->secret;
 
     return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_posthog_free_secret(void *data)
+{
+    posthog_state_key_free(data);
 }
 
 
@@ -417,7 +444,9 @@ ngx_http_posthog_merge_cookie_conf(ngx_conf_t *cf,
                                     : &ngx_http_posthog_default_cookie;
     }
 
-    ngx_conf_merge_str_value(conf->secret, prev->secret, "");
+    if (conf->secret == NULL) {
+        conf->secret = prev->secret;
+    }
 
     return NGX_CONF_OK;
 }

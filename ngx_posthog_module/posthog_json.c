@@ -2,11 +2,37 @@
  * JSON string escaping.
  */
 
+#include <string.h>
+
 #include "posthog_json.h"
 #include "posthog_utf8.h"
 
 
+static unsigned char *posthog_json_unit(unsigned char *dst,
+    const unsigned char *p, size_t n, uint32_t cp);
+
+
 static const char  posthog_json_hex[] = "0123456789abcdef";
+
+/*
+ * The output length of a byte below 0x80, which is always a unit of its
+ * own: 1 copied as is, 2 a two-character escape, 6 as \u00XX.  Bytes from
+ * 0x80 on are 0: they start a multi-byte or an invalid unit and go
+ * through the UTF-8 decoder.  Most input is printable ASCII, so the
+ * common case is one table look-up per byte.
+ */
+
+static const unsigned char  posthog_json_width[256] = {
+    6, 6, 6, 6, 6, 6, 6, 6, 2, 2, 2, 6, 2, 2, 6, 6,   /* \b \t \n \f \r */
+    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+    1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* '"' */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1,   /* '\\' */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 6    /* DEL */
+    /* 0x80 .. 0xff: 0 */
+};
 
 
 /* the output length of one unit of "n" input bytes */
@@ -18,43 +44,63 @@ posthog_json_unit_len(uint32_t cp, size_t n)
         return 3;
     }
 
-    switch (cp) {
-    case '"':
-    case '\\':
-    case '\b':
-    case '\f':
-    case '\n':
-    case '\r':
-    case '\t':
-        return 2;
-    case 0x7f:
-    case 0x2028:
-    case 0x2029:
-        return 6;
+    if (cp < 0x80) {
+        return posthog_json_width[cp];
     }
 
-    return cp < 0x20 ? 6 : n;
+    return (cp == 0x2028 || cp == 0x2029) ? 6 : n;
 }
 
+
+/*
+ * The units are cut at lim = min(len, max), but decoded with all "len"
+ * bytes in view: a sequence that "max" truncates is left out whole, not
+ * written as an invalid subpart.  A byte below 0x80 is a unit of one
+ * byte, so it always fits when i < lim.
+ */
 
 size_t
 posthog_json_escape_len(const unsigned char *p, size_t len, size_t max)
 {
-    size_t    i, n, size;
+    size_t    i, n, lim, size, start;
     uint32_t  cp;
 
+    lim = len < max ? len : max;
     size = 0;
+    i = 0;
 
-    /* invariant: i <= max, so "max - i" does not wrap */
+    while (i < lim) {
 
-    for (i = 0; i < len; i += n) {
+        /* a run of bytes copied as is, then one unit that is not */
+
+        start = i;
+
+        while (i < lim && posthog_json_width[p[i]] == 1) {
+            i++;
+        }
+
+        size += i - start;
+
+        if (i == lim) {
+            break;
+        }
+
+        n = posthog_json_width[p[i]];
+
+        if (n) {
+            size += n;
+            i++;
+            continue;
+        }
+
         n = posthog_utf8_next(p + i, len - i, &cp);
 
-        if (n > max - i) {
+        if (n > lim - i) {
             break;
         }
 
         size += posthog_json_unit_len(cp, n);
+        i += n;
     }
 
     return size;
@@ -83,65 +129,103 @@ unsigned char *
 posthog_json_escape(unsigned char *dst, const unsigned char *p, size_t len,
     size_t max)
 {
-    size_t    i, k, n;
+    size_t    i, n, lim, start;
     uint32_t  cp;
 
-    for (i = 0; i < len; i += n) {
-        n = posthog_utf8_next(p + i, len - i, &cp);
+    lim = len < max ? len : max;
+    i = 0;
 
-        if (n > max - i) {
-            break;
+    while (i < lim) {
+
+        /* a run of bytes copied as is, then one unit that is not */
+
+        start = i;
+
+        while (i < lim && posthog_json_width[p[i]] == 1) {
+            i++;
         }
 
-        if (cp == POSTHOG_UTF8_BAD) {
-            *dst++ = 0xef;
-            *dst++ = 0xbf;
-            *dst++ = 0xbd;
-            continue;
+        if (i > start) {
+            memcpy(dst, p + start, i - start);
+            dst += i - start;
+
+            if (i == lim) {
+                break;
+            }
         }
 
-        switch (cp) {
-        case '"':
-        case '\\':
-            *dst++ = '\\';
-            *dst++ = (unsigned char) cp;
-            continue;
-        case '\b':
-            *dst++ = '\\';
-            *dst++ = 'b';
-            continue;
-        case '\f':
-            *dst++ = '\\';
-            *dst++ = 'f';
-            continue;
-        case '\n':
-            *dst++ = '\\';
-            *dst++ = 'n';
-            continue;
-        case '\r':
-            *dst++ = '\\';
-            *dst++ = 'r';
-            continue;
-        case '\t':
-            *dst++ = '\\';
-            *dst++ = 't';
-            continue;
+        if (p[i] < 0x80) {
+            n = 1;
+            cp = p[i];
+
+        } else {
+            n = posthog_utf8_next(p + i, len - i, &cp);
+
+            if (n > lim - i) {
+                break;
+            }
         }
 
-        if (cp < 0x20 || cp == 0x7f || cp == 0x2028 || cp == 0x2029) {
-            *dst++ = '\\';
-            *dst++ = 'u';
-            *dst++ = posthog_json_hex[(cp >> 12) & 0x0f];
-            *dst++ = posthog_json_hex[(cp >> 8) & 0x0f];
-            *dst++ = posthog_json_hex[(cp >> 4) & 0x0f];
-            *dst++ = posthog_json_hex[cp & 0x0f];
-            continue;
-        }
-
-        for (k = 0; k < n; k++) {
-            *dst++ = p[i + k];
-        }
+        dst = posthog_json_unit(dst, p + i, n, cp);
+        i += n;
     }
 
     return dst;
+}
+
+
+/* writes the unit "p", "n" bytes, that decoded to "cp" */
+
+static unsigned char *
+posthog_json_unit(unsigned char *dst, const unsigned char *p, size_t n,
+    uint32_t cp)
+{
+    if (cp == POSTHOG_UTF8_BAD) {
+        *dst++ = 0xef;
+        *dst++ = 0xbf;
+        *dst++ = 0xbd;
+        return dst;
+    }
+
+    switch (cp) {
+    case '"':
+    case '\\':
+        *dst++ = '\\';
+        *dst++ = (unsigned char) cp;
+        return dst;
+    case '\b':
+        *dst++ = '\\';
+        *dst++ = 'b';
+        return dst;
+    case '\f':
+        *dst++ = '\\';
+        *dst++ = 'f';
+        return dst;
+    case '\n':
+        *dst++ = '\\';
+        *dst++ = 'n';
+        return dst;
+    case '\r':
+        *dst++ = '\\';
+        *dst++ = 'r';
+        return dst;
+    case '\t':
+        *dst++ = '\\';
+        *dst++ = 't';
+        return dst;
+    }
+
+    if (cp < 0x20 || cp == 0x7f || cp == 0x2028 || cp == 0x2029) {
+        *dst++ = '\\';
+        *dst++ = 'u';
+        *dst++ = posthog_json_hex[(cp >> 12) & 0x0f];
+        *dst++ = posthog_json_hex[(cp >> 8) & 0x0f];
+        *dst++ = posthog_json_hex[(cp >> 4) & 0x0f];
+        *dst++ = posthog_json_hex[cp & 0x0f];
+        return dst;
+    }
+
+    memcpy(dst, p, n);
+
+    return dst + n;
 }

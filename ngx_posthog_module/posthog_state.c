@@ -3,11 +3,13 @@
  */
 
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include "posthog_state.h"
 
@@ -18,6 +20,11 @@
 #define posthog_state_uuid(dst, src)  memcpy(dst, src, POSTHOG_UUID_LEN)
 
 
+struct posthog_state_key_s {
+    EVP_MAC_CTX  *ctx;          /* HMAC-SHA256, keyed */
+};
+
+
 static int posthog_state_valid(const posthog_state_t *st);
 static int posthog_state_same_device(const posthog_state_t *st);
 static int posthog_state_short(const posthog_state_t *st, int signed_);
@@ -26,7 +33,62 @@ static unsigned char *posthog_state_num(unsigned char *p, uint64_t n);
 static int posthog_state_parse_num(const unsigned char *p, size_t len,
     uint64_t *n);
 static int posthog_state_mac(unsigned char *sig, const unsigned char *p,
-    size_t len, const unsigned char *key, size_t keylen);
+    size_t len, posthog_state_key_t *key);
+
+
+posthog_state_key_t *
+posthog_state_key_new(const unsigned char *key, size_t len)
+{
+    int                   ok;
+    EVP_MAC              *mac;
+    OSSL_PARAM            params[2];
+    posthog_state_key_t  *k;
+
+    if (len == 0 || len > INT_MAX) {
+        return NULL;
+    }
+
+    k = calloc(1, sizeof(posthog_state_key_t));
+    if (k == NULL) {
+        return NULL;
+    }
+
+    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (mac == NULL) {
+        free(k);
+        return NULL;
+    }
+
+    /* the context holds its own reference to "mac" */
+
+    k->ctx = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 "SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+
+    ok = k->ctx != NULL && EVP_MAC_init(k->ctx, key, len, params) == 1;
+
+    if (!ok) {
+        posthog_state_key_free(k);
+        return NULL;
+    }
+
+    return k;
+}
+
+
+void
+posthog_state_key_free(posthog_state_key_t *key)
+{
+    if (key == NULL) {
+        return;
+    }
+
+    EVP_MAC_CTX_free(key->ctx);
+    free(key);
+}
 
 
 size_t
@@ -61,12 +123,12 @@ posthog_state_encoded_len(const posthog_state_t *st, int signed_)
 
 size_t
 posthog_state_encode(unsigned char *out, const posthog_state_t *st,
-    const unsigned char *key, size_t keylen)
+    posthog_state_key_t *key)
 {
     int             signed_;
     unsigned char  *p;
 
-    signed_ = (key != NULL && keylen > 0);
+    signed_ = (key != NULL);
 
     /* never write what posthog_state_decode() would refuse */
 
@@ -108,9 +170,7 @@ posthog_state_encode(unsigned char *out, const posthog_state_t *st,
     *p++ = '.';
 
     if (signed_) {
-        if (posthog_state_mac(p, out, (size_t) (p - out) - 1, key, keylen)
-            != 0)
-        {
+        if (posthog_state_mac(p, out, (size_t) (p - out) - 1, key) != 0) {
             return 0;
         }
 
@@ -123,7 +183,7 @@ posthog_state_encode(unsigned char *out, const posthog_state_t *st,
 
 int
 posthog_state_decode(posthog_state_t *st, const unsigned char *p,
-    size_t len, const unsigned char *key, size_t keylen)
+    size_t len, posthog_state_key_t *key)
 {
     int                   signed_, session;
     size_t                i, nf, n, start, k;
@@ -133,7 +193,7 @@ posthog_state_decode(posthog_state_t *st, const unsigned char *p,
     unsigned char         sig[POSTHOG_STATE_SIG_LEN];
     unsigned char         mac[32];
 
-    signed_ = (key != NULL && keylen > 0);
+    signed_ = (key != NULL);
 
     if (len > POSTHOG_STATE_MAX_LEN) {
         return POSTHOG_STATE_TOO_LONG;
@@ -191,8 +251,7 @@ posthog_state_decode(posthog_state_t *st, const unsigned char *p,
             return POSTHOG_STATE_BAD_SIG;
         }
 
-        if (posthog_state_mac(sig, p, len - POSTHOG_STATE_SIG_LEN - 1,
-                              key, keylen)
+        if (posthog_state_mac(sig, p, len - POSTHOG_STATE_SIG_LEN - 1, key)
             != 0)
         {
             return POSTHOG_STATE_ERROR;
@@ -409,30 +468,27 @@ posthog_state_parse_num(const unsigned char *p, size_t len, uint64_t *n)
 }
 
 
-/* writes the POSTHOG_STATE_SIG_LEN characters of SIG for "p" */
+/*
+ * Writes the POSTHOG_STATE_SIG_LEN characters of SIG for "p".
+ * EVP_MAC_init() without a key starts over from the keyed state (OpenSSL
+ * keeps the digest states of the inner and outer pads and copies them):
+ * the key is never touched, and nothing of one MAC is left in the next,
+ * also after a failure halfway.
+ */
 
 static int
 posthog_state_mac(unsigned char *sig, const unsigned char *p, size_t len,
-    const unsigned char *key, size_t keylen)
+    posthog_state_key_t *key)
 {
-    unsigned int   mdlen;
+    size_t         mdlen;
     unsigned char  md[EVP_MAX_MD_SIZE];
-    unsigned char  buf[sizeof(POSTHOG_STATE_MAC_PREFIX) - 1
-                       + POSTHOG_STATE_MAX_LEN];
 
-    if (keylen > INT_MAX
-        || len > POSTHOG_STATE_MAX_LEN - POSTHOG_STATE_SIG_LEN - 1)
-    {
-        return -1;
-    }
-
-    memcpy(buf, POSTHOG_STATE_MAC_PREFIX,
-           sizeof(POSTHOG_STATE_MAC_PREFIX) - 1);
-    memcpy(buf + sizeof(POSTHOG_STATE_MAC_PREFIX) - 1, p, len);
-
-    if (HMAC(EVP_sha256(), key, (int) keylen, buf,
-             sizeof(POSTHOG_STATE_MAC_PREFIX) - 1 + len, md, &mdlen)
-        == NULL
+    if (EVP_MAC_init(key->ctx, NULL, 0, NULL) != 1
+        || EVP_MAC_update(key->ctx, (const unsigned char *)
+                          POSTHOG_STATE_MAC_PREFIX,
+                          sizeof(POSTHOG_STATE_MAC_PREFIX) - 1) != 1
+        || EVP_MAC_update(key->ctx, p, len) != 1
+        || EVP_MAC_final(key->ctx, md, &mdlen, sizeof(md)) != 1
         || mdlen != 32)
     {
         return -1;

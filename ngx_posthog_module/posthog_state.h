@@ -81,9 +81,24 @@ enum {
     POSTHOG_STATE_BAD_SESSION = -7,  /* SID, START, LAST not all or none */
     POSTHOG_STATE_NO_SIG = -8,       /* unsigned, but a key is set */
     POSTHOG_STATE_BAD_SIG = -9,
-    POSTHOG_STATE_ERROR = -10        /* HMAC failed, key too long */
+    POSTHOG_STATE_ERROR = -10        /* HMAC failed */
 };
 
+
+/*
+ * The signing key: an HMAC-SHA256 context keyed once, so that a MAC
+ * costs the hashing of the value only (OpenSSL's one-shot HMAC() looks
+ * up SHA-256 and sets up a context on every call).  Made at
+ * configuration time; a process may inherit it across fork(), there is
+ * nothing random in it.  Not for concurrent use by two threads.
+ */
+typedef struct posthog_state_key_s  posthog_state_key_t;
+
+/* NULL if "len" is 0 or over INT_MAX, or OpenSSL fails. */
+posthog_state_key_t *posthog_state_key_new(const unsigned char *key,
+    size_t len);
+
+void posthog_state_key_free(posthog_state_key_t *key);
 
 /*
  * The exact length posthog_state_encode() writes for a valid "st",
@@ -94,22 +109,23 @@ size_t posthog_state_encoded_len(const posthog_state_t *st, int signed_);
 
 /*
  * Writes the cookie value for "st" to "out", signed when "key" is not
- * NULL and "keylen" > 0.  Returns the length written, or 0 if "st"
- * would not decode (an invalid UUID, user id or time: the state is
- * checked as strictly as a decoded one) or the HMAC failed.  Session
- * fields are ignored when session_start is 0.
+ * NULL.  Returns the length written, or 0 if "st" would not decode (an
+ * invalid UUID, user id or time: the state is checked as strictly as a
+ * decoded one) or the HMAC failed.  Session fields are ignored when
+ * session_start is 0.
  */
 size_t posthog_state_encode(unsigned char *out, const posthog_state_t *st,
-    const unsigned char *key, size_t keylen);
+    posthog_state_key_t *key);
 
 /*
- * Parses and checks the cookie value "p", "len" bytes.  Returns
- * POSTHOG_STATE_OK and fills "st" (unused bytes zeroed; the device id
- * filled in when the cookie leaves it empty), or a negative
- * POSTHOG_STATE_* code with "st" untouched.
+ * Parses and checks the cookie value "p", "len" bytes, verifying its
+ * signature when "key" is not NULL.  Returns POSTHOG_STATE_OK and fills
+ * "st" (unused bytes zeroed; the device id filled in when the cookie
+ * leaves it empty), or a negative POSTHOG_STATE_* code with "st"
+ * untouched.
  */
 int posthog_state_decode(posthog_state_t *st, const unsigned char *p,
-    size_t len, const unsigned char *key, size_t keylen);
+    size_t len, posthog_state_key_t *key);
 
 /* A short text for logs, e.g. "bad signature". */
 const char *posthog_state_reason(int rc);

@@ -1,8 +1,9 @@
 /*
  * libFuzzer target for posthog_json_escape(): the output is always a
  * valid UTF-8 JSON string body, exactly escape_len() long, made from
- * exactly escape_cut() input bytes cut on a unit boundary.  The first
- * two bytes choose "max" (0xffff: no limit).
+ * exactly escape_cut() input bytes cut on a unit boundary, and the same
+ * bytes as the unit-by-unit reference writes.  The first two bytes
+ * choose "max" (0xffff: no limit).
  */
 
 #include <stdint.h>
@@ -19,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t          max, len, n, cut, un;
     uint32_t        cp;
-    unsigned char  *out, *back;
+    unsigned char  *out, *back, *ref;
 
     if (size < 2) {
         return 0;
@@ -32,6 +33,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     out = malloc(POSTHOG_JSON_ESCAPE_MAX(len) + 1);
     back = malloc(POSTHOG_JSON_ESCAPE_MAX(len) + 1);
+    ref = malloc(POSTHOG_JSON_ESCAPE_MAX(len) + 1);
 
     n = (size_t) (posthog_json_escape(out, data, len, max) - out);
     cut = posthog_json_escape_cut(data, len, max);
@@ -46,6 +48,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (cut > len || cut > max
         || (cut < len
             && cut + posthog_utf8_next(data + cut, len - cut, &cp) <= max))
+    {
+        abort();
+    }
+
+    if (ref_json_escape(ref, data, len, max) != n
+        || memcmp(out, ref, n) != 0)
     {
         abort();
     }
@@ -70,6 +78,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     free(out);
     free(back);
+    free(ref);
 
     return 0;
 }

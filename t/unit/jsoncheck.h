@@ -85,6 +85,123 @@ ref_utf8_valid(const unsigned char *p, size_t len)
 }
 
 
+/*
+ * One unit at "p" as the escaper sees it: a well-formed character (its
+ * length, "*cp" set), or else the maximal invalid subpart (at least one
+ * byte; "*cp" = 0xffffffff): the longest prefix that some well-formed
+ * sequence starts with.  A prefix is viable when the code points its
+ * completions span meet the range of its length, minus the surrogates.
+ */
+static inline size_t
+ref_utf8_unit(const unsigned char *p, size_t len, uint32_t *cp)
+{
+    size_t    k, n;
+    uint32_t  c, lo, hi, min;
+
+    n = ref_utf8_char(p, len, cp);
+
+    if (n) {
+        return n;
+    }
+
+    *cp = 0xffffffff;
+
+    if ((p[0] & 0xe0) == 0xc0) {
+        n = 2; c = p[0] & 0x1f; min = 0x80;
+
+    } else if ((p[0] & 0xf0) == 0xe0) {
+        n = 3; c = p[0] & 0x0f; min = 0x800;
+
+    } else if ((p[0] & 0xf8) == 0xf0) {
+        n = 4; c = p[0] & 0x07; min = 0x10000;
+
+    } else {
+        return 1;
+    }
+
+    for (k = 1; k < n && k < len; k++) {
+        if ((p[k] & 0xc0) != 0x80) {
+            break;
+        }
+
+        c = (c << 6) | (p[k] & 0x3f);
+
+        lo = c << (6 * (n - k - 1));
+        hi = lo | ((1u << (6 * (n - k - 1))) - 1);
+
+        if (hi < min || lo > 0x10ffff || (lo >= 0xd800 && hi <= 0xdfff)) {
+            break;
+        }
+    }
+
+    /* the lead alone is the subpart also when no completion is valid */
+
+    return k;
+}
+
+
+/*
+ * The escaper's specification, one unit at a time and nothing else:
+ * writes the body for "p" cut at "max" to "dst", returns the length.
+ */
+static inline size_t
+ref_json_escape(unsigned char *dst, const unsigned char *p, size_t len,
+    size_t max)
+{
+    size_t          i, k, n;
+    uint32_t        cp;
+    unsigned char  *d;
+
+    static const char  hex[] = "0123456789abcdef";
+
+    d = dst;
+
+    for (i = 0; i < len; i += n) {
+        n = ref_utf8_unit(p + i, len - i, &cp);
+
+        if (i + n > max) {
+            break;
+        }
+
+        if (cp == 0xffffffff) {
+            *d++ = 0xef; *d++ = 0xbf; *d++ = 0xbd;
+
+        } else if (cp == '"' || cp == '\\') {
+            *d++ = '\\'; *d++ = (unsigned char) cp;
+
+        } else if (cp == '\b') {
+            *d++ = '\\'; *d++ = 'b';
+
+        } else if (cp == '\f') {
+            *d++ = '\\'; *d++ = 'f';
+
+        } else if (cp == '\n') {
+            *d++ = '\\'; *d++ = 'n';
+
+        } else if (cp == '\r') {
+            *d++ = '\\'; *d++ = 'r';
+
+        } else if (cp == '\t') {
+            *d++ = '\\'; *d++ = 't';
+
+        } else if (cp < 0x20 || cp == 0x7f || cp == 0x2028 || cp == 0x2029) {
+            *d++ = '\\'; *d++ = 'u';
+
+            for (k = 4; k > 0; k--) {
+                *d++ = (unsigned char) hex[(cp >> (4 * (k - 1))) & 0x0f];
+            }
+
+        } else {
+            for (k = 0; k < n; k++) {
+                *d++ = p[i + k];
+            }
+        }
+    }
+
+    return (size_t) (d - dst);
+}
+
+
 static inline int
 ref_hex(unsigned char c)
 {

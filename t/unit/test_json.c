@@ -72,14 +72,57 @@ random_input(unsigned char *p, size_t n)
 }
 
 
+/*
+ * Like a header or a URL: runs of printable ASCII (the fast path) broken
+ * by the bytes it must stop at: quotes, controls, DEL, well-formed
+ * 2..4-byte characters, U+2028, and invalid or truncated sequences.
+ */
+
+static void
+mixed_input(unsigned char *p, size_t n)
+{
+    size_t  i, k, run;
+
+    static const char  *other[] = {
+        "\"", "\\", "\n", "\t", "\x01", "\x7f", "\xc3\xa9", "\xe2\x82\xac",
+        "\xf0\x9f\x98\x80", "\xe2\x80\xa8", "\xe2\x80\xa9", "\xef\xbf\xbd",
+        "\x80", "\xc3", "\xe2\x82", "\xf0\x9f\x98", "\xed\xa0\x80",
+        "\xc0\xaf", "\xf4\x90\x80\x80", "\xff", " ", "~"
+    };
+
+    for (i = 0; i < n; /* void */) {
+        run = tap_rand() % 24;
+
+        for (k = 0; k < run && i < n; k++) {
+            p[i++] = (unsigned char) (0x20 + tap_rand() % 0x5f);
+        }
+
+        if (i == n) {
+            break;
+        }
+
+        if (tap_rand() % 4 == 0) {
+            p[i++] = (unsigned char) (0x80 + tap_rand() % 0x80);
+            continue;
+        }
+
+        run = tap_rand() % (sizeof(other) / sizeof(other[0]));
+
+        for (k = 0; other[run][k] && i < n; k++) {
+            p[i++] = (unsigned char) other[run][k];
+        }
+    }
+}
+
+
 int
 main(void)
 {
     long            off;
-    size_t          i, len, max, n, cut, un, bad_len, bad_json, bad_rt;
-    size_t          bad_cut;
-    uint32_t        cp;
-    unsigned char   in[64], out[6 * 64], back[6 * 64];
+    size_t          i, k, len, max, m, n, cut, un, bad_len, bad_json, bad_rt;
+    size_t          bad_cut, bad_unit, bad_ref;
+    uint32_t        cp, rcp;
+    unsigned char   in[96], out[6 * 96], back[6 * 96], ref[6 * 96];
 
     /* plain, quotes, controls */
 
@@ -183,6 +226,7 @@ main(void)
      * sweep: well-formed exactly when the reference says so */
 
     bad_len = 0;
+    bad_unit = 0;
 
     for (i = 0; i < 0x1000000; i++) {
         in[0] = (unsigned char) (i >> 16);
@@ -198,10 +242,66 @@ main(void)
                 diag("disagree on %02x %02x %02x 80", in[0], in[1], in[2]);
             }
         }
+
+        /* the unit's length, also invalid and cut short by "len" */
+
+        for (k = 3; k <= 4; k++) {
+            n = posthog_utf8_next(in, k, &cp);
+            un = ref_utf8_unit(in, k, &rcp);
+
+            if (n != un || cp != rcp) {
+                if (bad_unit++ == 0) {
+                    diag("unit disagrees on %02x %02x %02x 80, len %zu",
+                         in[0], in[1], in[2], k);
+                }
+            }
+        }
     }
 
     is_int(bad_len, 0, "posthog_utf8_next agrees with the reference on "
            "all 3-byte prefixes");
+    is_int(bad_unit, 0, "posthog_utf8_next: the maximal invalid subparts "
+           "of the reference");
+
+    /*
+     * The escaper's fast path (runs of plain ASCII, a table per byte)
+     * against the unit-by-unit reference: byte for byte, for every cut
+     * "max" of mixed inputs and of the biased random ones.
+     */
+
+    bad_ref = 0;
+
+    for (i = 0; i < 40000; i++) {
+        len = tap_rand() % (sizeof(in) + 1);
+
+        if (i % 2) {
+            mixed_input(in, len);
+
+        } else {
+            random_input(in, len);
+        }
+
+        for (max = 0; max <= len + 2; max++) {
+            m = (max == len + 2) ? NOMAX : max;
+
+            un = ref_json_escape(ref, in, len, m);
+            n = (size_t) (posthog_json_escape(out, in, len, m) - out);
+
+            if (n != un || memcmp(out, ref, n) != 0
+                || posthog_json_escape_len(in, len, m) != un)
+            {
+                if (bad_ref++ == 0) {
+                    diag("differs from the reference, max %zu", m);
+                    tap_diag_mem("input", in, len);
+                    tap_diag_mem("output", out, n);
+                    tap_diag_mem("expected", ref, un);
+                }
+            }
+        }
+    }
+
+    is_int(bad_ref, 0, "random: escape and escape_len equal the reference "
+           "for every cut");
 
     /* random inputs: valid JSON, exact length, cut rules, round trip */
 

@@ -10,8 +10,8 @@
 #include "tap.h"
 #include "posthog_state.h"
 
-#define KEY      (const unsigned char *) "secret-key", 10
-#define NOKEY    NULL, 0
+#define KEY      key
+#define NOKEY    NULL
 #define ANON     "018f3e1c-7a2b-7c3d-8e4f-5a6b7c8d9e0f"
 #define DEV      "018f3e1c-0000-7000-8000-000000000001"
 #define SID      "018f3e1c-7a2b-7c3d-9e4f-5a6b7c8d9e10"
@@ -26,15 +26,33 @@
     ANON "......0b-giWuH42ouwOk-_tVfaU9-sipctFH-5zSU-P9AMks"
 
 
-static int
-dec(posthog_state_t *st, const char *s, size_t len, const unsigned char *key,
-    size_t keylen)
+/* "secret-key" and keys one byte off it */
+static posthog_state_key_t  *key, *key_z, *key_long, *key_short;
+
+
+static posthog_state_key_t *
+key_new(const char *k)
 {
-    return posthog_state_decode(st, (const unsigned char *) s, len, key,
-                                keylen);
+    posthog_state_key_t  *sk;
+
+    sk = posthog_state_key_new((const unsigned char *) k, strlen(k));
+
+    if (sk == NULL) {
+        diag("posthog_state_key_new(\"%s\") failed", k);
+        exit(1);
+    }
+
+    return sk;
 }
 
-#define D(st, s, ...)  dec(st, s, sizeof(s) - 1, __VA_ARGS__)
+
+static int
+dec(posthog_state_t *st, const char *s, size_t len, posthog_state_key_t *k)
+{
+    return posthog_state_decode(st, (const unsigned char *) s, len, k);
+}
+
+#define D(st, s, k)  dec(st, s, sizeof(s) - 1, k)
 
 
 static void
@@ -196,15 +214,17 @@ tamper(const unsigned char *v, size_t len, const char *name)
     is_int(posthog_state_decode(&st, buf, len + 2, KEY),
            POSTHOG_STATE_BAD_FORMAT, "%s: extra field refused", name);
 
-    is_int(posthog_state_decode(&st, v, len,
-                                (const unsigned char *) "secret-kez", 10),
+    is_int(posthog_state_decode(&st, v, len, key_z),
            POSTHOG_STATE_BAD_SIG, "%s: wrong key refused", name);
-    is_int(posthog_state_decode(&st, v, len,
-                                (const unsigned char *) "secret-key ", 11),
+    is_int(posthog_state_decode(&st, v, len, key_long),
            POSTHOG_STATE_BAD_SIG, "%s: longer key refused", name);
-    is_int(posthog_state_decode(&st, v, len,
-                                (const unsigned char *) "secret-ke", 9),
+    is_int(posthog_state_decode(&st, v, len, key_short),
            POSTHOG_STATE_BAD_SIG, "%s: shorter key refused", name);
+
+    /* the failed verifications left nothing behind in the key */
+
+    is_int(posthog_state_decode(&st, v, len, KEY), POSTHOG_STATE_OK,
+           "%s: still verifies after the refusals", name);
 }
 
 
@@ -245,8 +265,7 @@ test_roundtrips(void)
 
         state_init(&st, d, u, s);
         len = posthog_state_encoded_len(&st, sig);
-        n = posthog_state_encode(out, &st, sig ? (const unsigned char *)
-                                 "secret-key" : NULL, sig ? 10 : 0);
+        n = posthog_state_encode(out, &st, sig ? KEY : NOKEY);
 
         is_int(n, len, "%s: encoded_len exact", name);
 
@@ -260,9 +279,7 @@ test_roundtrips(void)
         ok(cookie_ok(out, n), "%s: cookie-octets only", name);
 
         memset(&st2, 0xaa, sizeof(st2));
-        rc = posthog_state_decode(&st2, out, n,
-                                  sig ? (const unsigned char *) "secret-key"
-                                      : NULL, sig ? 10 : 0);
+        rc = posthog_state_decode(&st2, out, n, sig ? KEY : NOKEY);
         ok(rc == POSTHOG_STATE_OK && state_eq(&st, &st2),
            "%s: decodes to the same state", name);
 
@@ -290,6 +307,11 @@ main(void)
     unsigned char    out[POSTHOG_STATE_MAX_LEN + 16];
     unsigned char    big[POSTHOG_STATE_MAX_LEN + 16];
     posthog_state_t  st, st2, orig;
+
+    key = key_new("secret-key");
+    key_z = key_new("secret-kez");
+    key_long = key_new("secret-key ");
+    key_short = key_new("secret-ke");
 
     test_base64url();
     test_roundtrips();
@@ -462,8 +484,9 @@ main(void)
     is_int(D(&st2, ANON "......UqVhfeHkOxv1toRFT__rN08HErfj49dvgT0ZW92tUrd",
              NOKEY), POSTHOG_STATE_BAD_SIG,
            "SIG with non-canonical bits refused");
-    ok(D(&st2, GOLDEN_ANON, (const unsigned char *) "secret-key", 0)
-       == POSTHOG_STATE_OK, "keylen 0 means no key");
+    ok(posthog_state_key_new((const unsigned char *) "secret-key", 0)
+       == NULL, "no key of length 0");
+    posthog_state_key_free(NULL);
 
     /* a failed decode leaves the state untouched */
 
@@ -524,6 +547,11 @@ main(void)
            && strstr(posthog_state_reason(rc), "unknown") == NULL,
            "reason %d: %s", rc, posthog_state_reason(rc));
     }
+
+    posthog_state_key_free(key);
+    posthog_state_key_free(key_z);
+    posthog_state_key_free(key_long);
+    posthog_state_key_free(key_short);
 
     return done_testing();
 }
