@@ -463,6 +463,8 @@ ngx_http_posthog_redis_ready(ngx_http_posthog_redis_t *rd)
     rd->state = NGX_HTTP_POSTHOG_REDIS_READY;
     rd->backoff = 0;
 
+    ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_REDIS_CONNECTED, 1);
+
     if (rd->io_ev.timer_set) {
         ngx_del_timer(&rd->io_ev);
     }
@@ -837,6 +839,10 @@ ngx_http_posthog_redis_cleanup(void *privdata)
                                                         : "closed",
                                        rd->buffered);
         }
+    }
+
+    if (rd->state == NGX_HTTP_POSTHOG_REDIS_READY) {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_REDIS_CONNECTED, -1);
     }
 
     rd->conn = NULL;

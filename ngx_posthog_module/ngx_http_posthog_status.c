@@ -72,6 +72,8 @@ static ngx_http_posthog_stat_def_t  ngx_http_posthog_stat_defs[] = {
         "Distinct ids refused as illegal."),
     ngx_http_posthog_counter("dropped_no_redis",
         "posthog_events_dropped_total", "{reason=\"no_redis\"}", NULL),
+    ngx_http_posthog_gauge("redis_connected", "posthog_redis_connected",
+        "Workers with a working Redis connection."),
 };
 
 

@@ -55,6 +55,7 @@ is $s->{events}, 7, 'events';
 is $s->{written}, 7, 'written';
 is $s->{buffered_events}, 0, 'nothing buffered';
 is $s->{buffered_bytes}, 0, 'no bytes buffered';
+is $s->{redis_connected}, 1, 'one worker connected';
 is $s->{$_}, 0, $_ for qw(dropped_full dropped_too_large dropped_redis
                           dropped_exit redis_errors redis_reconnects);
 
@@ -113,6 +114,7 @@ is $c->exists('ph:test'), 0, 'not in db 0';
 
 $t->run(<<"EOF");
 posthog_redis 127.0.0.1:$port stream=ph:wrong password=nope;
+posthog_buffer 1m exit_timeout=500ms;
 
 server {
     listen 127.0.0.1:%%PORT%%;

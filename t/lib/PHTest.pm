@@ -304,6 +304,20 @@ sub status {
     return JSON::PP->new->decode($r->{body});
 }
 
+# Waits until all workers are connected to redis (the status page's
+# redis_connected gauge, at $path) or $timeout seconds passed.
+sub wait_connected {
+    my ($self, %opt) = @_;
+    my $want = $opt{workers} // $self->{workers};
+    my $end = time + ($opt{timeout} // 10);
+    while (time < $end) {
+        my $s = eval { $self->status($opt{path}) };
+        return 1 if $s && ($s->{redis_connected} // 0) >= $want;
+        sleep 0.05;
+    }
+    return 0;
+}
+
 # Like get(), and how long it took (seconds): ($response, $seconds)
 sub timed_get {
     my $self = shift;
