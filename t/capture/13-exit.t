@@ -96,4 +96,20 @@ $t->redis->resume;
 
 unlike $log, qr/open socket|\[alert\]|\[crit\]/, 'no alerts';
 
+# nginx -s stop: no waiting, all counted
+
+my $skip = length $t->error_log;
+$t->run(conf('5s'));
+ok $t->wait_connected, 'connected';
+$t->get("/stop/$_") for 1 .. 10;
+
+$t0 = time;
+$t->signal('TERM');
+cmp_ok time - $t0, '<', 3, 'stop does not wait';
+
+$log = substr $t->error_log, $skip;
+$lost = 0;
+$lost += $1 while $log =~ /(\d+) events not acknowledged .* lost/g;
+is $lost, 10, 'stop: all 10 counted as lost';
+
 done_testing;

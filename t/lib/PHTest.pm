@@ -101,6 +101,7 @@ sub write_conf {
     my $d = $self->{dir};
     my $user = $> == 0 ? "user root;\n" : '';
     my $main = $self->expand($opt{main} // '');
+    my $events = $opt{events} // '';     # e.g. "use poll;"
     my $load = $self->{module} eq 'static' ? ''
              : "load_module $self->{module};";
     my $conf = <<"CONF";
@@ -111,7 +112,7 @@ master_process on;
 error_log $d/error.log $self->{log_level};
 pid $d/nginx.pid;
 $main
-events { worker_connections 1024; }
+events { worker_connections 1024; $events }
 
 http {
     access_log $d/access.log;
