@@ -1,0 +1,532 @@
+#!/bin/sh
+# ngx_posthog_module benchmark: the module against bare nginx, side by side
+# in one run, reported as ratios (see docs/benchmarks.md).
+#
+#   sh bench/run.sh                 # ~2.5 minutes
+#   QUICK=1 sh bench/run.sh         # ~40 seconds, rougher
+#
+# 1. callgrind: instructions per request of one nginx process (the count of
+#    a window of N keep-alive requests, zeroed and dumped with
+#    callgrind_control, so start-up and shutdown are not in it), for bare
+#    nginx and for the module in four cases.
+# 2. wrk: requests/s, p99 latency and the nginx worker's CPU time per
+#    request, bare and module alternating, with Redis up and with Redis
+#    stopped; medians and the median of the per-round module/bare ratios.
+# 3. Redis: XLEN of the stream against the requests sent and the status
+#    page's counters.
+# 4. bench/shipper.pl (posthog-shipper throughput), unless SHIPPER=0.
+#
+# Knobs (environment): QUICK=1, N (callgrind requests per case), ROUNDS,
+# DUR (seconds per wrk run; ROUNDS=0: no wrk), CONNS (wrk connections), SHIPPER=0|1,
+# SHIP_N (events for shipper.pl), PIN=0 (no taskset), NGINX_BIN, PH_BUILD,
+# PH_KEEP=1 (keep the temporary directory).
+#
+# Loopback only; every process is started here and stopped on exit.
+
+if [ -z "${BASH_VERSION:-}" ]; then
+    exec bash "$0" "$@"
+fi
+
+set -u
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PH_BUILD=${PH_BUILD:-$ROOT/build}
+NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
+MODULE=${PH_MODULE:-$PH_BUILD/ngx_http_posthog_module.so}
+
+if [ "${QUICK:-0}" = 1 ]; then
+    N=${N:-400}; ROUNDS=${ROUNDS:-1}; DUR=${DUR:-3}; SHIP_N=${SHIP_N:-10000}
+else
+    N=${N:-2000}; ROUNDS=${ROUNDS:-3}; DUR=${DUR:-5}; SHIP_N=${SHIP_N:-50000}
+fi
+CONNS=${CONNS:-32}
+SHIPPER=${SHIPPER:-1}
+WARM=20
+
+UA='Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36'
+ACCEPT='text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
+SECRET=3f1c0e5a9b7d2468ace013579bdf2468ace013579bdf2468ace013579bdf0246
+USER_ID=user-42
+PAGE='<!doctype html><html><head><title>bench</title></head><body><h1>Hello</h1><p>A small page.</p></body></html>'
+
+for tool in valgrind callgrind_control wrk redis-server redis-cli curl perl; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "bench: $tool is needed" >&2; exit 1; }
+done
+[ -f "$MODULE" ] || { echo "bench: $MODULE is not built (run make)" >&2; exit 1; }
+[ -x "$NGINX_BIN" ] || { echo "bench: no nginx at $NGINX_BIN" >&2; exit 1; }
+
+# nginx on CPU 0; wrk and redis on CPU 1 (when there are two CPUs)
+if [ "${PIN:-1}" = 1 ] && command -v taskset >/dev/null 2>&1 \
+   && [ "$(nproc)" -ge 2 ]; then
+    PIN_NGX="taskset -c 0"; PIN_CLI="taskset -c 1"
+else
+    PIN_NGX=""; PIN_CLI=""
+fi
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/ph-bench-XXXXXX")
+chmod 755 "$T"
+declare -A WORKER  # port -> pid of that nginx's worker
+PIDS=""          # processes we started (valgrind'ed nginx, redis)
+PIDFILES=""      # daemonized nginx masters
+
+cleanup() {
+    local p f
+    for f in $PIDFILES; do
+        [ -f "$f" ] && p=$(cat "$f" 2>/dev/null) && [ -n "$p" ] \
+            && kill -QUIT "$p" 2>/dev/null
+    done
+    for p in $PIDS; do kill "$p" 2>/dev/null; done
+    sleep 0.5
+    for f in $PIDFILES; do
+        [ -f "$f" ] && p=$(cat "$f" 2>/dev/null) && [ -n "$p" ] \
+            && kill -KILL "$p" 2>/dev/null
+    done
+    for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+    if [ "${PH_KEEP:-0}" = 1 ]; then
+        echo "bench: kept $T" >&2
+    else
+        rm -rf "$T"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    perl -MIO::Socket::INET -e '
+        my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1",
+            LocalPort => 0, ReuseAddr => 1) or die "no free port: $!";
+        print $s->sockport, "\n";'
+}
+
+wait_port() {   # port [tries of 0.1 s]
+    local i
+    for i in $(seq "${2:-100}"); do
+        curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
+        sleep 0.1
+    done
+    echo "bench: nothing answers on port $1" >&2
+    return 1
+}
+
+# write_conf NAME MODE(single|master) LOAD(0|1) HTTP-BODY
+write_conf() {
+    local d=$T/$1
+    mkdir -p "$d/tmp"
+    {
+        [ "$3" = 1 ] && echo "load_module $MODULE;"
+        [ "$(id -u)" = 0 ] && echo "user root;"
+        if [ "$2" = single ]; then
+            echo "daemon off; master_process off;"
+        else
+            echo "daemon on; master_process on;"
+        fi
+        cat <<EOF
+worker_processes 1;
+error_log $d/error.log warn;
+pid $d/nginx.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    default_type text/html;
+    keepalive_requests 10000000;
+    client_body_temp_path $d/tmp/body;
+    proxy_temp_path $d/tmp/proxy;
+    fastcgi_temp_path $d/tmp/fastcgi;
+    uwsgi_temp_path $d/tmp/uwsgi;
+    scgi_temp_path $d/tmp/scgi;
+$4
+}
+EOF
+    } > "$d/nginx.conf"
+    echo "$d"
+}
+
+# a server block: server_block PORT EXTRA-DIRECTIVES
+server_block() {
+    cat <<EOF
+    server {
+        listen 127.0.0.1:$1;
+        $2
+        location / { return 200 '$PAGE'; }
+    }
+EOF
+}
+
+redis() { redis-cli -p "$REDIS_PORT" "$@"; }
+
+counter() {     # counter STATUS-PORT NAME...: the sum of those counters
+    local json n sum=0
+    json=$(curl -s "http://127.0.0.1:$1/status") || { echo 0; return; }
+    shift
+    for n in "$@"; do
+        v=$(printf '%s' "$json" | sed -n "s/^\"$n\":\([0-9]*\).*/\1/p")
+        sum=$((sum + ${v:-0}))
+    done
+    echo "$sum"
+}
+DROPPED="dropped_full dropped_too_large dropped_redis dropped_exit dropped_no_redis"
+
+cookie_of() {   # cookie_of CURL-ARGS...: the ph_id value set by the response
+    curl -s -o /dev/null -D - -A "$UA" -H "Accept: $ACCEPT" "$@" \
+        | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: ph_id=\([^;]*\).*/\1/p' \
+        | head -1
+}
+
+sets_cookie() { # sets_cookie CURL-ARGS...: yes/no
+    if curl -s -o /dev/null -D - -A "$UA" -H "Accept: $ACCEPT" "$@" \
+        | grep -qi '^set-cookie: ph_id='; then echo yes; else echo no; fi
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print 0; exit } if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# ---------------------------------------------------------------- redis
+
+REDIS_PORT=$(free_port)
+mkdir -p "$T/redis"
+$PIN_CLI redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
+    --appendonly no --dir "$T/redis" --daemonize no \
+    > "$T/redis/redis.log" 2>&1 &
+REDIS_PID=$!
+PIDS="$PIDS $REDIS_PID"
+for i in $(seq 100); do
+    [ "$(redis PING 2>/dev/null)" = PONG ] && break
+    sleep 0.1
+done
+[ "$(redis PING 2>/dev/null)" = PONG ] || { echo "bench: redis-server did not start" >&2; exit 1; }
+
+START=$(date +%s)
+echo "ngx_posthog_module benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $("$NGINX_BIN" -v 2>&1 | sed 's/.*: //')"
+echo "nginx pinned: ${PIN_NGX:-no}; client and redis: ${PIN_CLI:-no}"
+echo
+
+# ------------------------------------------------------------- callgrind
+
+echo "== 1. instructions per request (valgrind --tool=callgrind, $N keep-alive requests per case)"
+
+CG=$T/cg
+mkdir -p "$CG"
+
+cat > "$CG/self.awk" <<'EOF'
+# self cost per object and per function, from an uncompressed callgrind file
+/^ob=/    { ob = substr($0, 4); next }
+/^fn=/    { fn = substr($0, 4); next }
+/^calls=/ { skip = 1; next }
+/^[0-9+*-]/ {
+    if (skip) { skip = 0; next }
+    s[ob "\t" fn] += $2; o[ob] += $2; next
+}
+END {
+    for (k in o) printf "OB\t%d\t%s\n", o[k], k
+    for (k in s) printf "FN\t%d\t%s\n", s[k], k
+}
+EOF
+
+PB=$(free_port); PO=$(free_port); PM=$(free_port); PS=$(free_port)
+PH_COMMON="posthog on;
+        posthog_api_key phc_benchBENCHbenchBENCHbenchBENCHbench0;
+        posthog_identify \$http_x_user_id;"
+
+D_BARE=$(write_conf cg-bare single 0 "$(server_block "$PB" "")")
+D_MOD=$(write_conf cg-module single 1 "    posthog_redis 127.0.0.1:$REDIS_PORT stream=bench:callgrind maxlen=0;
+$(server_block "$PO" "posthog off;")
+$(server_block "$PM" "$PH_COMMON")
+$(server_block "$PS" "$PH_COMMON
+        posthog_cookie_secret $SECRET;")")
+
+for d in "$D_BARE" "$D_MOD"; do
+    "$NGINX_BIN" -t -q -p "$d" -c "$d/nginx.conf" \
+        || { echo "bench: nginx -t failed for $d" >&2; exit 1; }
+done
+
+# cg_start NAME DIR PORT: nginx (one process) under callgrind, collecting
+cg_start() {
+    $PIN_NGX valgrind --tool=callgrind --compress-strings=no \
+        --compress-pos=no --callgrind-out-file="$CG/$1.out" \
+        --log-file="$CG/$1.valgrind.log" \
+        "$NGINX_BIN" -p "$2" -c "$2/nginx.conf" &
+    CG_PID=$!
+    PIDS="$PIDS $CG_PID"
+    CG_DUMPS=0
+    wait_port "$3" 300 || exit 1
+}
+
+# cg_measure NAME PORT CURL-ARGS...: sets CG_IR, the instructions of N requests
+# (warmed up by WARM requests; the Redis writes of the window included)
+cg_measure() {
+    local name=$1 port=$2 before want i
+    shift 2
+    curl -s -o /dev/null -A "$UA" -H "Accept: $ACCEPT" "$@" \
+        "http://127.0.0.1:$port/warm/[1-$WARM]"
+    before=$(redis XLEN bench:callgrind)
+    for i in $(seq 20); do      # let the warm-up's events be written
+        sleep 0.3
+        want=$(redis XLEN bench:callgrind)
+        [ "$want" = "$before" ] && break
+        before=$want
+    done
+    callgrind_control -z "$CG_PID" > "$CG/control.log" 2>&1 \
+        || { echo "bench: callgrind_control -z failed:" >&2; cat "$CG/control.log" >&2; exit 1; }
+    local codes
+    codes=$(curl -s -o /dev/null -w '%{http_code}\n' -A "$UA" \
+        -H "Accept: $ACCEPT" "$@" "http://127.0.0.1:$port/page/[1-$N]" \
+        | grep -c '^200$')
+    if [ "$name" != bare ] && [ "$name" != off ]; then
+        want=$((before + N))
+        for i in $(seq 100); do
+            [ "$(redis XLEN bench:callgrind)" -ge "$want" ] && break
+            sleep 0.1
+        done
+        sleep 0.3               # the XADD replies
+    fi
+    callgrind_control -d "$CG_PID" > "$CG/control.log" 2>&1 \
+        || { echo "bench: callgrind_control -d failed:" >&2; cat "$CG/control.log" >&2; exit 1; }
+    CG_DUMPS=$((CG_DUMPS + 1))
+    local f=$CG/$CG_NAME.out.$CG_DUMPS
+    for i in $(seq 50); do [ -s "$f" ] && break; sleep 0.1; done
+    mv "$f" "$CG/case-$name.out"
+    [ "$codes" = "$N" ] || echo "bench: $name: only $codes of $N answered 200" >&2
+    awk -f "$CG/self.awk" "$CG/case-$name.out" > "$CG/case-$name.self"
+    CG_IR=$(sed -n 's/^summary: //p' "$CG/case-$name.out")
+}
+
+cg_stop() {
+    kill -QUIT "$CG_PID" 2>/dev/null
+    wait "$CG_PID" 2>/dev/null
+}
+
+CG_NAME=bare
+cg_start bare "$D_BARE" "$PB"
+cg_measure bare "$PB"; I_BARE=$CG_IR
+cg_stop
+
+CG_NAME=module
+cg_start module "$D_MOD" "$PM"
+cg_measure off "$PO"; I_OFF=$CG_IR
+
+RET_COOKIE=$(cookie_of "http://127.0.0.1:$PM/")
+[ "$(sets_cookie -H "Cookie: ph_id=$RET_COOKIE" "http://127.0.0.1:$PM/")" = no ] \
+    || echo "bench: the returning visitor's cookie is re-sent on every request" >&2
+cg_measure returning "$PM" -H "Cookie: ph_id=$RET_COOKIE"; I_RET=$CG_IR
+cg_measure new "$PM"; I_NEW=$CG_IR
+
+SIG_COOKIE=$(cookie_of -H "X-User-Id: $USER_ID" "http://127.0.0.1:$PS/")
+[ "$(sets_cookie -H "X-User-Id: $USER_ID" -H "Cookie: ph_id=$SIG_COOKIE" "http://127.0.0.1:$PS/")" = no ] \
+    || echo "bench: the identified visitor's cookie is re-sent on every request" >&2
+cg_measure identified "$PS" -H "X-User-Id: $USER_ID" \
+    -H "Cookie: ph_id=$SIG_COOKIE"; I_SIG=$CG_IR
+cg_stop
+
+per() { awk -v a="$1" -v n="$N" 'BEGIN { printf "%.0f", a / n }'; }
+B=$(per "$I_BARE")
+echo
+printf '%-52s %12s %8s %12s\n' "config" "instr/req" "ratio" "extra/req"
+row() {
+    local p
+    p=$(per "$2")
+    printf '%-52s %12s %8s %12s\n' "$1" "$p" "$(ratio "$p" "$B")" "$((p - B))"
+}
+row "(a) bare nginx, return 200 text/html" "$I_BARE"
+row "(a') module loaded, posthog off" "$I_OFF"
+row "(b) posthog on, returning visitor (cookie)" "$I_RET"
+row "(c) posthog on, new visitor each request" "$I_NEW"
+row "(d) identified visitor, signed cookie (HMAC)" "$I_SIG"
+
+# where the extra instructions go: per object, then per function (self
+# cost of the case minus that of bare nginx, per request)
+echo
+echo "extra instructions per request by object (self cost, case minus bare):"
+objs() { awk -F'\t' -v n="$N" '$1 == "OB" { o = $3; sub(".*/", "", o); printf "%s\t%.0f\n", o, $2 / n }' "$1" | sort; }
+for c in bare off returning new identified; do
+    objs "$CG/case-$c.self" > "$CG/obj-$c"
+done
+printf '  %-30s %8s %10s %10s %10s\n' object "off" returning new identified
+cut -f1 "$CG"/obj-* | sort -u | while read -r o; do
+    line=""
+    b=$(awk -F'\t' -v o="$o" '$1 == o { print $2 }' "$CG/obj-bare")
+    for c in off returning new identified; do
+        v=$(awk -F'\t' -v o="$o" '$1 == o { print $2 }' "$CG/obj-$c")
+        line="$line $(printf '%10d' $(( ${v:-0} - ${b:-0} )))"
+    done
+    printf '  %-30s%s\n' "$o" "${line# }"
+done
+echo "  (nginx and libc differ by a few hundred instructions between two"
+echo "   processes with different configs: heap layout, not the module)"
+
+# fndiff CASE: "extra<TAB>share<TAB>function [object]", largest first
+fndiff() {
+    awk -F'\t' -v n="$N" -v total="$2" '
+        $1 != "FN" { next }
+        { o = $3; sub(".*/", "", o); k = $4 " [" o "]" }
+        FILENAME ~ /case-bare/ { d[k] -= $2; next }
+        { d[k] += $2 }
+        END { for (k in d) if (d[k] / n >= 1)
+                  printf "%.0f\t%.1f%%\t%s\n", d[k] / n, 100 * d[k] / n / total, k }' \
+        "$CG/case-bare.self" "$CG/case-$1.self" | sort -rn
+}
+echo
+echo "top extra functions per request (self cost, case minus bare; share of the extra):"
+for c in returning new identified; do
+    case $c in
+        returning) x=$(( $(per "$I_RET") - B )) ;;
+        new)       x=$(( $(per "$I_NEW") - B )) ;;
+        identified) x=$(( $(per "$I_SIG") - B )) ;;
+    esac
+    echo "  ($c, +$x)"
+    fndiff "$c" "$x" > "$CG/fndiff-$c"
+    head -10 "$CG/fndiff-$c" | awk -F'\t' '{ printf "    %8d %6s  %s\n", $1, $2, $3 }'
+done
+echo "callgrind phase: $(( $(date +%s) - START )) s"
+echo
+
+# ------------------------------------------------------------------ wrk
+
+if [ "$ROUNDS" -gt 0 ]; then    # ROUNDS=0: callgrind only
+
+echo "== 2. throughput: wrk -t1 -c$CONNS, $ROUNDS x ${DUR}s per config, alternating"
+
+WB=$(free_port); WM=$(free_port); WS=$(free_port)
+D_WBARE=$(write_conf wrk-bare master 0 "$(server_block "$WB" "")")
+D_WMOD=$(write_conf wrk-module master 1 "    posthog_redis 127.0.0.1:$REDIS_PORT stream=bench:wrk maxlen=0;
+$(server_block "$WM" "$PH_COMMON")
+    server {
+        listen 127.0.0.1:$WS;
+        location = /status { posthog_status; }
+    }")
+for d in "$D_WBARE" "$D_WMOD"; do
+    $PIN_NGX "$NGINX_BIN" -p "$d" -c "$d/nginx.conf" \
+        || { echo "bench: nginx failed to start in $d" >&2; exit 1; }
+    PIDFILES="$PIDFILES $d/nginx.pid"
+done
+wait_port "$WB" && wait_port "$WM" || exit 1
+WORKER[$WB]=$(pgrep -P "$(cat "$D_WBARE/nginx.pid")" | head -1)
+WORKER[$WM]=$(pgrep -P "$(cat "$D_WMOD/nginx.pid")" | head -1)
+WRK_COOKIE=$(cookie_of "http://127.0.0.1:$WM/")
+SENT=2                          # wait_port and cookie_of requests
+
+# CPU time (user + system, clock ticks) of the worker of an nginx on PORT
+HZ=$(getconf CLK_TCK)
+worker_ticks() {
+    awk '{ print $14 + $15 }' "/proc/${WORKER[$1]}/stat" 2>/dev/null || echo 0
+}
+
+# run_wrk LABEL PORT [HEADER]: appends
+# "rps p99ms requests non2xx worker-us-per-request" to $T/wrk.LABEL
+run_wrk() {
+    local out c0 c1
+    c0=$(worker_ticks "$2")
+    out=$($PIN_CLI wrk -t1 -c"$CONNS" -d"${DUR}s" --latency \
+        -H "User-Agent: $UA" -H "Accept: $ACCEPT" ${3:+-H "$3"} \
+        "http://127.0.0.1:$2/page/1")
+    c1=$(worker_ticks "$2")
+    echo "$out" > "$T/wrk.$1.$(date +%s%N)"
+    echo "$out" | awk -v cpu=$((c1 - c0)) -v hz="$HZ" '
+        /Requests\/sec:/ { rps = $2 }
+        /^ +99%/ { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+                   p99 = (u == "us") ? v / 1000 : (u == "s") ? v * 1000 : v }
+        /requests in/ { req = $1 }
+        /Non-2xx/ { bad = $NF }
+        END { us = req > 0 ? 1e6 * cpu / hz / req : 0
+              printf "%s %s %s %d %.2f\n", rps, p99, req, bad, us }' \
+        >> "$T/wrk.$1"
+}
+
+col() { awk -v c="$2" '{ print $c }' "$T/wrk.$1"; }
+sum() { awk -v c="$2" '{ s += $c } END { print s + 0 }' "$T/wrk.$1"; }
+
+# report BASE LABEL...: medians, and the median of the per-round ratios
+report() {
+    local base=$1 l i
+    shift
+    printf '%-34s %9s %8s %8s %8s %9s %9s\n' config "req/s" "vs bare" "p99 ms" "p99 vs" "cpu us/req" "cpu vs"
+    for l in "$base" "$@"; do
+        local rps p99 ratios="" pr="" cr=""
+        rps=$(median $(col "$l" 1)); p99=$(median $(col "$l" 2))
+        for i in $(seq "$ROUNDS"); do
+            ratios="$ratios $(ratio "$(sed -n "${i}p" "$T/wrk.$l" | cut -d' ' -f1)" \
+                "$(sed -n "${i}p" "$T/wrk.$base" | cut -d' ' -f1)")"
+            pr="$pr $(ratio "$(sed -n "${i}p" "$T/wrk.$l" | cut -d' ' -f2)" \
+                "$(sed -n "${i}p" "$T/wrk.$base" | cut -d' ' -f2)")"
+            cr="$cr $(ratio "$(sed -n "${i}p" "$T/wrk.$l" | cut -d' ' -f5)" \
+                "$(sed -n "${i}p" "$T/wrk.$base" | cut -d' ' -f5)")"
+        done
+        printf '%-34s %9.0f %8s %8.2f %8s %9.2f %9s\n' "$(label "$l")" \
+            "$rps" "$(median $ratios)" "$p99" "$(median $pr)" \
+            "$(median $(col "$l" 5))" "$(median $cr)"
+    done
+    for l in "$base" "$@"; do
+        [ "$(sum "$l" 4)" = 0 ] || echo "  $(label "$l"): $(sum "$l" 4) non-2xx responses"
+        echo "  $(label "$l") req/s per round: $(col "$l" 1 | tr '\n' ' ')"
+    done
+}
+label() {
+    case $1 in
+        up-bare|down-bare) echo "bare nginx" ;;
+        up-ret)   echo "module, returning visitor" ;;
+        up-new)   echo "module, new visitor each request" ;;
+        down-ret) echo "module, returning, REDIS STOPPED" ;;
+    esac
+}
+
+for i in $(seq "$ROUNDS"); do
+    run_wrk up-bare "$WB"
+    run_wrk up-ret "$WM" "Cookie: ph_id=$WRK_COOKIE"
+    run_wrk up-new "$WM"
+done
+echo
+echo "-- Redis up"
+report up-bare up-ret up-new
+SENT=$((SENT + $(sum up-ret 3) + $(sum up-new 3)))
+
+# ---------------------------------------------------------------- redis end
+
+for i in $(seq 100); do
+    [ "$(counter "$WS" buffered_events)" = 0 ] && break
+    sleep 0.1
+done
+EV=$(counter "$WS" events); WR=$(counter "$WS" written)
+DR=$(counter "$WS" $DROPPED); XL=$(redis XLEN bench:wrk)
+echo
+echo "== 3. Redis end (Redis up)"
+echo "requests answered to wrk (+ setup): $SENT"
+echo "status page: events=$EV written=$WR dropped=$DR buffered=$(counter "$WS" buffered_events)"
+echo "XLEN bench:wrk = $XL   (events written / requests: $(ratio "$XL" "$SENT"); XLEN / written: $(ratio "$XL" "$WR"))"
+redis DEL bench:wrk > /dev/null
+
+# ------------------------------------------------------------ redis down
+
+kill "$REDIS_PID"
+wait "$REDIS_PID" 2>/dev/null
+EV0=$EV; WR0=$WR
+declare -A C0
+for c in $DROPPED redis_errors redis_reconnects; do C0[$c]=$(counter "$WS" "$c"); done
+: > "$T/wrk.down-bare"; : > "$T/wrk.down-ret"
+for i in $(seq "$ROUNDS"); do
+    run_wrk down-bare "$WB"
+    run_wrk down-ret "$WM" "Cookie: ph_id=$WRK_COOKIE"
+done
+echo
+echo "-- Redis stopped (the module's requests against bare nginx, same run)"
+report down-bare down-ret
+sleep 0.5
+echo "status page after: events=+$(( $(counter "$WS" events) - EV0 )) (wrk answered $(sum down-ret 3)) written=+$(( $(counter "$WS" written) - WR0 ))"
+line="  dropped:"
+for c in $DROPPED; do line="$line $c=+$(( $(counter "$WS" "$c") - ${C0[$c]} ))"; done
+echo "$line"
+echo "  buffered_events=$(counter "$WS" buffered_events) buffered_bytes=$(counter "$WS" buffered_bytes) redis_errors=+$(( $(counter "$WS" redis_errors) - ${C0[redis_errors]} )) redis_reconnects=+$(( $(counter "$WS" redis_reconnects) - ${C0[redis_reconnects]} ))"
+echo "wrk phase done: $(( $(date +%s) - START )) s"
+
+fi  # ROUNDS > 0
+
+# ---------------------------------------------------------------- shipper
+
+if [ "$SHIPPER" = 1 ] && [ -f "$ROOT/bench/shipper.pl" ] \
+   && [ -x "$PH_BUILD/posthog-shipper" ]; then
+    echo
+    echo "== 4. posthog-shipper throughput (bench/shipper.pl $SHIP_N)"
+    (cd "$ROOT" && PH_BUILD=$PH_BUILD perl bench/shipper.pl "$SHIP_N") \
+        || echo "bench: bench/shipper.pl failed" >&2
+fi
+
+echo
+echo "total: $(( $(date +%s) - START )) s"
