@@ -513,23 +513,33 @@ ngx_http_posthog_redis_flush(ngx_http_posthog_redis_t *rd)
 
     argc = 0;
 
-    argv[argc] = "XADD"; argvlen[argc++] = 4;
-    argv[argc] = (char *) rcf->stream.data; argvlen[argc++] = rcf->stream.len;
+    argv[argc] = "XADD";
+    argvlen[argc++] = 4;
+    argv[argc] = (char *) rcf->stream.data;
+    argvlen[argc++] = rcf->stream.len;
 
     if (rcf->maxlen.len) {
-        argv[argc] = "MAXLEN"; argvlen[argc++] = 6;
-        argv[argc] = "~"; argvlen[argc++] = 1;
+        argv[argc] = "MAXLEN";
+        argvlen[argc++] = 6;
+        argv[argc] = "~";
+        argvlen[argc++] = 1;
         argv[argc] = (char *) rcf->maxlen.data;
         argvlen[argc++] = rcf->maxlen.len;
     }
 
     /* the stream entry, see docs/stream-format.md */
-    argv[argc] = "*"; argvlen[argc++] = 1;
-    argv[argc] = "v"; argvlen[argc++] = 1;
-    argv[argc] = "1"; argvlen[argc++] = 1;
-    argv[argc] = "t"; argvlen[argc++] = 1;
+
+    argv[argc] = "*";
+    argvlen[argc++] = 1;
+    argv[argc] = "v";
+    argvlen[argc++] = 1;
+    argv[argc] = "1";
+    argvlen[argc++] = 1;
+    argv[argc] = "t";
+    argvlen[argc++] = 1;
     argc++;                                       /* the token */
-    argv[argc] = "e"; argvlen[argc++] = 1;
+    argv[argc] = "e";
+    argvlen[argc++] = 1;
     argc++;                                       /* the event */
 
     while (rd->sent < rd->tail) {

@@ -164,4 +164,27 @@ is $n, 2, 'unix socket';
 $t->stop_nginx;
 $r3->stop;
 
+# posthog_status in a location that has another content handler: the
+# message names the conflict; twice in one location: a duplicate
+
+my ($ok, $out) = $t->conf_test(<<'EOF');
+server {
+    listen 127.0.0.1:%%PORT%%;
+    location = /status { proxy_pass http://127.0.0.1:1; posthog_status; }
+}
+EOF
+ok !$ok, 'posthog_status after proxy_pass: refused';
+like $out, qr/"posthog_status" cannot be used in a location that already has a content handler/,
+    'posthog_status after proxy_pass: the conflict named';
+
+($ok, $out) = $t->conf_test(<<'EOF');
+server {
+    listen 127.0.0.1:%%PORT%%;
+    location = /status { posthog_status; posthog_status prometheus; }
+}
+EOF
+ok !$ok, 'posthog_status twice: refused';
+like $out, qr/"posthog_status" directive is duplicate/,
+    'posthog_status twice: is duplicate';
+
 done_testing;
