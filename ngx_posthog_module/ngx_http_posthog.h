@@ -59,6 +59,7 @@ typedef enum {
     NGX_HTTP_POSTHOG_STAT_RESETS,
     NGX_HTTP_POSTHOG_STAT_REFUSED_IDS,       /* illegal distinct ids */
     NGX_HTTP_POSTHOG_STAT_DROPPED_NO_REDIS,  /* no posthog_redis */
+    NGX_HTTP_POSTHOG_STAT_REDIS_CONNECTED,   /* gauge: workers connected */
     NGX_HTTP_POSTHOG_STAT_N
 } ngx_http_posthog_stat_e;
 

@@ -463,6 +463,8 @@ ngx_http_posthog_redis_ready(ngx_http_posthog_redis_t *rd)
     rd->state = NGX_HTTP_POSTHOG_REDIS_READY;
     rd->backoff = 0;
 
+    ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_REDIS_CONNECTED, 1);
+
     if (rd->io_ev.timer_set) {
         ngx_del_timer(&rd->io_ev);
     }
@@ -511,23 +513,33 @@ ngx_http_posthog_redis_flush(ngx_http_posthog_redis_t *rd)
 
     argc = 0;
 
-    argv[argc] = "XADD"; argvlen[argc++] = 4;
-    argv[argc] = (char *) rcf->stream.data; argvlen[argc++] = rcf->stream.len;
+    argv[argc] = "XADD";
+    argvlen[argc++] = 4;
+    argv[argc] = (char *) rcf->stream.data;
+    argvlen[argc++] = rcf->stream.len;
 
     if (rcf->maxlen.len) {
-        argv[argc] = "MAXLEN"; argvlen[argc++] = 6;
-        argv[argc] = "~"; argvlen[argc++] = 1;
+        argv[argc] = "MAXLEN";
+        argvlen[argc++] = 6;
+        argv[argc] = "~";
+        argvlen[argc++] = 1;
         argv[argc] = (char *) rcf->maxlen.data;
         argvlen[argc++] = rcf->maxlen.len;
     }
 
     /* the stream entry, see docs/stream-format.md */
-    argv[argc] = "*"; argvlen[argc++] = 1;
-    argv[argc] = "v"; argvlen[argc++] = 1;
-    argv[argc] = "1"; argvlen[argc++] = 1;
-    argv[argc] = "t"; argvlen[argc++] = 1;
+
+    argv[argc] = "*";
+    argvlen[argc++] = 1;
+    argv[argc] = "v";
+    argvlen[argc++] = 1;
+    argv[argc] = "1";
+    argvlen[argc++] = 1;
+    argv[argc] = "t";
+    argvlen[argc++] = 1;
     argc++;                                       /* the token */
-    argv[argc] = "e"; argvlen[argc++] = 1;
+    argv[argc] = "e";
+    argvlen[argc++] = 1;
     argc++;                                       /* the event */
 
     while (rd->sent < rd->tail) {
@@ -837,6 +849,10 @@ ngx_http_posthog_redis_cleanup(void *privdata)
                                                         : "closed",
                                        rd->buffered);
         }
+    }
+
+    if (rd->state == NGX_HTTP_POSTHOG_REDIS_READY) {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_REDIS_CONNECTED, -1);
     }
 
     rd->conn = NULL;

@@ -72,6 +72,8 @@ static ngx_http_posthog_stat_def_t  ngx_http_posthog_stat_defs[] = {
         "Distinct ids refused as illegal."),
     ngx_http_posthog_counter("dropped_no_redis",
         "posthog_events_dropped_total", "{reason=\"no_redis\"}", NULL),
+    ngx_http_posthog_gauge("redis_connected", "posthog_redis_connected",
+        "Workers with a working Redis connection."),
 };
 
 
@@ -171,8 +173,19 @@ ngx_http_posthog_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
-    if (clcf->handler) {
+    if (clcf->handler == ngx_http_posthog_status_handler
+        || clcf->handler == ngx_http_posthog_status_prometheus_handler)
+    {
         return "is duplicate";
+    }
+
+    if (clcf->handler) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" cannot be used in a location that "
+                           "already has a content handler (\"proxy_pass\", "
+                           "\"fastcgi_pass\", \"stub_status\" ...): give "
+                           "it a location of its own", &cmd->name);
+        return NGX_CONF_ERROR;
     }
 
     value = cf->args->elts;

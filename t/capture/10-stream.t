@@ -55,6 +55,7 @@ is $s->{events}, 7, 'events';
 is $s->{written}, 7, 'written';
 is $s->{buffered_events}, 0, 'nothing buffered';
 is $s->{buffered_bytes}, 0, 'no bytes buffered';
+is $s->{redis_connected}, 1, 'one worker connected';
 is $s->{$_}, 0, $_ for qw(dropped_full dropped_too_large dropped_redis
                           dropped_exit redis_errors redis_reconnects);
 
@@ -113,6 +114,7 @@ is $c->exists('ph:test'), 0, 'not in db 0';
 
 $t->run(<<"EOF");
 posthog_redis 127.0.0.1:$port stream=ph:wrong password=nope;
+posthog_buffer 1m exit_timeout=500ms;
 
 server {
     listen 127.0.0.1:%%PORT%%;
@@ -161,5 +163,28 @@ is $n, 2, 'unix socket';
 
 $t->stop_nginx;
 $r3->stop;
+
+# posthog_status in a location that has another content handler: the
+# message names the conflict; twice in one location: a duplicate
+
+my ($ok, $out) = $t->conf_test(<<'EOF');
+server {
+    listen 127.0.0.1:%%PORT%%;
+    location = /status { proxy_pass http://127.0.0.1:1; posthog_status; }
+}
+EOF
+ok !$ok, 'posthog_status after proxy_pass: refused';
+like $out, qr/"posthog_status" cannot be used in a location that already has a content handler/,
+    'posthog_status after proxy_pass: the conflict named';
+
+($ok, $out) = $t->conf_test(<<'EOF');
+server {
+    listen 127.0.0.1:%%PORT%%;
+    location = /status { posthog_status; posthog_status prometheus; }
+}
+EOF
+ok !$ok, 'posthog_status twice: refused';
+like $out, qr/"posthog_status" directive is duplicate/,
+    'posthog_status twice: is duplicate';
 
 done_testing;

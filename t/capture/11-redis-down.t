@@ -69,6 +69,7 @@ cmp_ok $down->{p50}, '<', $up->{p50} * 3 + 0.002,
 my $s = $t->status;
 is $s->{buffered_events}, $N, "$N events buffered";
 is $s->{written}, 0, 'none written';
+is $s->{redis_connected}, 0, 'no worker connected';
 
 $t->redis->restart;            # an empty redis on the same port
 is $t->redis->wait_len($N, timeout => 10), $N, 'all arrive after redis starts';
@@ -79,6 +80,7 @@ is scalar(grep { $seen{"/down/$_"} } 1 .. $N), $N, 'each request once';
 
 $s = $t->status;
 is $s->{buffered_events}, 0, 'buffer empty';
+is $s->{redis_connected}, 1, 'connected again';
 cmp_ok $s->{redis_reconnects}, '>', 0, 'reconnects counted';
 cmp_ok $s->{redis_errors}, '>', 0, 'errors counted';
 like $t->error_log, qr/available again after/, 'recovery logged';

@@ -35,7 +35,7 @@ sub conf {
 # quit: a flush interval of 60 s, so everything is still buffered
 
 $t->run(conf('5s'));
-sleep 0.5;                          # connected: the first event waits too
+ok $t->wait_connected, 'connected';   # else the first event goes at once
 $t->get("/quit/$_") for 1 .. 50;
 is $t->redis->xlen, 0, 'nothing written yet (flush=60s)';
 is $t->status->{buffered_events}, 50, '50 buffered';
@@ -76,7 +76,7 @@ unlike $t->error_log, qr/open socket|\[alert\]|\[crit\]/, 'no alerts';
 
 $t->redis->cmd('DEL', 'posthog:events');
 $t->run(conf('1s'));
-sleep 0.5;
+ok $t->wait_connected, 'connected';
 $t->get("/stuck/$_") for 1 .. 20;
 my $held = $t->status->{buffered_events};
 is $held, 20, '20 buffered';
@@ -95,5 +95,21 @@ is $lost, $held, 'all counted as lost, and logged';
 $t->redis->resume;
 
 unlike $log, qr/open socket|\[alert\]|\[crit\]/, 'no alerts';
+
+# nginx -s stop: no waiting, all counted
+
+my $skip = length $t->error_log;
+$t->run(conf('5s'));
+ok $t->wait_connected, 'connected';
+$t->get("/stop/$_") for 1 .. 10;
+
+$t0 = time;
+$t->signal('TERM');
+cmp_ok time - $t0, '<', 3, 'stop does not wait';
+
+$log = substr $t->error_log, $skip;
+$lost = 0;
+$lost += $1 while $log =~ /(\d+) events not acknowledged .* lost/g;
+is $lost, 10, 'stop: all 10 counted as lost';
 
 done_testing;

@@ -29,7 +29,7 @@ server {
 }
 EOF
 
-sleep 0.5;
+ok $t->wait_connected, 'connected';
 
 my $t0 = time;
 $t->get("/p/$_") for 1 .. $N;
@@ -71,7 +71,7 @@ server {
 }
 EOF
 
-sleep 0.5;
+ok $t->wait_connected, 'connected';
 my $written0 = $t->status->{written};
 my ($worker) = $t->worker_pids;
 

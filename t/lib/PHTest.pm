@@ -101,6 +101,7 @@ sub write_conf {
     my $d = $self->{dir};
     my $user = $> == 0 ? "user root;\n" : '';
     my $main = $self->expand($opt{main} // '');
+    my $events = $opt{events} // '';     # e.g. "use poll;"
     my $load = $self->{module} eq 'static' ? ''
              : "load_module $self->{module};";
     my $conf = <<"CONF";
@@ -111,7 +112,7 @@ master_process on;
 error_log $d/error.log $self->{log_level};
 pid $d/nginx.pid;
 $main
-events { worker_connections 1024; }
+events { worker_connections 1024; $events }
 
 http {
     access_log $d/access.log;
@@ -302,6 +303,20 @@ sub status {
     my $r = $self->get($path // '/status');
     die "status page: $r->{status}\n$r->{body}" unless $r->{status} == 200;
     return JSON::PP->new->decode($r->{body});
+}
+
+# Waits until all workers are connected to redis (the status page's
+# redis_connected gauge, at $path) or $timeout seconds passed.
+sub wait_connected {
+    my ($self, %opt) = @_;
+    my $want = $opt{workers} // $self->{workers};
+    my $end = time + ($opt{timeout} // 10);
+    while (time < $end) {
+        my $s = eval { $self->status($opt{path}) };
+        return 1 if $s && ($s->{redis_connected} // 0) >= $want;
+        sleep 0.05;
+    }
+    return 0;
 }
 
 # Like get(), and how long it took (seconds): ($response, $seconds)

@@ -1,0 +1,65 @@
+# The writer with a level-triggered event method (poll): the same
+# results as with epoll, and no busy loop on a writable socket.
+
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use Time::HiRes qw(sleep time);
+use PHTest;
+
+my $t = PHTest->new(redis => 1);
+
+my ($ok, $out) = $t->conf_test('', events => 'use poll;');
+plan skip_all => 'this nginx has no poll module' unless $ok;
+
+$t->run(<<'EOF', events => 'use poll;');
+posthog_redis %%REDIS%% timeout=30s;
+posthog_buffer 4m flush=20ms;
+
+server {
+    listen 127.0.0.1:%%PORT%%;
+    posthog on;
+    posthog_api_key phc_test;
+    posthog_capture all;
+
+    location / { return 200 "<html>page</html>"; }
+    location = /status { posthog off; posthog_status; }
+}
+EOF
+
+like $t->error_log, qr/using the "poll" event method/, 'poll';
+ok $t->wait_connected, 'connected';
+
+$t->get("/p/$_") for 1 .. 500;
+is $t->redis->wait_len(500), 500, '500 written';
+
+# idle: the worker must not spin on its writable redis socket
+my ($worker) = $t->worker_pids;
+sub cpu_ticks {
+    open my $fh, '<', "/proc/$_[0]/stat" or return 0;
+    my @f = split ' ', (split /\) /, <$fh>)[1];
+    return $f[11] + $f[12];
+}
+my $c0 = cpu_ticks($worker);
+sleep 1;
+my $used = cpu_ticks($worker) - $c0;
+cmp_ok $used, '<', 10, "idle worker used $used ticks in 1 s";
+
+# stopped, then all the replies at once
+$t->redis->pause;
+$t->get("/q/$_") for 1 .. 1000;
+sleep 0.2;
+$t->redis->resume;
+is $t->redis->wait_len(1500), 1500, 'all 1500 written';
+sleep 0.3;
+is $t->status->{buffered_events}, 0, 'buffer empty';
+
+# redis restarted
+$t->redis->restart;
+$t->get("/r/$_") for 1 .. 50;
+is $t->redis->wait_len(50), 50, 'after a restart';
+
+$t->signal('QUIT');
+
+done_testing;
