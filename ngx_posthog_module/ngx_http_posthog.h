@@ -60,6 +60,7 @@ typedef enum {
     NGX_HTTP_POSTHOG_STAT_REFUSED_IDS,       /* illegal distinct ids */
     NGX_HTTP_POSTHOG_STAT_DROPPED_NO_REDIS,  /* no posthog_redis */
     NGX_HTTP_POSTHOG_STAT_REDIS_CONNECTED,   /* gauge: workers connected */
+    NGX_HTTP_POSTHOG_STAT_DROPPED_INTERNAL,  /* could not be made */
     NGX_HTTP_POSTHOG_STAT_N
 } ngx_http_posthog_stat_e;
 
@@ -90,6 +91,7 @@ typedef struct {
 /* posthog_property NAME VALUE [type] */
 
 typedef struct {
+    ngx_str_t                  name;         /* as configured */
     ngx_str_t                  key;          /* JSON-escaped, no quotes */
     ngx_http_complex_value_t   value;
     ngx_uint_t                 type;
@@ -127,12 +129,20 @@ typedef struct {
 typedef struct {
     posthog_state_t            st;
 
-    /* an $identify or $create_alias to send: the id it links */
-    u_char                     linked[POSTHOG_UUID_LEN];
-    ngx_str_t                  alias_to;     /* $create_alias: distinct_id */
+    /* $identify to send: the user, and the anonymous id it links */
+    ngx_str_t                  identify_user;
+    u_char                     identify_anon[POSTHOG_UUID_LEN];
 
-    /* the id of this request's own events, kept across a reset */
+    /* $create_alias to send: distinct_id, and the id it links */
+    ngx_str_t                  alias_to;
+    u_char                     alias_from[POSTHOG_UUID_LEN];
+
+    /* the last refused id: counted and logged once per request */
+    ngx_str_t                  refused;
+
+    /* the ids of this request's own events, kept across a reset */
     ngx_str_t                  event_id;
+    u_char                     event_device[POSTHOG_UUID_LEN];
 
     /* signals from the upstream response (posthog_signals on) */
     ngx_array_t               *signal_events;  /* ngx_str_t */
@@ -173,7 +183,17 @@ char *ngx_http_posthog_redis_init_main_conf(ngx_conf_t *cf,
 
 /* ngx_http_posthog_status.c */
 
+/* a log line of one kind at most every few seconds per worker */
+
+typedef struct {
+    time_t                     last;
+    ngx_uint_t                 suppressed;
+} ngx_http_posthog_limit_t;
+
+
 void ngx_http_posthog_stat_add(ngx_uint_t stat, ngx_atomic_int_t n);
+void ngx_http_posthog_log_limited(ngx_http_posthog_limit_t *limit,
+    ngx_uint_t level, ngx_log_t *log, const char *fmt, ...);
 char *ngx_http_posthog_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_posthog_status_init_main_conf(ngx_conf_t *cf,
     ngx_http_posthog_main_conf_t *pmcf);
@@ -208,6 +228,7 @@ typedef struct {
 
 ngx_int_t ngx_http_posthog_event_send(ngx_http_request_t *r,
     ngx_http_posthog_event_t *ev);
+void ngx_http_posthog_dropped(ngx_http_request_t *r, const char *why);
 ngx_int_t ngx_http_posthog_log_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_posthog_props_object(ngx_http_request_t *r,
     ngx_array_t *conf_props, ngx_str_t *out);

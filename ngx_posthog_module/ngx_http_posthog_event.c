@@ -7,8 +7,16 @@
 #include "ngx_http_posthog.h"
 #include "posthog_json.h"
 
+#include <math.h>
+
+
+/* a longer number is not one a double holds exactly anyway */
+#define NGX_HTTP_POSTHOG_NUMBER_MAX  64
+
 
 static ngx_int_t ngx_http_posthog_is_pageview(ngx_http_request_t *r);
+static ngx_int_t ngx_http_posthog_event_build(ngx_http_request_t *r,
+    ngx_http_posthog_event_t *ev, ngx_str_t *out);
 static ngx_int_t ngx_http_posthog_identity_event(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx, ngx_http_posthog_loc_conf_t *plcf,
     ngx_http_posthog_event_t *req, ngx_uint_t alias);
@@ -24,6 +32,23 @@ static ngx_http_posthog_member_t *ngx_http_posthog_member(ngx_array_t *a,
 static size_t ngx_http_posthog_members_len(ngx_array_t *a);
 static u_char *ngx_http_posthog_members_write(u_char *p, ngx_array_t *a);
 static ngx_int_t ngx_http_posthog_json_number(u_char *p, size_t len);
+
+
+static ngx_str_t  ngx_http_posthog_reserved[] = {
+    ngx_string("$current_url"),
+    ngx_string("$host"),
+    ngx_string("$pathname"),
+    ngx_string("$referrer"),
+    ngx_string("$referring_domain"),
+    ngx_string("$ip"),
+    ngx_string("$raw_user_agent"),
+    ngx_string("$lib"),
+    ngx_string("$lib_version"),
+    ngx_string("$device_id"),
+    ngx_string("$process_person_profile"),
+    ngx_string("$anon_distinct_id"),
+    ngx_null_string
+};
 
 
 static ngx_str_t  ngx_http_posthog_pageview = ngx_string("$pageview");
@@ -42,6 +67,12 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
     ngx_http_posthog_loc_conf_t   *plcf;
     ngx_http_posthog_main_conf_t  *pmcf;
 
+    /* subrequests are logged too with "log_subrequest on": not ours */
+
+    if (r != r->main) {
+        return NGX_OK;
+    }
+
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
 
     if (!plcf->enable) {
@@ -51,12 +82,17 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
     pmcf = ngx_http_get_module_main_conf(r, ngx_http_posthog_module);
 
     if (pmcf->redis == NULL) {
-        /* no posthog_redis: nowhere to send; nginx -t said so */
+        /* no posthog_redis: the cookie only, by choice; nginx -t said so */
         return NGX_OK;
     }
 
     ctx = ngx_http_posthog_get_ctx(r);
-    if (ctx == NULL || ctx->logged) {
+    if (ctx == NULL) {
+        ngx_http_posthog_dropped(r, "no identity");
+        return NGX_OK;
+    }
+
+    if (ctx->logged) {
         return NGX_OK;
     }
 
@@ -86,6 +122,7 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
     if (ngx_array_init(&props, r->pool, 2, sizeof(ngx_http_posthog_member_t))
         != NGX_OK)
     {
+        ngx_http_posthog_dropped(r, "no memory");
         return NGX_OK;
     }
 
@@ -93,12 +130,13 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
 
     m = ngx_array_push(&props);
     if (m == NULL) {
+        ngx_http_posthog_dropped(r, "no memory");
         return NGX_OK;
     }
 
     ngx_memzero(m, sizeof(ngx_http_posthog_member_t));
     ngx_str_set(&m->key, "$device_id");
-    m->value.data = ctx->st.device;
+    m->value.data = ctx->reset ? ctx->event_device : ctx->st.device;
     m->value.len = POSTHOG_UUID_LEN;
     m->max = POSTHOG_UUID_LEN;
 
@@ -108,23 +146,21 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
      * and never person-less.
      */
 
+    /* each event stands alone: one that fails does not take the others */
+
     if (ctx->identified) {
-        if (ngx_http_posthog_identity_event(r, ctx, plcf, &ev, 0) != NGX_OK) {
-            return NGX_OK;
-        }
+        (void) ngx_http_posthog_identity_event(r, ctx, plcf, &ev, 0);
     }
 
     if (ctx->aliased) {
-        if (ngx_http_posthog_identity_event(r, ctx, plcf, &ev, 1) != NGX_OK) {
-            return NGX_OK;
-        }
+        (void) ngx_http_posthog_identity_event(r, ctx, plcf, &ev, 1);
     }
 
     if (ctx->signal_events) {
         sig = ctx->signal_events->elts;
 
         for (i = 0; i < ctx->signal_events->nelts; i++) {
-            ngx_http_posthog_signal_event(r, ctx, &ev, &sig[i]);
+            (void) ngx_http_posthog_signal_event(r, ctx, &ev, &sig[i]);
         }
     }
 
@@ -165,6 +201,7 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
 
     if (name.len == 0) {
         if (ngx_http_complex_value(r, plcf->event, &name) != NGX_OK) {
+            ngx_http_posthog_dropped(r, "\"posthog_event\" failed");
             return NGX_OK;
         }
 
@@ -204,18 +241,19 @@ ngx_http_posthog_identity_event(ngx_http_request_t *r,
     if (ngx_array_init(&props, r->pool, 2, sizeof(ngx_http_posthog_member_t))
         != NGX_OK)
     {
+        ngx_http_posthog_dropped(r, "no memory");
         return NGX_ERROR;
     }
 
     m = ngx_array_push_n(&props, 2);
     if (m == NULL) {
+        ngx_http_posthog_dropped(r, "no memory");
         return NGX_ERROR;
     }
 
     m[0] = ((ngx_http_posthog_member_t *) req->props->elts)[0];
 
     ngx_memzero(&m[1], sizeof(ngx_http_posthog_member_t));
-    m[1].value.data = ctx->linked;
     m[1].value.len = POSTHOG_UUID_LEN;
     m[1].max = POSTHOG_UUID_LEN;
 
@@ -224,11 +262,14 @@ ngx_http_posthog_identity_event(ngx_http_request_t *r,
     if (alias) {
         ngx_str_set(&ev.name, "$create_alias");
         ngx_str_set(&m[1].key, "alias");
+        m[1].value.data = ctx->alias_from;
         ev.distinct_id = ctx->alias_to;
 
     } else {
         ngx_str_set(&ev.name, "$identify");
         ngx_str_set(&m[1].key, "$anon_distinct_id");
+        m[1].value.data = ctx->identify_anon;
+        ev.distinct_id = ctx->identify_user;
 
         if (ngx_http_posthog_props_object(r, plcf->person_props, &ev.set)
             != NGX_OK
@@ -236,6 +277,7 @@ ngx_http_posthog_identity_event(ngx_http_request_t *r,
                                              &ev.set_once)
                != NGX_OK)
         {
+            ngx_http_posthog_dropped(r, "no memory");
             return NGX_ERROR;
         }
     }
@@ -263,11 +305,13 @@ ngx_http_posthog_signal_event(ngx_http_request_t *r,
     if (ngx_array_init(&props, r->pool, 4, sizeof(ngx_http_posthog_member_t))
         != NGX_OK)
     {
+        ngx_http_posthog_dropped(r, "no memory");
         return NGX_ERROR;
     }
 
     m = ngx_array_push(&props);
     if (m == NULL) {
+        ngx_http_posthog_dropped(r, "no memory");
         return NGX_ERROR;
     }
 
@@ -279,6 +323,7 @@ ngx_http_posthog_signal_event(ngx_http_request_t *r,
         for (i = 0; i < ctx->signal_props->nelts; i++) {
             m = ngx_array_push(&props);
             if (m == NULL) {
+                ngx_http_posthog_dropped(r, "no memory");
                 return NGX_ERROR;
             }
 
@@ -328,9 +373,50 @@ ngx_http_posthog_is_pageview(ngx_http_request_t *r)
 }
 
 
+/*
+ * Every event that cannot be made is counted and logged here: the
+ * builder below fails only on memory or a failed variable.
+ */
+
 ngx_int_t
 ngx_http_posthog_event_send(ngx_http_request_t *r,
     ngx_http_posthog_event_t *ev)
+{
+    ngx_str_t                     json;
+    ngx_http_posthog_loc_conf_t  *plcf;
+
+    if (ngx_http_posthog_event_build(r, ev, &json) != NGX_OK) {
+        ngx_http_posthog_dropped(r, "cannot be made");
+        return NGX_ERROR;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "posthog event: %V \"%V\"", &ev->name, &json);
+
+    ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_EVENTS, 1);
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
+
+    return ngx_http_posthog_enqueue(r, &plcf->api_key, &json);
+}
+
+
+/* a dropped event that never got made: counted, logged now and then */
+
+void
+ngx_http_posthog_dropped(ngx_http_request_t *r, const char *why)
+{
+    static ngx_http_posthog_limit_t  limit;
+
+    ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_INTERNAL, 1);
+    ngx_http_posthog_log_limited(&limit, NGX_LOG_ERR, r->connection->log,
+                                 "event dropped: %s", why);
+}
+
+
+static ngx_int_t
+ngx_http_posthog_event_build(ngx_http_request_t *r,
+    ngx_http_posthog_event_t *ev, ngx_str_t *out)
 {
     u_char                       *p, uuid[POSTHOG_UUID_LEN];
     size_t                        len;
@@ -453,12 +539,9 @@ ngx_http_posthog_event_send(ngx_http_request_t *r,
 
     json.len = p - json.data;
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "posthog event: %V \"%V\"", &ev->name, &json);
+    *out = json;
 
-    ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_EVENTS, 1);
-
-    return ngx_http_posthog_enqueue(r, &plcf->api_key, &json);
+    return NGX_OK;
 }
 
 
@@ -612,7 +695,7 @@ ngx_http_posthog_custom_props(ngx_http_request_t *r, ngx_array_t *conf_props,
     for (i = 0; i < conf_props->nelts; i++) {
 
         if (ngx_http_complex_value(r, &pc[i].value, &value) != NGX_OK) {
-            return NGX_ERROR;
+            continue;
         }
 
         /* an empty value adds nothing: "$upstream_http_x_plan" may be unset */
@@ -799,12 +882,27 @@ ngx_http_posthog_members_write(u_char *p, ngx_array_t *a)
 }
 
 
-/* RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+/*
+ * RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, and
+ * one a double holds: PostHog's JSON parser refuses 1e999, and with it
+ * the whole batch.
+ */
 
 static ngx_int_t
 ngx_http_posthog_json_number(u_char *p, size_t len)
 {
-    u_char  *end, *d;
+    u_char  *end, *d, buf[NGX_HTTP_POSTHOG_NUMBER_MAX + 1];
+
+    if (len > NGX_HTTP_POSTHOG_NUMBER_MAX) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(buf, p, len);
+    buf[len] = '\0';
+
+    if (!isfinite(strtod((char *) buf, NULL))) {
+        return NGX_DECLINED;
+    }
 
     end = p + len;
 
@@ -905,7 +1003,8 @@ ngx_http_posthog_property(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     u_char                            *p;
     size_t                             len;
-    ngx_str_t                         *value;
+    ngx_str_t                         *value, *r;
+    ngx_uint_t                         i;
     ngx_array_t                      **props;
     ngx_http_posthog_prop_conf_t      *pc;
     ngx_http_compile_complex_value_t   ccv;
@@ -923,6 +1022,39 @@ ngx_http_posthog_property(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    /* the module's own properties: a second copy would make the JSON
+     * ambiguous (use the realip module for $ip) */
+
+    if (cmd->offset == offsetof(ngx_http_posthog_loc_conf_t, props)) {
+        for (r = ngx_http_posthog_reserved; r->len; r++) {
+            if (r->len == value[1].len
+                && ngx_strncmp(r->data, value[1].data, r->len) == 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "property \"%V\" in \"%V\" directive is "
+                                   "set by the module", &value[1],
+                                   &cmd->name);
+                return NGX_CONF_ERROR;
+            }
+        }
+    }
+
+    if (*props) {
+        pc = (*props)->elts;
+
+        for (i = 0; i < (*props)->nelts; i++) {
+            if (pc[i].name.len == value[1].len
+                && ngx_strncmp(pc[i].name.data, value[1].data,
+                               value[1].len) == 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "duplicate property \"%V\" in \"%V\" "
+                                   "directive", &value[1], &cmd->name);
+                return NGX_CONF_ERROR;
+            }
+        }
+    }
+
     if (*props == NULL) {
         *props = ngx_array_create(cf->pool, 4,
                                   sizeof(ngx_http_posthog_prop_conf_t));
@@ -935,6 +1067,8 @@ ngx_http_posthog_property(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (pc == NULL) {
         return NGX_CONF_ERROR;
     }
+
+    pc->name = value[1];
 
     /* the name is escaped once, here */
 

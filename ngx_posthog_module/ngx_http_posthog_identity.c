@@ -27,7 +27,8 @@ static ngx_int_t ngx_http_posthog_do_reset(ngx_http_request_t *r,
 static ngx_int_t ngx_http_posthog_signals(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx, ngx_http_posthog_loc_conf_t *plcf,
     ngx_str_t *identify, ngx_uint_t *reset);
-static void ngx_http_posthog_refuse(ngx_http_request_t *r, const char *what,
+static void ngx_http_posthog_refuse(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx, ngx_str_t *value, const char *what,
     const char *reason);
 static void ngx_http_posthog_cleanup(void *data);
 
@@ -275,14 +276,15 @@ ngx_http_posthog_identify(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
     ngx_str_t *value)
 {
     int              rc;
-    u_char          *id;
+    u_char          *id, *p;
     size_t           start, n;
     posthog_state_t *st;
 
     rc = posthog_id_check(value->data, value->len, &start, &n);
 
     if (rc != POSTHOG_ID_OK) {
-        ngx_http_posthog_refuse(r, "identify", posthog_id_reason(rc));
+        ngx_http_posthog_refuse(r, ctx, value, "identify",
+                                posthog_id_reason(rc));
         return;
     }
 
@@ -299,12 +301,27 @@ ngx_http_posthog_identify(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
             return;
         }
 
-        /* anonymous -> identified: one $identify links the two ids */
+        /*
+         * Anonymous -> identified: one $identify links the two ids.  Not
+         * for a visitor whose anonymous id was made by this request: it
+         * has no history to join, and a client that keeps no cookies (an
+         * API client with credentials) would merge a new id every time.
+         */
 
-        ngx_memcpy(ctx->linked, st->anon, POSTHOG_UUID_LEN);
-        ctx->identified = 1;
+        if (!ctx->fresh) {
+            p = ngx_pnalloc(r->pool, n);
+            if (p == NULL) {
+                return;
+            }
 
-        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_IDENTIFIES, 1);
+            ngx_memcpy(p, id, n);
+            ctx->identify_user.data = p;
+            ctx->identify_user.len = n;
+            ngx_memcpy(ctx->identify_anon, st->anon, POSTHOG_UUID_LEN);
+            ctx->identified = 1;
+
+            ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_IDENTIFIES, 1);
+        }
 
     } else {
 
@@ -340,7 +357,7 @@ ngx_http_posthog_alias(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
     posthog_state_t  *st;
 
     if (value->len != POSTHOG_UUID_LEN) {
-        ngx_http_posthog_refuse(r, "alias", "not a UUID");
+        ngx_http_posthog_refuse(r, ctx, value, "alias", "not a UUID");
         return;
     }
 
@@ -349,7 +366,7 @@ ngx_http_posthog_alias(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
     }
 
     if (!posthog_uuid_valid(id, POSTHOG_UUID_LEN)) {
-        ngx_http_posthog_refuse(r, "alias", "not a UUID");
+        ngx_http_posthog_refuse(r, ctx, value, "alias", "not a UUID");
         return;
     }
 
@@ -367,7 +384,7 @@ ngx_http_posthog_alias(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
         ngx_memcpy(p, st->user, st->user_len);
         ctx->alias_to.data = p;
         ctx->alias_to.len = st->user_len;
-        ngx_memcpy(ctx->linked, id, POSTHOG_UUID_LEN);
+        ngx_memcpy(ctx->alias_from, id, POSTHOG_UUID_LEN);
         ctx->aliased = 1;
 
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_ALIASES, 1);
@@ -394,7 +411,7 @@ ngx_http_posthog_alias(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
         ngx_memcpy(p, id, POSTHOG_UUID_LEN);
         ctx->alias_to.data = p;
         ctx->alias_to.len = POSTHOG_UUID_LEN;
-        ngx_memcpy(ctx->linked, st->anon, POSTHOG_UUID_LEN);
+        ngx_memcpy(ctx->alias_from, st->anon, POSTHOG_UUID_LEN);
         ctx->aliased = 1;
 
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_ALIASES, 1);
@@ -433,6 +450,7 @@ ngx_http_posthog_do_reset(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
     ctx->event_id.data = p;
     ctx->event_id.len = id.len;
     ctx->event_personless = (ctx->st.user_len == 0);
+    ngx_memcpy(ctx->event_device, ctx->st.device, POSTHOG_UUID_LEN);
 
     if (ngx_http_posthog_new_uuid(r, ctx->st.anon) != NGX_OK) {
         return NGX_ERROR;
@@ -549,7 +567,7 @@ ngx_http_posthog_signals(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
 {
     u_char                     *p;
     size_t                      n;
-    ngx_str_t                  *ev;
+    ngx_str_t                  *ev, *v;
     ngx_uint_t                  i;
     ngx_list_part_t            *part;
     ngx_table_elt_t            *h;
@@ -583,7 +601,12 @@ ngx_http_posthog_signals(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
 
         h[i].hash = 0;
 
-        if (!plcf->signals) {
+        /*
+         * A response from the cache was meant for whoever the upstream
+         * answered then: its signals would make every visitor that user.
+         */
+
+        if (!plcf->signals || r->cached) {
             continue;
         }
 
@@ -594,13 +617,18 @@ ngx_http_posthog_signals(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
             *identify = h[i].value;
 
         } else if (n == 5 && ngx_strncasecmp(p, (u_char *) "reset", 5) == 0) {
-            if (h[i].value.len == 6
-                && ngx_strncasecmp(h[i].value.data, (u_char *) "device", 6)
-                   == 0)
+            v = &h[i].value;
+
+            if (v->len == 6
+                && ngx_strncasecmp(v->data, (u_char *) "device", 6) == 0)
             {
                 *reset = NGX_HTTP_POSTHOG_RESET_DEVICE;
 
-            } else if (h[i].value.len) {
+            } else if ((v->len == 1 && v->data[0] == '1')
+                       || (v->len == 4
+                           && ngx_strncasecmp(v->data, (u_char *) "true", 4)
+                              == 0))
+            {
                 *reset = NGX_HTTP_POSTHOG_RESET_ON;
             }
 
@@ -673,12 +701,23 @@ ngx_http_posthog_signals(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
 }
 
 
-/* refused ids: counted always, logged at most once per interval */
+/*
+ * Refused ids: counted once per request (the same value is seen again
+ * in the header filter), logged at most once per interval.
+ */
 
 static void
-ngx_http_posthog_refuse(ngx_http_request_t *r, const char *what,
-    const char *reason)
+ngx_http_posthog_refuse(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
+    ngx_str_t *value, const char *what, const char *reason)
 {
+    if (value->len == ctx->refused.len
+        && ngx_memcmp(value->data, ctx->refused.data, value->len) == 0)
+    {
+        return;
+    }
+
+    ctx->refused = *value;
+
     ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_REFUSED_IDS, 1);
 
     if (ngx_time() - ngx_http_posthog_refuse_logged

@@ -217,8 +217,11 @@ ngx_http_posthog_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
+    /* analytics never fails a response: it goes without the cookie */
+
     if (ngx_http_posthog_identity_header_filter(r) != NGX_OK) {
-        return NGX_ERROR;
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "posthog: identity not updated for this response");
     }
 
     return ngx_http_next_header_filter(r);

@@ -45,9 +45,6 @@
 #define NGX_HTTP_POSTHOG_BACKOFF_MAX        5000
 #define NGX_HTTP_POSTHOG_BACKOFF_EXITING    100
 
-/* one line per kind of trouble per worker at most this often (seconds) */
-#define NGX_HTTP_POSTHOG_LOG_INTERVAL       10
-
 #define NGX_HTTP_POSTHOG_REDIS_DOWN         0
 #define NGX_HTTP_POSTHOG_REDIS_CONNECTING   1
 #define NGX_HTTP_POSTHOG_REDIS_HANDSHAKE    2   /* AUTH, SELECT, PING */
@@ -86,12 +83,6 @@ typedef struct {
     uint32_t                   token_len;
     uint32_t                   event_len;
 } ngx_http_posthog_record_t;
-
-
-typedef struct {
-    time_t                     last;
-    ngx_uint_t                 suppressed;
-} ngx_http_posthog_limit_t;
 
 
 /* the worker's writer */
@@ -165,8 +156,6 @@ static void ngx_http_posthog_redis_io_handler(ngx_event_t *ev);
 static void ngx_http_posthog_redis_retry_handler(ngx_event_t *ev);
 static void ngx_http_posthog_redis_exit_handler(ngx_event_t *ev);
 
-static void ngx_http_posthog_redis_log(ngx_http_posthog_limit_t *limit,
-    ngx_uint_t level, ngx_log_t *log, const char *fmt, ...);
 static void ngx_http_posthog_redis_unbuffer(ngx_http_posthog_redis_t *rd,
     ngx_uint_t n, size_t size);
 
@@ -201,7 +190,7 @@ ngx_http_posthog_enqueue(ngx_http_request_t *r, ngx_str_t *token,
         || size > (size_t) (rd->end - rd->start))
     {
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_TOO_LARGE, 1);
-        ngx_http_posthog_redis_log(&rd->drop_limit, NGX_LOG_WARN,
+        ngx_http_posthog_log_limited(&rd->drop_limit, NGX_LOG_WARN,
                                    r->connection->log,
                                    "event of %uz bytes dropped: larger than "
                                    "%uz bytes or than \"posthog_buffer\"",
@@ -221,7 +210,7 @@ ngx_http_posthog_enqueue(ngx_http_request_t *r, ngx_str_t *token,
          */
 
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_FULL, 1);
-        ngx_http_posthog_redis_log(&rd->drop_limit, NGX_LOG_WARN,
+        ngx_http_posthog_log_limited(&rd->drop_limit, NGX_LOG_WARN,
                                    r->connection->log,
                                    "buffer full (%ui events, %uz bytes, "
                                    "redis %s): event dropped",
@@ -301,7 +290,7 @@ ngx_http_posthog_redis_connect(ngx_http_posthog_redis_t *rd)
 
     if (ac->err) {
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_REDIS_ERRORS, 1);
-        ngx_http_posthog_redis_log(&rd->redis_limit, NGX_LOG_ERR, rd->log,
+        ngx_http_posthog_log_limited(&rd->redis_limit, NGX_LOG_ERR, rd->log,
                                    "redis %V unavailable: %s",
                                    &rcf->addr, ac->errstr);
         redisAsyncFree(ac);
@@ -441,7 +430,7 @@ ngx_http_posthog_redis_handshake_cb(redisAsyncContext *ac, void *reply,
     }
 
     if (r->type == REDIS_REPLY_ERROR) {
-        ngx_http_posthog_redis_log(&rd->redis_limit, NGX_LOG_ERR, rd->log,
+        ngx_http_posthog_log_limited(&rd->redis_limit, NGX_LOG_ERR, rd->log,
                                    "redis %V: %s failed: %*s",
                                    &rd->conf->addr, (char *) privdata,
                                    (size_t) r->len, r->str);
@@ -594,7 +583,7 @@ ngx_http_posthog_redis_xadd_cb(redisAsyncContext *ac, void *reply,
         /* e.g. WRONGTYPE, OOM: sending it again would not help */
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_REDIS, 1);
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_REDIS_ERRORS, 1);
-        ngx_http_posthog_redis_log(&rd->redis_limit, NGX_LOG_ERR, rd->log,
+        ngx_http_posthog_log_limited(&rd->redis_limit, NGX_LOG_ERR, rd->log,
                                    "redis %V: XADD to \"%V\" failed, event "
                                    "dropped: %*s", &rd->conf->addr,
                                    &rd->conf->stream, (size_t) r->len,
@@ -836,13 +825,13 @@ ngx_http_posthog_redis_cleanup(void *privdata)
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_REDIS_ERRORS, 1);
 
         if (rd->ac->err) {
-            ngx_http_posthog_redis_log(&rd->redis_limit, NGX_LOG_ERR, rd->log,
+            ngx_http_posthog_log_limited(&rd->redis_limit, NGX_LOG_ERR, rd->log,
                                        "redis %V unavailable: %s, %ui events "
                                        "buffered", &rd->conf->addr,
                                        rd->ac->errstr, rd->buffered);
 
         } else {
-            ngx_http_posthog_redis_log(&rd->redis_limit, NGX_LOG_ERR, rd->log,
+            ngx_http_posthog_log_limited(&rd->redis_limit, NGX_LOG_ERR, rd->log,
                                        "redis %V unavailable: %s, %ui events "
                                        "buffered", &rd->conf->addr,
                                        rd->close_reason ? rd->close_reason
@@ -1245,49 +1234,6 @@ ngx_http_posthog_redis_exit_process(ngx_cycle_t *cycle)
 
     ngx_free(rd->start);
     ngx_http_posthog_redis_worker = NULL;
-}
-
-
-/*
- * At most one line per NGX_HTTP_POSTHOG_LOG_INTERVAL seconds for each
- * limit: an outage must not flood error.log.  The next line tells how
- * many were left out.
- */
-
-static void
-ngx_http_posthog_redis_log(ngx_http_posthog_limit_t *limit, ngx_uint_t level,
-    ngx_log_t *log, const char *fmt, ...)
-{
-    u_char   *p;
-    va_list   args;
-    time_t    now;
-    u_char    msg[NGX_MAX_ERROR_STR];
-
-    if (log->log_level < level) {
-        return;
-    }
-
-    now = ngx_time();
-
-    if (limit->last && now - limit->last < NGX_HTTP_POSTHOG_LOG_INTERVAL) {
-        limit->suppressed++;
-        return;
-    }
-
-    va_start(args, fmt);
-    p = ngx_vslprintf(msg, msg + sizeof(msg), fmt, args);
-    va_end(args);
-
-    if (limit->suppressed) {
-        p = ngx_slprintf(p, msg + sizeof(msg),
-                         " (%ui similar messages suppressed)",
-                         limit->suppressed);
-    }
-
-    ngx_log_error(level, log, 0, "posthog: %*s", p - msg, msg);
-
-    limit->last = now;
-    limit->suppressed = 0;
 }
 
 

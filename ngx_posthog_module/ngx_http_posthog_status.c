@@ -13,6 +13,9 @@
  */
 #define NGX_HTTP_POSTHOG_STAT_SLOTS    64
 
+/* seconds between two log lines of one kind, per worker */
+#define NGX_HTTP_POSTHOG_LOG_EVERY     10
+
 #define NGX_HTTP_POSTHOG_STATUS_JSON        0
 #define NGX_HTTP_POSTHOG_STATUS_PROMETHEUS  1
 
@@ -74,6 +77,8 @@ static ngx_http_posthog_stat_def_t  ngx_http_posthog_stat_defs[] = {
         "posthog_events_dropped_total", "{reason=\"no_redis\"}", NULL),
     ngx_http_posthog_gauge("redis_connected", "posthog_redis_connected",
         "Workers with a working Redis connection."),
+    ngx_http_posthog_counter("dropped_internal",
+        "posthog_events_dropped_total", "{reason=\"internal\"}", NULL),
 };
 
 
@@ -97,6 +102,48 @@ ngx_http_posthog_stat_add(ngx_uint_t stat, ngx_atomic_int_t n)
     }
 
     (void) ngx_atomic_fetch_add(&ngx_http_posthog_stats[stat], n);
+}
+
+
+/*
+ * An outage makes the same trouble on every request: one line per kind
+ * every NGX_HTTP_POSTHOG_LOG_EVERY seconds, with the number left out.
+ */
+
+void
+ngx_http_posthog_log_limited(ngx_http_posthog_limit_t *limit,
+    ngx_uint_t level, ngx_log_t *log, const char *fmt, ...)
+{
+    u_char   *p;
+    time_t    now;
+    va_list   args;
+    u_char    msg[NGX_MAX_ERROR_STR];
+
+    if (log->log_level < level) {
+        return;
+    }
+
+    now = ngx_time();
+
+    if (limit->last && now - limit->last < NGX_HTTP_POSTHOG_LOG_EVERY) {
+        limit->suppressed++;
+        return;
+    }
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(msg, msg + sizeof(msg), fmt, args);
+    va_end(args);
+
+    if (limit->suppressed) {
+        p = ngx_slprintf(p, msg + sizeof(msg),
+                         " (%ui similar messages suppressed)",
+                         limit->suppressed);
+    }
+
+    ngx_log_error(level, log, 0, "posthog: %*s", p - msg, msg);
+
+    limit->last = now;
+    limit->suppressed = 0;
 }
 
 

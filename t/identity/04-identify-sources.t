@@ -142,20 +142,41 @@ like($t->error_log, qr/posthog: refused an identify id \(illegal/, 'refusal logg
 my $lines = () = $t->error_log =~ /refused an identify id/g;
 ok($lines < 5, "refusals are rate-limited in the log ($lines lines for 11 refusals)");
 
-# trusted request header, on a new visitor's first request
-$r = $t->get('/trusted/x', 'X-Authenticated-User' => "bob");
-is($r->{headers}{'x-id'}, 'bob', 'trusted header: identified on the first request');
+# trusted request header
+$r = $t->get('/p');
+my $b = id_of($r);
+$t->new_events(1);
+$r = $t->get('/trusted/x', Cookie => "ph_id=$b", 'X-Authenticated-User' => "bob");
+is($r->{headers}{'x-id'}, 'bob', 'trusted header: identified');
+my $bob = id_of($r);
 @ev = $t->new_events(2);
 is($ev[0]{event}, '$identify', 'trusted header: $identify');
 is($ev[0]{distinct_id}, 'bob', '... as bob');
-is($ev[0]{properties}{'$anon_distinct_id'}, $ev[1]{properties}{'$device_id'},
-   '... linking the id made for this new visitor');
+is($ev[0]{properties}{'$anon_distinct_id'}, $b, '... linking the earlier anonymous id');
+
+# a client that keeps no cookie (an API client with credentials): its
+# anonymous id is new on every request, with no history to join
+for (1 .. 3) {
+    $r = $t->get('/trusted/x', 'X-Authenticated-User' => "bob");
+    is($r->{headers}{'x-id'}, 'bob', 'no cookie: identified');
+}
+@ev = $t->new_events(3);
+is(scalar(grep { $_->{event} eq '$identify' } @ev), 0,
+   'no cookie: no $identify (nothing to merge)');
+is(scalar(grep { $_->{distinct_id} eq 'bob' } @ev), 3, 'the events are bob\'s');
 
 # a session cookie of the app
-$r = $t->get('/session/x', Cookie => 'app_user=carol');
-is($r->{headers}{'x-id'}, 'carol', 'cookie: identified');
+$r = $t->get('/session/x', Cookie => "ph_id=$bob; app_user=carol");
+is($r->{headers}{'x-id'}, 'carol', 'cookie: identified (another user, no logout)');
+@ev = $t->new_events(1);
+is($ev[0]{event}, '$pageview', 'identified as bob before: no $identify, no merge');
+$r = $t->get('/p');
+my $c = id_of($r);
+$t->new_events(1);
+$r = $t->get('/session/x', Cookie => "ph_id=$c; app_user=carol");
 @ev = $t->new_events(2);
 is($ev[0]{event}, '$identify', 'cookie: $identify');
+is($ev[0]{distinct_id}, 'carol', '... as carol');
 
 # logout by posthog_logout regex (case-insensitive one)
 my $carol = id_of($r);
@@ -181,7 +202,10 @@ $t->new_events(1);
 
 # signals on: identify, custom event with properties, reset
 
-$r = $t->get('/signals/login');
+$r = $t->get('/p');
+my $s = id_of($r);
+$t->new_events(1);
+$r = $t->get('/signals/login', Cookie => "ph_id=$s");
 ok(!exists $r->{headers}{'x-posthog-identify'}, 'signal header stripped');
 is($r->{headers}{'x-id'}, 'user-7', 'X-PostHog-Identify (trimmed) identifies');
 my $u7 = id_of($r);
