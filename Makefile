@@ -90,7 +90,9 @@ test: all unit fuzz
 # nginx.org source of the installed version; the nginx tests run on it and
 # fail on any sanitizer report in error.log (see t/lib/PHTest.pm).
 # Dynamic modules define ngx_module_names too: an ODR report by design.
-# A small quarantine keeps the memory-bound tests meaningful.
+# A small quarantine keeps the memory-bound tests meaningful.  The poll
+# module is built in so that t/capture/15-poll.t runs here (Debian's nginx
+# has epoll only).
 ASAN_BUILD = $(CURDIR)/build/asan
 ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer
 
@@ -98,7 +100,7 @@ test-asan: shipper
 	$(MAKE) module PH_BUILD=$(ASAN_BUILD) \
 	    NGINX_SRC=$$(PH_BUILD=$(ASAN_BUILD) sh .ci/nginx-src) \
 	    PH_CC_OPT="-Wall -Wextra -Werror -g -O1 $(ASAN_FLAGS)" \
-	    NGINX_CONFIGURE_EXTRA="--with-ld-opt='$(ASAN_FLAGS)'"
+	    NGINX_CONFIGURE_EXTRA="--with-poll_module --with-ld-opt='$(ASAN_FLAGS)'"
 	ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0:quarantine_size_mb=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:suppressions=$(CURDIR)/.ci/ubsan.supp \
 	PH_BUILD=$(ASAN_BUILD) NGINX_BIN=$(ASAN_BUILD)/objs/nginx \
