@@ -8,15 +8,23 @@
  * XADD: when the connection is lost first, it is sent again on the next
  * one (at-least-once; the event's uuid lets PostHog collapse duplicates).
  *
- * The buffer is one block of memory holding records
+ * The buffer is one block of memory used as a ring of records, each
+ * record in one piece:
  *
  *     start ... head ......... sent ......... tail ....... end
  *               |  in flight   |   unsent     |   free
  *
+ * and, once a record did not fit between tail and end and went to start:
+ *
+ *     start ..... tail ...... head ...... sent ...... last ... end
+ *     | unsent    |   free    | in flight |  unsent   |  unused
+ *
  * "head" is the oldest event Redis has not acknowledged, "sent" the first
- * one not yet handed to hiredis.  Replies arrive in order, so each reply
- * acknowledges the record at "head".  hiredis copies what it is given, so
- * the records may be moved (compacted) at any time.
+ * one not yet handed to hiredis (either may be before or after the wrap),
+ * "last" where the records before the wrap end (NULL: not wrapped).
+ * Replies arrive in order, so each reply acknowledges the record at
+ * "head".  Records are never moved: a request copies its own event and
+ * nothing else, however full the buffer and however slow Redis.
  */
 
 
@@ -44,6 +52,13 @@
 #define NGX_HTTP_POSTHOG_BACKOFF_MIN        100
 #define NGX_HTTP_POSTHOG_BACKOFF_MAX        5000
 #define NGX_HTTP_POSTHOG_BACKOFF_EXITING    100
+
+/*
+ * While Redis is down and events wait, the reconnect timer wakes the
+ * worker at least this often (ms): it is how a worker without a
+ * connection learns of a graceful shutdown.
+ */
+#define NGX_HTTP_POSTHOG_EXIT_CHECK         250
 
 #define NGX_HTTP_POSTHOG_REDIS_DOWN         0
 #define NGX_HTTP_POSTHOG_REDIS_CONNECTING   1
@@ -103,12 +118,18 @@ typedef struct {
     u_char                    *head;
     u_char                    *sent;
     u_char                    *tail;
+    u_char                    *last;         /* the wrap, NULL: none */
     ngx_uint_t                 buffered;     /* events between head, tail */
     ngx_uint_t                 inflight;     /* events between head, sent */
+    size_t                     bytes;        /* their records, head..tail */
+    size_t                     unsent;       /* bytes between sent, tail */
 
     ngx_msec_t                 backoff;
+    ngx_msec_t                 retry_at;
     ngx_msec_t                 exit_deadline;
     time_t                     down_since;
+
+    u_char                     refusal[128]; /* the last XADD refusal */
 
     ngx_event_t                flush_ev;     /* cancelable */
     ngx_event_t                io_ev;        /* connect/reply timeout */
@@ -121,8 +142,9 @@ typedef struct {
     unsigned                   reading:1;
     unsigned                   writing:1;
     unsigned                   exiting:1;
+    unsigned                   exit_expired:1;
     unsigned                   gave_up:1;
-    unsigned                   warned_no_redis:1;
+    unsigned                   refused:1;
 } ngx_http_posthog_redis_t;
 
 
@@ -132,8 +154,10 @@ static void ngx_http_posthog_redis_ready(ngx_http_posthog_redis_t *rd);
 static void ngx_http_posthog_redis_flush(ngx_http_posthog_redis_t *rd);
 static void ngx_http_posthog_redis_close(ngx_http_posthog_redis_t *rd,
     const char *reason);
+static void ngx_http_posthog_redis_retry_timer(ngx_http_posthog_redis_t *rd);
 static void ngx_http_posthog_redis_exiting(ngx_http_posthog_redis_t *rd);
 static void ngx_http_posthog_redis_exit_timer(ngx_http_posthog_redis_t *rd);
+static void ngx_http_posthog_redis_exit_expired(ngx_http_posthog_redis_t *rd);
 static void ngx_http_posthog_redis_give_up(ngx_http_posthog_redis_t *rd);
 
 static void ngx_http_posthog_redis_connected(const redisAsyncContext *ac,
@@ -156,6 +180,9 @@ static void ngx_http_posthog_redis_io_handler(ngx_event_t *ev);
 static void ngx_http_posthog_redis_retry_handler(ngx_event_t *ev);
 static void ngx_http_posthog_redis_exit_handler(ngx_event_t *ev);
 
+static ngx_uint_t ngx_http_posthog_redis_transient(redisReply *r);
+static u_char *ngx_http_posthog_redis_next(ngx_http_posthog_redis_t *rd,
+    u_char *p, size_t *size);
 static void ngx_http_posthog_redis_unbuffer(ngx_http_posthog_redis_t *rd,
     ngx_uint_t n, size_t size);
 
@@ -169,14 +196,19 @@ ngx_int_t
 ngx_http_posthog_enqueue(ngx_http_request_t *r, ngx_str_t *token,
     ngx_str_t *event)
 {
-    size_t                      size, used;
+    u_char                     *p;
+    size_t                      size;
     ngx_http_posthog_record_t   rec;
     ngx_http_posthog_redis_t   *rd;
 
     rd = ngx_http_posthog_redis_worker;
 
     if (rd == NULL) {
-        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_NO_REDIS, 1);
+        /*
+         * Not reached: events are only made with posthog_redis, and then
+         * every process that serves requests has its writer from
+         * init_process until exit_process.
+         */
         return NGX_DECLINED;
     }
 
@@ -199,9 +231,27 @@ ngx_http_posthog_enqueue(ngx_http_request_t *r, ngx_str_t *token,
         return NGX_DECLINED;
     }
 
-    used = rd->tail - rd->head;
+    /*
+     * The record goes after tail if it fits before the end, else at start
+     * if it fits before head.  After a wrap, tail never reaches head: an
+     * equal tail and head mean an empty buffer.
+     */
 
-    if (size > (size_t) (rd->end - rd->start) - used) {
+    if (rd->last == NULL && size <= (size_t) (rd->end - rd->tail)) {
+        p = rd->tail;
+
+    } else if (rd->last == NULL && size < (size_t) (rd->head - rd->start)) {
+        rd->last = rd->tail;
+        p = rd->start;
+
+        if (rd->sent == rd->last) {
+            rd->sent = p;
+        }
+
+    } else if (rd->last && size < (size_t) (rd->head - rd->tail)) {
+        p = rd->tail;
+
+    } else {
 
         /*
          * Full: the newest event is dropped.  The buffered ones are older,
@@ -214,43 +264,41 @@ ngx_http_posthog_enqueue(ngx_http_request_t *r, ngx_str_t *token,
                                    r->connection->log,
                                    "buffer full (%ui events, %uz bytes, "
                                    "redis %s): event dropped",
-                                   rd->buffered, used,
+                                   rd->buffered, rd->bytes,
                                    rd->state == NGX_HTTP_POSTHOG_REDIS_READY
                                    ? "slow" : "unavailable");
         return NGX_DECLINED;
     }
 
-    if (size > (size_t) (rd->end - rd->tail)) {
-        /* compaction: what is in flight was copied by hiredis already */
-        ngx_memmove(rd->start, rd->head, used);
-        rd->sent = rd->start + (rd->sent - rd->head);
-        rd->tail = rd->start + used;
-        rd->head = rd->start;
-    }
-
     rec.token_len = (uint32_t) token->len;
     rec.event_len = (uint32_t) event->len;
 
-    rd->tail = ngx_cpymem(rd->tail, &rec, sizeof(ngx_http_posthog_record_t));
-    rd->tail = ngx_cpymem(rd->tail, token->data, token->len);
-    rd->tail = ngx_cpymem(rd->tail, event->data, event->len);
+    p = ngx_cpymem(p, &rec, sizeof(ngx_http_posthog_record_t));
+    p = ngx_cpymem(p, token->data, token->len);
+    rd->tail = ngx_cpymem(p, event->data, event->len);
+
     rd->buffered++;
+    rd->bytes += size;
+    rd->unsent += size;
 
     ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BUFFERED_EVENTS, 1);
     ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BUFFERED_BYTES, size);
 
-    if (rd->retry_ev.timer_set) {
-        /* while events wait for Redis, a reconnect must not be skipped */
-        rd->retry_ev.cancelable = 0;
+    if (rd->retry_ev.timer_set && rd->retry_ev.cancelable
+        && !rd->exit_expired)
+    {
+        /* events wait for Redis now: the reconnect must not be skipped */
+        ngx_http_posthog_redis_retry_timer(rd);
     }
 
     if (rd->exiting) {
-        ngx_http_posthog_redis_flush(rd);
+        /* first: past exit_timeout, the flush waits for the replies */
         ngx_http_posthog_redis_exit_timer(rd);
+        ngx_http_posthog_redis_flush(rd);
         return NGX_OK;
     }
 
-    if ((size_t) (rd->tail - rd->sent) >= rd->bcf->size / 4) {
+    if (rd->unsent >= rd->bcf->size / 4) {
         ngx_http_posthog_redis_flush(rd);
 
     } else if (!rd->flush_ev.timer_set) {
@@ -450,7 +498,11 @@ static void
 ngx_http_posthog_redis_ready(ngx_http_posthog_redis_t *rd)
 {
     rd->state = NGX_HTTP_POSTHOG_REDIS_READY;
-    rd->backoff = 0;
+
+    if (!rd->refused) {
+        /* after a refused XADD the backoff goes on until one succeeds */
+        rd->backoff = 0;
+    }
 
     ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_REDIS_CONNECTED, 1);
 
@@ -484,8 +536,8 @@ static void
 ngx_http_posthog_redis_flush(ngx_http_posthog_redis_t *rd)
 {
     int                             argc;
-    u_char                         *p;
-    size_t                          argvlen[12];
+    u_char                         *p, *next;
+    size_t                          size, argvlen[12];
     const char                     *argv[12];
     ngx_http_posthog_record_t       rec;
     ngx_http_posthog_redis_conf_t  *rcf;
@@ -531,8 +583,9 @@ ngx_http_posthog_redis_flush(ngx_http_posthog_redis_t *rd)
     argvlen[argc++] = 1;
     argc++;                                       /* the event */
 
-    while (rd->sent < rd->tail) {
+    while (rd->sent != rd->tail) {
         p = rd->sent;
+        next = ngx_http_posthog_redis_next(rd, p, &size);
         ngx_memcpy(&rec, p, sizeof(ngx_http_posthog_record_t));
         p += sizeof(ngx_http_posthog_record_t);
 
@@ -549,11 +602,28 @@ ngx_http_posthog_redis_flush(ngx_http_posthog_redis_t *rd)
             break;
         }
 
-        rd->sent = p + rec.token_len + rec.event_len;
+        rd->sent = next;
+        rd->unsent -= size;
         rd->inflight++;
     }
 
-    if (rd->inflight && !rd->io_ev.timer_set) {
+    if (rd->inflight == 0) {
+        return;
+    }
+
+    if (rd->exit_expired) {
+        /*
+         * Events of requests that ended after exit_timeout: the worker
+         * waits for their replies (at most "timeout") before it exits.
+         */
+        rd->io_ev.cancelable = 0;
+
+        if (rd->io_ev.timer_set) {
+            ngx_del_timer(&rd->io_ev);
+        }
+    }
+
+    if (!rd->io_ev.timer_set) {
         ngx_add_timer(&rd->io_ev, rcf->timeout);
     }
 }
@@ -565,7 +635,6 @@ ngx_http_posthog_redis_xadd_cb(redisAsyncContext *ac, void *reply,
 {
     size_t                      size;
     redisReply                 *r;
-    ngx_http_posthog_record_t   rec;
     ngx_http_posthog_redis_t   *rd;
 
     rd = ac->data;
@@ -576,11 +645,27 @@ ngx_http_posthog_redis_xadd_cb(redisAsyncContext *ac, void *reply,
         return;
     }
 
-    ngx_memcpy(&rec, rd->head, sizeof(ngx_http_posthog_record_t));
-    size = sizeof(ngx_http_posthog_record_t) + rec.token_len + rec.event_len;
+    if (r->type == REDIS_REPLY_ERROR && ngx_http_posthog_redis_transient(r)) {
+
+        /*
+         * About this connection or this Redis, not about the event (a
+         * replica after a failover, out of memory, loading, busy ...):
+         * the event stays at head and goes again on a new connection,
+         * after the backoff.  The cleanup counts and logs it.
+         */
+
+        ngx_snprintf(rd->refusal, sizeof(rd->refusal) - 1,
+                     "XADD refused: %*s%Z",
+                     (size_t) ngx_min(r->len, 80), r->str);
+        rd->refused = 1;
+
+        /* deferred by hiredis until this callback returns */
+        ngx_http_posthog_redis_close(rd, (const char *) rd->refusal);
+        return;
+    }
 
     if (r->type == REDIS_REPLY_ERROR) {
-        /* e.g. WRONGTYPE, OOM: sending it again would not help */
+        /* e.g. WRONGTYPE: sending it again would not help */
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_REDIS, 1);
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_REDIS_ERRORS, 1);
         ngx_http_posthog_log_limited(&rd->redis_limit, NGX_LOG_ERR, rd->log,
@@ -591,9 +676,20 @@ ngx_http_posthog_redis_xadd_cb(redisAsyncContext *ac, void *reply,
 
     } else {
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_WRITTEN, 1);
+
+        if (rd->refused) {
+            rd->refused = 0;
+            rd->backoff = 0;
+        }
     }
 
-    rd->head += size;
+    rd->head = ngx_http_posthog_redis_next(rd, rd->head, &size);
+
+    if (rd->head == rd->start) {
+        /* past the wrap */
+        rd->last = NULL;
+    }
+
     rd->inflight--;
     ngx_http_posthog_redis_unbuffer(rd, 1, size);
 
@@ -612,21 +708,86 @@ ngx_http_posthog_redis_xadd_cb(redisAsyncContext *ac, void *reply,
 }
 
 
+/*
+ * Error replies that concern the connection or the server, not the event:
+ * Redis's own error codes (the first word of the reply).  Anything else
+ * (WRONGTYPE, ERR ...) would be refused again: the event is dropped.
+ */
+
+static ngx_uint_t
+ngx_http_posthog_redis_transient(redisReply *r)
+{
+    size_t      len;
+    ngx_uint_t  i;
+
+    static ngx_str_t  codes[] = {
+        ngx_string("READONLY"),       /* a replica, e.g. after a failover */
+        ngx_string("MASTERDOWN"),
+        ngx_string("NOREPLICAS"),     /* min-replicas-to-write */
+        ngx_string("LOADING"),
+        ngx_string("BUSY"),           /* a script runs too long */
+        ngx_string("OOM"),            /* maxmemory, noeviction */
+        ngx_string("MISCONF"),        /* cannot save, refuses writes */
+        ngx_string("NOAUTH"),
+        ngx_string("NOPERM"),
+        ngx_string("TRYAGAIN"),
+        ngx_string("CLUSTERDOWN"),
+        ngx_null_string
+    };
+
+    for (len = 0; len < r->len; len++) {
+        if (r->str[len] == ' ') {
+            break;
+        }
+    }
+
+    for (i = 0; codes[i].len; i++) {
+        if (len == codes[i].len
+            && ngx_strncmp(r->str, codes[i].data, len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* the record after p, and the size of the one at p */
+
+static u_char *
+ngx_http_posthog_redis_next(ngx_http_posthog_redis_t *rd, u_char *p,
+    size_t *size)
+{
+    ngx_http_posthog_record_t  rec;
+
+    ngx_memcpy(&rec, p, sizeof(ngx_http_posthog_record_t));
+
+    *size = sizeof(ngx_http_posthog_record_t) + rec.token_len + rec.event_len;
+    p += *size;
+
+    return (p == rd->last) ? rd->start : p;
+}
+
+
 static void
 ngx_http_posthog_redis_unbuffer(ngx_http_posthog_redis_t *rd, ngx_uint_t n,
     size_t size)
 {
     rd->buffered -= n;
+    rd->bytes -= size;
 
     ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BUFFERED_EVENTS,
                               - (ngx_atomic_int_t) n);
     ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BUFFERED_BYTES,
                               - (ngx_atomic_int_t) size);
 
-    if (rd->head == rd->tail) {
+    if (rd->buffered == 0) {
         rd->head = rd->start;
         rd->sent = rd->start;
         rd->tail = rd->start;
+        rd->last = NULL;
+        rd->unsent = 0;
     }
 }
 
@@ -655,8 +816,6 @@ ngx_http_posthog_redis_close(ngx_http_posthog_redis_t *rd,
 static void
 ngx_http_posthog_redis_retry(ngx_http_posthog_redis_t *rd)
 {
-    ngx_msec_t  delay;
-
     if (rd->gave_up) {
         return;
     }
@@ -669,16 +828,50 @@ ngx_http_posthog_redis_retry(ngx_http_posthog_redis_t *rd)
                                         NGX_HTTP_POSTHOG_BACKOFF_MAX)
                               : NGX_HTTP_POSTHOG_BACKOFF_MIN;
 
-    delay = rd->exiting ? NGX_HTTP_POSTHOG_BACKOFF_EXITING : rd->backoff;
+    rd->retry_at = ngx_current_msec
+                   + (rd->exiting ? NGX_HTTP_POSTHOG_BACKOFF_EXITING
+                                  : rd->backoff);
 
-    /*
-     * With events waiting the timer keeps an exiting worker alive, so that
-     * it notices the shutdown and tries to deliver them; without, it must
-     * not delay the exit.
-     */
-    rd->retry_ev.cancelable = (rd->buffered == 0);
+    ngx_http_posthog_redis_retry_timer(rd);
+}
 
-    ngx_add_timer(&rd->retry_ev, delay);
+
+/*
+ * The reconnect timer.  With events waiting it is not cancelable: it
+ * keeps an exiting worker alive until the shutdown is noticed and the
+ * events are tried for exit_timeout; and it fires at least every
+ * NGX_HTTP_POSTHOG_EXIT_CHECK ms, because a worker without a connection
+ * has no other way to notice the shutdown (nginx tells idle connections
+ * only).  Without events, or past exit_timeout, it must not delay the exit.
+ */
+
+static void
+ngx_http_posthog_redis_retry_timer(ngx_http_posthog_redis_t *rd)
+{
+    ngx_msec_int_t  left;
+
+    left = (ngx_msec_int_t) (rd->retry_at - ngx_current_msec);
+
+    if (left <= 0) {
+        left = 1;
+    }
+
+    if (rd->buffered && !rd->exit_expired) {
+        rd->retry_ev.cancelable = 0;
+
+        if (!rd->exiting && left > NGX_HTTP_POSTHOG_EXIT_CHECK) {
+            left = NGX_HTTP_POSTHOG_EXIT_CHECK;
+        }
+
+    } else {
+        rd->retry_ev.cancelable = 1;
+    }
+
+    if (rd->retry_ev.timer_set) {
+        ngx_del_timer(&rd->retry_ev);
+    }
+
+    ngx_add_timer(&rd->retry_ev, (ngx_msec_t) left);
 }
 
 
@@ -852,11 +1045,14 @@ ngx_http_posthog_redis_cleanup(void *privdata)
 
     /* what was in flight has no answer: it goes again on the next one */
     rd->sent = rd->head;
+    rd->unsent = rd->bytes;
     rd->inflight = 0;
 
     if (rd->io_ev.timer_set) {
         ngx_del_timer(&rd->io_ev);
     }
+
+    rd->io_ev.cancelable = 1;
 
     ngx_http_posthog_redis_retry(rd);
 }
@@ -1006,12 +1202,18 @@ ngx_http_posthog_redis_retry_handler(ngx_event_t *ev)
         ngx_http_posthog_redis_exiting(rd);
     }
 
-    if (rd->gave_up || rd->ac) {
+    if (rd->gave_up || rd->ac || rd->retry_ev.timer_set) {
         return;
     }
 
     if (rd->exiting && rd->buffered == 0) {
         /* nothing to deliver: no new connection for an exiting worker */
+        return;
+    }
+
+    if ((ngx_msec_int_t) (rd->retry_at - ngx_current_msec) > 0) {
+        /* a check for the shutdown, see retry_timer() */
+        ngx_http_posthog_redis_retry_timer(rd);
         return;
     }
 
@@ -1023,8 +1225,11 @@ ngx_http_posthog_redis_retry_handler(ngx_event_t *ev)
 
 /*
  * Graceful shutdown (nginx -s quit, and the old workers of a reload):
- * what is buffered is sent now, and the worker waits for the replies at
- * most exit_timeout; what is left then is counted in exit_process.
+ * what is buffered is sent now, and the worker stays at most exit_timeout
+ * for the replies.  After that the writer no longer keeps the worker
+ * alive, but it goes on writing while the worker still serves requests
+ * (a long download, a slow upstream): their events are written at once.
+ * What is left when the worker exits is counted in exit_process.
  */
 
 static void
@@ -1043,8 +1248,6 @@ ngx_http_posthog_redis_exiting(ngx_http_posthog_redis_t *rd)
                       rd->buffered);
     }
 
-    ngx_http_posthog_redis_exit_timer(rd);
-
     if (rd->gave_up) {
         return;
     }
@@ -1053,13 +1256,12 @@ ngx_http_posthog_redis_exiting(ngx_http_posthog_redis_t *rd)
         ngx_http_posthog_redis_flush(rd);
 
     } else if (rd->ac == NULL && rd->buffered) {
-        if (rd->retry_ev.timer_set) {
-            ngx_del_timer(&rd->retry_ev);
-        }
-
-        rd->retry_ev.cancelable = 0;
-        ngx_add_timer(&rd->retry_ev, 1);
+        /* down: try now, then every NGX_HTTP_POSTHOG_BACKOFF_EXITING ms */
+        rd->retry_at = ngx_current_msec;
+        ngx_http_posthog_redis_retry_timer(rd);
     }
+
+    ngx_http_posthog_redis_exit_timer(rd);
 }
 
 
@@ -1070,7 +1272,7 @@ ngx_http_posthog_redis_exit_timer(ngx_http_posthog_redis_t *rd)
 {
     ngx_msec_int_t  left;
 
-    if (rd->gave_up) {
+    if (rd->gave_up || rd->exit_expired) {
         return;
     }
 
@@ -1090,7 +1292,7 @@ ngx_http_posthog_redis_exit_timer(ngx_http_posthog_redis_t *rd)
     left = (ngx_msec_int_t) (rd->exit_deadline - ngx_current_msec);
 
     if (left <= 0) {
-        ngx_http_posthog_redis_give_up(rd);
+        ngx_http_posthog_redis_exit_expired(rd);
         return;
     }
 
@@ -1103,7 +1305,32 @@ ngx_http_posthog_redis_exit_handler(ngx_event_t *ev)
 {
     ngx_http_posthog_redis_t *rd = ev->data;
 
-    ngx_http_posthog_redis_give_up(rd);
+    ngx_log_error(NGX_LOG_INFO, rd->log, 0,
+                  "posthog: exit_timeout passed with %ui events not "
+                  "acknowledged, redis %s", rd->buffered,
+                  rd->state == NGX_HTTP_POSTHOG_REDIS_READY
+                  ? "slow" : "unavailable");
+
+    ngx_http_posthog_redis_exit_expired(rd);
+}
+
+
+/*
+ * exit_timeout has passed: from now on only the worker's requests keep it
+ * alive, not the writer.  The connection stays, and so does writing.
+ */
+
+static void
+ngx_http_posthog_redis_exit_expired(ngx_http_posthog_redis_t *rd)
+{
+    rd->exit_expired = 1;
+
+    if (rd->exit_ev.timer_set) {
+        ngx_del_timer(&rd->exit_ev);
+    }
+
+    rd->retry_ev.cancelable = 1;
+    rd->io_ev.cancelable = 1;
 }
 
 
@@ -1227,8 +1454,7 @@ ngx_http_posthog_redis_exit_process(ngx_cycle_t *cycle)
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_EXIT,
                                   rd->buffered);
 
-        size = rd->tail - rd->head;
-        rd->head = rd->tail;
+        size = rd->bytes;
         ngx_http_posthog_redis_unbuffer(rd, rd->buffered, size);
     }
 

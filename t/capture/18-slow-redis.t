@@ -1,0 +1,164 @@
+# A Redis slower than the requests, for a long time: the buffer stays
+# full, each reply frees one event and the next request takes its place.
+# The buffer is a ring: it goes round many times, keeps every accepted
+# event once and in order, and a request never pays for more than its own
+# event (before, each one could move the whole buffer: with 64 MB, twice
+# the worker's CPU time per request).
+#
+# Redis is made slow by a proxy that passes its replies back at a few
+# bytes per second (t/lib/PHTest/SlowProxy.pm).
+
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use Time::HiRes qw(sleep time);
+use PHTest;
+use PHTest::SlowProxy;
+
+my $t = PHTest->new(redis => 1);
+my $r = $t->redis;
+
+# ~22 bytes per XADD reply: about 200 replies a second
+my $proxy = PHTest::SlowProxy->start(to => $r->port, rate => 4400);
+
+sub conf {
+    my ($size) = @_;
+    my $port = $proxy->port;
+    return <<"EOF";
+posthog_redis 127.0.0.1:$port timeout=30s;
+posthog_buffer $size flush=10ms;
+
+server {
+    listen 127.0.0.1:%%PORT%%;
+    posthog on;
+    posthog_api_key phc_test;
+    posthog_capture all;
+
+    location / { return 200 "<html>page</html>"; }
+    location = /status { posthog off; posthog_status; }
+}
+EOF
+}
+
+# Redis has the XADDs at once, only its replies are slow: the buffer is
+# empty when they are all in
+sub wait_empty {
+    my $end = time + 20;
+    sleep 0.05 while $t->status->{buffered_events} && time < $end;
+    return $t->status->{buffered_events};
+}
+
+# every event accepted is in the stream once, in the order of the requests
+sub check_stream {
+    my ($what, $tag, $n) = @_;
+
+    is wait_empty(), 0, "$what: all acknowledged";
+    my $s = $t->status;
+    my $accepted = $s->{events} - $s->{dropped_full};
+    is $r->wait_len($accepted, timeout => 20), $accepted,
+        "$what: all $accepted accepted events in the stream";
+
+    my (@seq, %uuid);
+    for my $e ($r->entries) {
+        $uuid{ $e->{event}{uuid} }++;
+        my $path = $e->{event}{properties}{'$pathname'} // '';
+        push @seq, $1 if $path =~ m{^/$tag/(\d+)$};
+    }
+    is scalar(keys %uuid), $r->xlen, "$what: no event twice";
+    my $ordered = !grep { $seq[$_] <= $seq[$_ - 1] } 1 .. $#seq;
+    ok $ordered, "$what: in the order of the requests";
+
+    $s = $t->status;
+    is $s->{dropped_redis} + $s->{dropped_too_large}, 0,
+        "$what: no other drop";
+    is $s->{redis_errors}, 0, "$what: no redis error";
+    return $s;
+}
+
+# 1. A small buffer and events of varied sizes: a few dozen fit, and
+# the ring goes round many times.  Requests a little faster than the
+# replies.
+
+$t->run(conf('64k'));
+ok $t->wait_connected, 'connected';
+
+my $N = 600;
+for my $i (1 .. $N) {
+    $t->get("/ring/$i?pad=" . ('x' x int rand 3000));
+    sleep 0.003;
+}
+
+my $s = $t->status;
+my $accepted = $s->{events} - $s->{dropped_full};
+diag sprintf 'small buffer: %d requests, %d accepted, %d dropped (full), '
+    . '%d written', $N, $accepted, $s->{dropped_full}, $s->{written};
+cmp_ok $s->{dropped_full}, '>', 0, 'the buffer was full';
+cmp_ok $s->{written}, '>', 5 * 64 * 1024 / 1500,
+    'it went round several times';
+
+$proxy->rate(0);
+check_stream('small buffer', 'ring', $N);
+
+# 2. What a request costs with a full 64 MB buffer and a slow Redis:
+# the worker's CPU time per request, compared with the same requests
+# into an empty buffer.
+
+SKIP: {
+    skip 'no wrk', 6 unless `wrk --version 2>&1` =~ /wrk/;
+
+    $r->cmd('DEL', 'posthog:events');
+    $t->stop_nginx;
+    $proxy->rate(4400);
+    $t->run(conf('64m'));
+    ok $t->wait_connected, 'connected';
+
+    my ($w) = $t->worker_pids;
+    my $pad = 'x' x 4000;       # events of ~4.6 KB
+
+    my $cpu = sub {
+        open my $fh, '<', "/proc/$w/stat" or return 0;
+        my @f = split ' ', (split /\) /, scalar <$fh>)[1];
+        return ($f[11] + $f[12]) / POSIX::sysconf(POSIX::_SC_CLK_TCK());
+    };
+
+    my $phase = sub {
+        my ($tag, $dur, $from) = @_;
+        my ($c0, $t0, $n) = ($cpu->(), time, 0);
+        $t->get("/$tag/" . ($from + $n++) . "?pad=$pad") while time - $t0 < $dur;
+        my $c = $cpu->() - $c0;
+        diag sprintf '%s: %d requests in %.1f s, worker CPU %.2f s, '
+            . '%.1f us per request', $tag, $n, time - $t0, $c, $c / $n * 1e6;
+        return ($c / $n, $n);
+    };
+
+    require POSIX;
+    my ($base) = $phase->('steady', 2, 0);
+
+    # fill it
+    my $port = $t->port;
+    system("wrk -c 4 -t 1 -d 3s 'http://127.0.0.1:$port/fill?pad=$pad' "
+           . '>/dev/null 2>&1');
+    $s = $t->status;
+    diag sprintf 'filled: %d events, %d bytes buffered, %d dropped (full)',
+        $s->{buffered_events}, $s->{buffered_bytes}, $s->{dropped_full};
+    cmp_ok $s->{buffered_bytes}, '>', 60 * 1024 * 1024, 'the buffer is full';
+
+    my ($full) = $phase->('steady', 3, 1_000_000);
+    my $s2 = $t->status;
+    cmp_ok $s2->{written} - $s->{written}, '>', 100,
+        'events accepted and written meanwhile';
+    cmp_ok $full, '<', $base * 1.4,
+        sprintf('CPU per request with a full buffer: %.2f of an empty one',
+                $full / $base);
+
+    $proxy->rate(0);
+    is wait_empty(), 0, 'all acknowledged in the end';
+    $s = $t->status;
+    is $r->xlen, $s->{events} - $s->{dropped_full},
+        'every accepted event in the stream';
+}
+
+$t->signal('QUIT');
+
+done_testing;
