@@ -62,7 +62,9 @@ diag sprintf 'latency of %d requests, redis up: p50 %s p99 %s max %s; '
     ms($up->{p50}), ms($up->{p99}), ms($up->{max}),
     ms($down->{p50}), ms($down->{p99}), ms($down->{max});
 
-cmp_ok $down->{max}, '<', 0.05, 'redis down: every request under 50 ms';
+# a request that waited for redis would take connect_timeout (1 s) or hang;
+# the margin is for a busy 2-core CI box
+cmp_ok $down->{max}, '<', 0.25, 'redis down: every request under 250 ms';
 cmp_ok $down->{p50}, '<', $up->{p50} * 3 + 0.002,
     'redis down: median close to redis up';
 

@@ -52,7 +52,8 @@ for my $i (1 .. $n) {
 }
 diag sprintf 'redis stopped: max latency of %d requests %.2f ms', $n,
     $max * 1000;
-cmp_ok $max, '<', 0.05, 'redis stopped: every request under 50 ms';
+# waiting on a stopped redis would hang; the margin is for a busy CI box
+cmp_ok $max, '<', 0.25, 'redis stopped: every request under 250 ms';
 
 # past the reply timeout and a few reconnects (that must not send XADDs
 # to the stopped redis: they stop at the PING)
