@@ -13,12 +13,21 @@ my $t = PHTest->new;
 
 $t->run(<<'EOF');
 log_format seen '$uri $http_x_posthog_distinct_id';
+log_format ids '$uri $posthog_distinct_id $posthog_anon_id';
 
 upstream app { server 127.0.0.1:%%PORT_APP%%; }
 
 server {
     listen 127.0.0.1:%%PORT%%;
     posthog on;
+    access_log %%DIR%%/ids.log ids;
+
+    location = /if {
+        if ($posthog_distinct_id ~ "^[0-9a-f]{8}-") {
+            return 200 "uuid $posthog_distinct_id\n";
+        }
+        return 500;
+    }
 
     location / {
         add_header X-Id $posthog_distinct_id;
@@ -145,6 +154,14 @@ is($c->{count}, 1, 'internal redirect: one Set-Cookie');
 is($r->{headers}{'x-id'}, $c->{value}, 'id after the redirect = cookie');
 my $log = do { local (@ARGV, $/) = ($t->dir . '/app.log'); <> };
 like($log, qr{^/missing \Q$c->{value}\E$}m, 'id before the redirect = cookie');
+
+# the variables in "if" and in log_format
+
+$r = $t->get('/if');
+$c = $r->{cookies}{ph_id};
+is($r->{body}, "uuid $c->{value}\n", '"if" sees the id on the first request');
+$log = do { local (@ARGV, $/) = ($t->dir . '/ids.log'); <> };
+like($log, qr{^/if \Q$c->{value}\E \Q$c->{value}\E$}m, 'log_format logs the id');
 
 # posthog off
 

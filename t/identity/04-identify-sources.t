@@ -47,6 +47,21 @@ server {
         return 200 "<html>session</html>";
     }
 
+    location /sso/ {
+        # an authentication service answers the subrequest with the user
+        auth_request /auth;
+        auth_request_set $auth_user $upstream_http_x_auth_user;
+        posthog_identify $auth_user;
+        proxy_pass http://app/page;
+    }
+
+    location = /auth {
+        internal;
+        proxy_pass http://app/check;
+        proxy_pass_request_body off;
+        proxy_set_header Content-Length "";
+    }
+
     location /signals/ {
         posthog_signals on;
         proxy_pass http://app;
@@ -69,6 +84,16 @@ server {
 server {
     listen 127.0.0.1:%%PORT_APP%%;
     default_type text/html;
+
+    location = /check {
+        if ($http_authorization = "Bearer dana-token") {
+            add_header X-Auth-User dana;
+            return 204;
+        }
+        return 401;
+    }
+
+    location /page { return 200 "<html>app page</html>"; }
 
     location /signals/login {
         add_header X-PostHog-Identify "  user-7  ";
@@ -164,6 +189,20 @@ for (1 .. 3) {
 is(scalar(grep { $_->{event} eq '$identify' } @ev), 0,
    'no cookie: no $identify (nothing to merge)');
 is(scalar(grep { $_->{distinct_id} eq 'bob' } @ev), 3, 'the events are bob\'s');
+
+# auth_request + auth_request_set
+$r = $t->get('/p');
+my $dn = id_of($r);
+$t->new_events(1);
+$r = $t->get('/sso/x', Cookie => "ph_id=$dn", Authorization => 'Bearer nope');
+is($r->{status}, 401, 'auth_request refuses a bad token');
+$r = $t->get('/sso/x', Cookie => "ph_id=$dn", Authorization => 'Bearer dana-token');
+is($r->{status}, 200, 'auth_request accepts dana');
+is($r->{headers}{'x-id'}, 'dana', 'auth_request_set: identified');
+@ev = $t->new_events(2);
+is($ev[0]{event}, '$identify', 'auth_request_set: $identify');
+is($ev[0]{distinct_id}, 'dana', '... as dana');
+is($ev[0]{properties}{'$anon_distinct_id'}, $dn, '... linking her anonymous id');
 
 # a session cookie of the app
 $r = $t->get('/session/x', Cookie => "ph_id=$bob; app_user=carol");
