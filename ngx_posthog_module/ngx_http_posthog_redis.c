@@ -49,6 +49,12 @@
  */
 #define NGX_HTTP_POSTHOG_EVENT_MAX          (900 * 1024)
 
+/*
+ * The first size of the buffer an XADD is formatted in, past its constant
+ * prefix: an event is ~700 bytes.  It grows for a larger one.
+ */
+#define NGX_HTTP_POSTHOG_CMD_SIZE           4096
+
 #define NGX_HTTP_POSTHOG_BACKOFF_MIN        100
 #define NGX_HTTP_POSTHOG_BACKOFF_MAX        5000
 #define NGX_HTTP_POSTHOG_BACKOFF_EXITING    100
@@ -131,6 +137,10 @@ typedef struct {
 
     u_char                     refusal[128]; /* the last XADD refusal */
 
+    u_char                    *cmd;          /* an XADD in RESP, see flush */
+    size_t                     cmd_prefix;   /* up to the token, constant */
+    size_t                     cmd_size;
+
     ngx_event_t                flush_ev;     /* cancelable */
     ngx_event_t                io_ev;        /* connect/reply timeout */
     ngx_event_t                retry_ev;     /* reconnect */
@@ -185,6 +195,9 @@ static u_char *ngx_http_posthog_redis_next(ngx_http_posthog_redis_t *rd,
     u_char *p, size_t *size);
 static void ngx_http_posthog_redis_unbuffer(ngx_http_posthog_redis_t *rd,
     ngx_uint_t n, size_t size);
+static ngx_int_t ngx_http_posthog_redis_cmd_init(ngx_http_posthog_redis_t *rd);
+static u_char *ngx_http_posthog_redis_bulk(u_char *p, u_char *data,
+    size_t len);
 
 
 static ngx_http_posthog_redis_t  *ngx_http_posthog_redis_worker;
@@ -530,15 +543,26 @@ ngx_http_posthog_redis_ready(ngx_http_posthog_redis_t *rd)
 /*
  * Hands every unsent event to hiredis, which appends each XADD to its
  * output buffer: they leave in as few write(2)s as the socket allows.
+ *
+ * The XADD is formatted here, not by hiredis (redisAsyncCommandArgv made
+ * and grew an sds with sdscatfmt for each of its 12 arguments): rd->cmd
+ * holds, from init_process on, the part that is the same for every event,
+ *
+ *     *12\r\n$4\r\nXADD\r\n$<n>\r\n<stream>\r\n
+ *     [$6\r\nMAXLEN\r\n$1\r\n~\r\n$<n>\r\n<maxlen>\r\n]
+ *     $1\r\n*\r\n$1\r\nv\r\n$1\r\n1\r\n$1\r\nt\r\n
+ *
+ * (*9 without MAXLEN), and only the token, "e" and the event are written
+ * after it.  These are the bytes hiredis wrote, byte for byte: see
+ * docs/stream-format.md.  redisAsyncFormattedCommand() copies the command
+ * into hiredis's output buffer, so rd->cmd is free again when it returns.
  */
 
 static void
 ngx_http_posthog_redis_flush(ngx_http_posthog_redis_t *rd)
 {
-    int                             argc;
-    u_char                         *p, *next;
-    size_t                          size, argvlen[12];
-    const char                     *argv[12];
+    u_char                         *p, *next, *q, *cmd;
+    size_t                          size, need;
     ngx_http_posthog_record_t       rec;
     ngx_http_posthog_redis_conf_t  *rcf;
 
@@ -552,50 +576,40 @@ ngx_http_posthog_redis_flush(ngx_http_posthog_redis_t *rd)
 
     rcf = rd->conf;
 
-    argc = 0;
-
-    argv[argc] = "XADD";
-    argvlen[argc++] = 4;
-    argv[argc] = (char *) rcf->stream.data;
-    argvlen[argc++] = rcf->stream.len;
-
-    if (rcf->maxlen.len) {
-        argv[argc] = "MAXLEN";
-        argvlen[argc++] = 6;
-        argv[argc] = "~";
-        argvlen[argc++] = 1;
-        argv[argc] = (char *) rcf->maxlen.data;
-        argvlen[argc++] = rcf->maxlen.len;
-    }
-
-    /* the stream entry, see docs/stream-format.md */
-
-    argv[argc] = "*";
-    argvlen[argc++] = 1;
-    argv[argc] = "v";
-    argvlen[argc++] = 1;
-    argv[argc] = "1";
-    argvlen[argc++] = 1;
-    argv[argc] = "t";
-    argvlen[argc++] = 1;
-    argc++;                                       /* the token */
-    argv[argc] = "e";
-    argvlen[argc++] = 1;
-    argc++;                                       /* the event */
-
     while (rd->sent != rd->tail) {
         p = rd->sent;
         next = ngx_http_posthog_redis_next(rd, p, &size);
         ngx_memcpy(&rec, p, sizeof(ngx_http_posthog_record_t));
         p += sizeof(ngx_http_posthog_record_t);
 
-        argv[argc - 3] = (char *) p;
-        argvlen[argc - 3] = rec.token_len;
-        argv[argc - 1] = (char *) p + rec.token_len;
-        argvlen[argc - 1] = rec.event_len;
+        /* "$<len>\r\n" and "\r\n" around the token, "e" and the event */
 
-        if (redisAsyncCommandArgv(rd->ac, ngx_http_posthog_redis_xadd_cb,
-                                  NULL, argc, argv, argvlen)
+        need = rd->cmd_prefix + rec.token_len + rec.event_len + 1
+               + 3 * (NGX_SIZE_T_LEN + 5);
+
+        if (need > rd->cmd_size) {
+            cmd = ngx_alloc(need, rd->log);
+
+            if (cmd == NULL) {
+                /* the events stay, and are tried again by the timer */
+                ngx_add_timer(&rd->flush_ev, rd->bcf->flush);
+                break;
+            }
+
+            ngx_memcpy(cmd, rd->cmd, rd->cmd_prefix);
+            ngx_free(rd->cmd);
+
+            rd->cmd = cmd;
+            rd->cmd_size = need;
+        }
+
+        q = rd->cmd + rd->cmd_prefix;
+        q = ngx_http_posthog_redis_bulk(q, p, rec.token_len);
+        q = ngx_cpymem(q, "$1\r\ne\r\n", sizeof("$1\r\ne\r\n") - 1);
+        q = ngx_http_posthog_redis_bulk(q, p + rec.token_len, rec.event_len);
+
+        if (redisAsyncFormattedCommand(rd->ac, ngx_http_posthog_redis_xadd_cb,
+                                       NULL, (char *) rd->cmd, q - rd->cmd)
             != REDIS_OK)
         {
             /* the context is going away: the events stay for the next */
@@ -789,6 +803,76 @@ ngx_http_posthog_redis_unbuffer(ngx_http_posthog_redis_t *rd, ngx_uint_t n,
         rd->last = NULL;
         rd->unsent = 0;
     }
+}
+
+
+/*
+ * rd->cmd with the constant start of every XADD (see flush), and room for
+ * a usual event after it
+ */
+
+static ngx_int_t
+ngx_http_posthog_redis_cmd_init(ngx_http_posthog_redis_t *rd)
+{
+    u_char                         *p;
+    ngx_http_posthog_redis_conf_t  *rcf;
+
+    static u_char  fields[] = "$1\r\n*\r\n$1\r\nv\r\n$1\r\n1\r\n$1\r\nt\r\n";
+
+    rcf = rd->conf;
+
+    rd->cmd_size = sizeof("*12\r\n$4\r\nXADD\r\n$6\r\nMAXLEN\r\n$1\r\n~\r\n")
+                   + 2 * (NGX_SIZE_T_LEN + 5) + rcf->stream.len
+                   + rcf->maxlen.len + sizeof(fields)
+                   + NGX_HTTP_POSTHOG_CMD_SIZE;
+
+    rd->cmd = ngx_alloc(rd->cmd_size, rd->log);
+    if (rd->cmd == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(rd->cmd, rcf->maxlen.len ? "*12\r\n" : "*9\r\n",
+                   rcf->maxlen.len ? 5 : 4);
+    p = ngx_http_posthog_redis_bulk(p, (u_char *) "XADD", 4);
+    p = ngx_http_posthog_redis_bulk(p, rcf->stream.data, rcf->stream.len);
+
+    if (rcf->maxlen.len) {
+        p = ngx_http_posthog_redis_bulk(p, (u_char *) "MAXLEN", 6);
+        p = ngx_http_posthog_redis_bulk(p, (u_char *) "~", 1);
+        p = ngx_http_posthog_redis_bulk(p, rcf->maxlen.data, rcf->maxlen.len);
+    }
+
+    p = ngx_cpymem(p, fields, sizeof(fields) - 1);
+
+    rd->cmd_prefix = p - rd->cmd;
+
+    return NGX_OK;
+}
+
+
+/* a RESP bulk string, "$<len>\r\n<data>\r\n": at most len + 25 bytes */
+
+static u_char *
+ngx_http_posthog_redis_bulk(u_char *p, u_char *data, size_t len)
+{
+    u_char  *d, digits[NGX_SIZE_T_LEN];
+    size_t   n;
+
+    d = digits + NGX_SIZE_T_LEN;
+    n = len;
+
+    do {
+        *--d = (u_char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    *p++ = '$';
+    p = ngx_cpymem(p, d, digits + NGX_SIZE_T_LEN - d);
+    *p++ = CR; *p++ = LF;
+    p = ngx_cpymem(p, data, len);
+    *p++ = CR; *p++ = LF;
+
+    return p;
 }
 
 
@@ -1400,6 +1484,10 @@ ngx_http_posthog_redis_init_process(ngx_cycle_t *cycle)
     rd->sent = rd->start;
     rd->tail = rd->start;
 
+    if (ngx_http_posthog_redis_cmd_init(rd) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     rd->flush_ev.handler = ngx_http_posthog_redis_flush_handler;
     rd->flush_ev.data = rd;
     rd->flush_ev.log = cycle->log;
@@ -1459,6 +1547,7 @@ ngx_http_posthog_redis_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_free(rd->start);
+    ngx_free(rd->cmd);
     ngx_http_posthog_redis_worker = NULL;
 }
 
