@@ -119,7 +119,8 @@ static const ph_opt_t  ph_opts[] = {
 
     { "auth-retry-delay", "POSTHOG_SHIPPER_AUTH_RETRY_DELAY", PH_OPT_MS,
       OFF(auth_retry_delay), "5m", 1, 86400000, "DURATION",
-      "after 401/403, leave the token alone this long" },
+      "after 401/403 (or 404, 3xx...), leave the\n"
+      "token alone this long" },
 
     { "shutdown-timeout", "POSTHOG_SHIPPER_SHUTDOWN_TIMEOUT", PH_OPT_MS,
       OFF(shutdown_timeout), "5s", 0, 600000, "DURATION",

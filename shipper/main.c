@@ -9,10 +9,10 @@
  *           event waited --flush-interval.
  *   send    one batch at a time, oldest first; gzip; fresh sent_at.
  *   settle  2xx: XACK. 400/413: split in halves, a single bad event goes to
- *           the dead-letter stream. 401/403: keep the token's events pending
- *           and leave the token alone for --auth-retry-delay. Network, 408,
- *           429, 5xx and anything unexpected: back off and retry, forever:
- *           the events are safe in Redis meanwhile.
+ *           the dead-letter stream. 401/403 and any other status (404,
+ *           3xx...): keep the token's events pending and leave the token
+ *           alone for --auth-retry-delay. Network, 408, 429, 5xx: back off
+ *           and retry, forever: the events are safe in Redis meanwhile.
  *
  * Nothing is acknowledged that PostHog (or --output) did not take. Memory is
  * only a cache of our PEL: a crash at any point loses nothing; the next
@@ -190,9 +190,12 @@ ph_is_object(const char *p, size_t len)
 }
 
 
-/* Called for every entry a read or a claim returned. */
+/* Called for every entry a read or a claim returned. Returns 1 when the
+ * entry was taken care of (now held, dead-lettered, or acknowledged as
+ * trimmed), 0 when it was left as it is (already held, its token parked,
+ * out of memory). */
 
-void
+int
 ph_accept_entry(ph_shipper_t *sh, const char *id, size_t idlen, void *fields)
 {
     char         idbuf[48];
@@ -205,7 +208,7 @@ ph_accept_entry(ph_shipper_t *sh, const char *id, size_t idlen, void *fields)
     if (idlen >= sizeof(idbuf) || ph_parse_id(id, idlen, &ms, &seq) != 0) {
         ph_log(PH_LOG_WARN, "ignoring a stream entry with id \"%.*s\"",
                (int) (idlen < 48 ? idlen : 48), id);
-        return;
+        return 0;
     }
 
     memcpy(idbuf, id, idlen);
@@ -214,14 +217,24 @@ ph_accept_entry(ph_shipper_t *sh, const char *id, size_t idlen, void *fields)
     if (ph_idset_has(&sh->ids, ms, seq)) {
         /* a PEL rescan or a claim returned what we hold (and will send) */
         sh->st.duplicates++;
-        return;
+        return 0;
+    }
+
+    f = fields;
+
+    if (f == NULL || (f->type != REDIS_REPLY_ARRAY
+                      && f->type != REDIS_REPLY_NIL))
+    {
+        /* not the shape of a stream entry: whatever it is, it is no proof
+         * that the entry is gone; leave it pending */
+        ph_log(PH_LOG_WARN, "entry %s: unexpected reply shape (%s); left "
+               "pending", idbuf, f ? "not an array" : "no fields");
+        return 0;
     }
 
     sh->st.read++;
 
-    f = fields;
-
-    if (f == NULL || f->type != REDIS_REPLY_ARRAY) {
+    if (f->type == REDIS_REPLY_NIL) {
         /* pending, but trimmed from the stream by MAXLEN ~ before anyone
          * delivered it: nothing left to send, and it would come back from
          * every PEL read until acknowledged */
@@ -229,7 +242,7 @@ ph_accept_entry(ph_shipper_t *sh, const char *id, size_t idlen, void *fields)
         ph_log(PH_LOG_WARN, "entry %s was trimmed from the stream before "
                "delivery: lost (raise the module's maxlen?)", idbuf);
         ph_redis_ack_id(sh, idbuf);
-        return;
+        return 1;
     }
 
     vs = ts = es = NULL;
@@ -277,24 +290,28 @@ ph_accept_entry(ph_shipper_t *sh, const char *id, size_t idlen, void *fields)
 
     if (reason) {
         ph_redis_dead(sh, idbuf, vs, vlen, ts, tlen, es, elen, reason, 0);
-        return;
+        return 1;
     }
 
     t = ph_token_get(sh, ts, tlen);
     if (t == NULL) {
         ph_log(PH_LOG_ERROR, "out of memory; %s stays pending", idbuf);
-        return;
+        return 0;
     }
 
     if (t->blocked_until) {
-        /* 401/403: leave it pending until the token is tried again */
+        /* parked (401/403...): leave it pending until the token is tried
+         * again */
         sh->st.auth_released++;
-        return;
+        return 0;
     }
 
     if (ph_token_push(sh, t, ms, seq, es, elen) != 0) {
         ph_log(PH_LOG_ERROR, "out of memory; %s stays pending", idbuf);
+        return 0;
     }
+
+    return 1;
 }
 
 
@@ -454,6 +471,48 @@ ph_settle_reject(ph_shipper_t *sh, ph_token_t *t, ph_http_result_t *res)
 }
 
 
+/* 401/403 or another refusal that is not retryable as is: leave the token
+ * alone for --auth-retry-delay; its events stay in our PEL (neither
+ * acknowledged nor dead-lettered) and are read again when it is retried */
+
+static void
+ph_park(ph_shipper_t *sh, ph_token_t *t, ph_http_result_t *res, uint64_t now)
+{
+    long  s;
+
+    s = res->status;
+
+    if (s == 401 || s == 403) {
+        sh->st.auth_failures++;
+    }
+
+    t->blocked_until = now + sh->cf->auth_retry_delay;
+
+    /* once per --auth-retry-delay per token by construction; the minute
+     * guard covers a token refused again right away */
+    if (t->last_auth_log == 0 || now - t->last_auth_log >= 60000) {
+        t->last_auth_log = now;
+
+        if (s == 401 || s == 403) {
+            ph_log(PH_LOG_ERROR, "token %.12s: PostHog answered %ld (%s): "
+                   "unknown or invalid project token? Its events stay "
+                   "pending; trying again in %lds", t->token, s,
+                   res->body[0] ? res->body : "no body",
+                   sh->cf->auth_retry_delay / 1000);
+        } else {
+            ph_log(PH_LOG_ERROR, "token %.12s: %zu events: PostHog answered "
+                   "%ld (%s), not retryable as is: wrong --host (%s), or a "
+                   "proxy in the way? Its events stay pending; trying again "
+                   "in %lds", t->token, t->stack[t->nstack - 1].len, s,
+                   res->body[0] ? res->body : "no body", sh->cf->url,
+                   sh->cf->auth_retry_delay / 1000);
+        }
+    }
+
+    ph_token_release(sh, t);
+}
+
+
 static void
 ph_settle(ph_shipper_t *sh, ph_token_t *t, ph_http_result_t *res)
 {
@@ -490,33 +549,25 @@ ph_settle(ph_shipper_t *sh, ph_token_t *t, ph_http_result_t *res)
         return;
     }
 
-    if (s == 401 || s == 403) {
-        sh->st.auth_failures++;
-        t->blocked_until = now + sh->cf->auth_retry_delay;
-
-        /* once per --auth-retry-delay per token by construction; the
-         * minute guard covers a token refused again right away */
-        if (t->last_auth_log == 0 || now - t->last_auth_log >= 60000) {
-            t->last_auth_log = now;
-            ph_log(PH_LOG_ERROR, "token %.12s: PostHog answered %ld (%s): "
-                   "unknown or invalid project token? Its events stay "
-                   "pending; trying again in %lds", t->token, s,
-                   res->body[0] ? res->body : "no body",
-                   sh->cf->auth_retry_delay / 1000);
-        }
-
-        ph_token_release(sh, t);
+    if (s != 0 && s != 408 && s != 429 && (s < 500 || s > 599)) {
+        /* 401/403: an unknown or revoked project token. Any other 4xx (and
+         * a 3xx, which libcurl does not follow): PostHog's SDKs do not
+         * retry those, the request would get the same answer again (a
+         * wrong --host answering 404, a proxy in the way). Dropping or
+         * dead-lettering would lose a whole stream to a misconfiguration,
+         * retrying at once would hammer: the token is parked, its events
+         * stay pending, and it is tried again after --auth-retry-delay. */
+        ph_park(sh, t, res, now);
         return;
     }
 
-    /* network, 408, 429, 5xx, and anything unexpected: retry later */
+    /* network errors, 408, 429, 5xx: transient, retry later */
     t->attempt++;
     delay = ph_backoff(sh->cf, t->attempt, res->retry_after);
     t->next_try = now + delay;
     sh->st.retried += n;
 
-    what = s == 0 ? "network error" : (s == 408 || s == 429 || s >= 500)
-                                      ? "transient" : "unexpected status";
+    what = s == 0 ? "network error" : "transient";
 
     if (s == 0) {
         ph_log(PH_LOG_WARN, "token %.12s: %zu events: %s: %s; retry %u in "
@@ -605,11 +656,16 @@ ph_next_due(ph_shipper_t *sh, uint64_t now)
     for (t = sh->redis ? sh->tokens : NULL; t; t = t->next) {
         if (t->blocked_until) {
             PH_DUE(t->blocked_until);
-        } else if (t->nstack || t->n > t->head) {
+
+        } else if (t->nstack) {
+            /* a batch under delivery (maybe backing off): its entries are
+             * old, only the retry time counts, else the loop would spin
+             * through the whole backoff */
             PH_DUE(t->next_try);
-            if (t->n > t->head) {
-                PH_DUE(t->q[t->head].read_at + sh->cf->flush_interval);
-            }
+
+        } else if (t->n > t->head) {
+            d = t->q[t->head].read_at + sh->cf->flush_interval;
+            PH_DUE(d > t->next_try ? d : t->next_try);
         }
     }
 
@@ -629,9 +685,18 @@ ph_next_due(ph_shipper_t *sh, uint64_t now)
 }
 
 
+static int
+ph_room(ph_shipper_t *sh)
+{
+    return sh->redis && (long) sh->held < sh->cf->max_buffered
+           && sh->held_bytes < PH_MAX_HELD_BYTES;
+}
+
+
 static void
 ph_periodic(ph_shipper_t *sh, uint64_t now)
 {
+    int          n;
     long         tick;
     ph_token_t  *t;
 
@@ -656,9 +721,23 @@ ph_periodic(ph_shipper_t *sh, uint64_t now)
     }
 
     if (sh->redis && now >= sh->next_claim) {
-        ph_redis_autoclaim(sh, 10);
+        n = ph_redis_autoclaim(sh, 10);
         tick = sh->cf->claim_idle / 2;
-        sh->next_claim = now + (tick < 30000 ? tick : 30000);
+        if (tick > 30000) {
+            tick = 30000;
+        }
+
+        /* a dead consumer left more than one call takes (10 pages): go
+         * on at the next tick rather than after claim_idle/2, else a big
+         * PEL is taken over at a few hundred entries a minute and can be
+         * trimmed meanwhile */
+        if (sh->redis && strcmp(sh->claim_cursor, "0-0") != 0
+            && (n > 0 || !ph_room(sh)))
+        {
+            tick = PH_TICK;
+        }
+
+        sh->next_claim = now + tick;
     }
 
     if (now >= sh->next_info) {
@@ -684,12 +763,6 @@ ph_periodic(ph_shipper_t *sh, uint64_t now)
 }
 
 
-static int
-ph_room(ph_shipper_t *sh)
-{
-    return sh->redis && (long) sh->held < sh->cf->max_buffered
-           && sh->held_bytes < PH_MAX_HELD_BYTES;
-}
 
 
 static long

@@ -41,7 +41,12 @@ ph_cmd(ph_shipper_t *sh, int argc, const char **argv, const size_t *lens)
         return NULL;
     }
 
-    if (r->type == REDIS_REPLY_ERROR) {
+    /* BUSYGROUP answers every XGROUP CREATE but the first: expected, not
+     * an error worth a log line */
+    if (r->type == REDIS_REPLY_ERROR
+        && !(strcmp(argv[0], "XGROUP") == 0 && r->len >= 9
+             && strncmp(r->str, "BUSYGROUP", 9) == 0))
+    {
         ph_log(PH_LOG_ERROR, "redis %s: %.*s", argv[0], (int) r->len, r->str);
         sh->st.redis_errors++;
     }
@@ -168,7 +173,9 @@ ph_redis_connect(ph_shipper_t *sh)
     ph_log(sh->redis_fails ? PH_LOG_INFO : PH_LOG_DEBUG,
            "connected to redis %s as consumer %s", cf->redis, cf->consumer);
 
-    sh->redis_fails = 0;
+    /* redis_fails is reset by the first successful read, not here: a
+     * Redis that takes the connection but refuses every read (READONLY,
+     * NOPERM) is retried with a growing backoff */
 
     /* first our own pending entries, whatever happened before */
     sh->scanning = 1;
@@ -178,16 +185,18 @@ ph_redis_connect(ph_shipper_t *sh)
 }
 
 
-/* entries: [[id, [f, v, ...] | nil], ...]; returns the count, sets *last */
+/* entries: [[id, [f, v, ...] | nil], ...]; returns the count (claimed: the
+ * count of entries taken care of), sets *last */
 
 static int
 ph_redis_entries(ph_shipper_t *sh, redisReply *list, char *last, int claimed)
 {
-    int          n;
+    int          n, taken;
     size_t       i;
     redisReply  *e;
 
     n = 0;
+    taken = 0;
 
     if (list == NULL || list->type != REDIS_REPLY_ARRAY) {
         return 0;
@@ -198,9 +207,15 @@ ph_redis_entries(ph_shipper_t *sh, redisReply *list, char *last, int claimed)
         n++;
 
         if (e->type == REDIS_REPLY_NIL) {
-            /* deleted entry without its id (XAUTOCLAIM of Redis 6.2):
-             * nothing to acknowledge, Redis keeps it in the PEL */
-            sh->st.trimmed++;
+            /* XAUTOCLAIM of Redis 6.2: a pending entry no longer in the
+             * stream, without its id. Redis moved it to our PEL, where a
+             * read of the PEL returns it as [id, nil]: read ours again,
+             * that counts it and acknowledges it (counting it here too
+             * would count it twice; leaving it, it would be claimed and
+             * counted again at every XAUTOCLAIM) */
+            sh->scanning = 1;
+            strcpy(sh->scan_cursor, "0-0");
+            taken++;
             continue;
         }
 
@@ -216,15 +231,18 @@ ph_redis_entries(ph_shipper_t *sh, redisReply *list, char *last, int claimed)
             last[e->element[0]->len] = '\0';
         }
 
-        if (claimed) {
+        if (ph_accept_entry(sh, e->element[0]->str, e->element[0]->len,
+                            e->elements > 1 ? e->element[1] : NULL)
+            && claimed)
+        {
+            /* taken over (what we claim back from ourselves, entries of
+             * a parked token, is not counted: nothing was done) */
             sh->st.claimed++;
+            taken++;
         }
-
-        ph_accept_entry(sh, e->element[0]->str, e->element[0]->len,
-                        e->elements > 1 ? e->element[1] : NULL);
     }
 
-    return n;
+    return claimed ? taken : n;
 }
 
 
@@ -265,15 +283,19 @@ ph_redis_read(ph_shipper_t *sh, const char *id, long count, long block)
     }
 
     if (r->type == REDIS_REPLY_ERROR) {
-        /* NOGROUP: the stream or the group was deleted under us */
-        if (strncmp(r->str, "NOGROUP", 7) == 0) {
-            freeReplyObject(r);
-            ph_redis_close(sh);
-            return -1;
-        }
+        /* NOGROUP: the stream or the group was deleted under us; READONLY
+         * (a replica after a failover), NOPERM, BUSY, ...: the read is the
+         * loop's sleep, so an error that comes back at once would spin and
+         * flood the log. Reconnect with the backoff (which grows, as
+         * redis_fails is only reset by a successful read): the connect
+         * makes the group again if needed. */
         freeReplyObject(r);
+        ph_redis_close(sh);
         return -1;
     }
+
+    /* a good answer: the connection works (resets the reconnect backoff) */
+    sh->redis_fails = 0;
 
     n = 0;
 
@@ -667,6 +689,7 @@ int
 ph_replay_dead(ph_shipper_t *sh)
 {
     int           argc;
+    char          end[48];
     long          moved;
     size_t        i, j, lens[10];
     ph_conf_t    *cf;
@@ -676,11 +699,47 @@ ph_replay_dead(ph_shipper_t *sh)
     cf = sh->cf;
     moved = 0;
 
+    /* only what is there now: entries that a running shipper dead-letters
+     * again meanwhile (the same 400, a version it does not know) are for
+     * another replay, else this one would never end */
+    argv[0] = "XREVRANGE";
+    argv[1] = cf->dead_stream;
+    argv[2] = "+";
+    argv[3] = "-";
+    argv[4] = "COUNT";
+    argv[5] = "1";
+
+    r = ph_cmds(sh, 6, argv);
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+        if (r) {
+            freeReplyObject(r);
+        }
+        return -1;
+    }
+
+    end[0] = '\0';
+    if (r->elements > 0) {
+        e = r->element[0];
+        if (e->type == REDIS_REPLY_ARRAY && e->elements > 0
+            && e->element[0]->type == REDIS_REPLY_STRING
+            && e->element[0]->len < sizeof(end))
+        {
+            memcpy(end, e->element[0]->str, e->element[0]->len);
+            end[e->element[0]->len] = '\0';
+        }
+    }
+
+    freeReplyObject(r);
+
     for ( ;; ) {
+        if (end[0] == '\0') {
+            break;
+        }
+
         argv[0] = "XRANGE";
         argv[1] = cf->dead_stream;
         argv[2] = "-";
-        argv[3] = "+";
+        argv[3] = end;
         argv[4] = "COUNT";
         argv[5] = "100";
 

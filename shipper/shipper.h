@@ -219,8 +219,9 @@ int ph_redis_heartbeat(ph_shipper_t *sh);
 int ph_redis_info(ph_shipper_t *sh);
 int ph_replay_dead(ph_shipper_t *sh);
 
-/* main.c: called for every entry read (fields NULL: the entry was trimmed) */
-void ph_accept_entry(ph_shipper_t *sh, const char *id, size_t idlen,
+/* main.c: called for every entry read (fields nil: the entry was trimmed);
+ * 1: taken care of (held, dead-lettered, acknowledged), 0: left pending */
+int ph_accept_entry(ph_shipper_t *sh, const char *id, size_t idlen,
     void *fields);
 
 /* queue.c */
