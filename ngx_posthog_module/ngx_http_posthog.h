@@ -248,6 +248,7 @@ char *ngx_http_posthog_reset(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_posthog_logout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 ngx_int_t ngx_http_posthog_identity_header_filter(ngx_http_request_t *r);
+void ngx_http_posthog_strip_signals(ngx_http_request_t *r);
 ngx_int_t ngx_http_posthog_identity_add_variables(ngx_conf_t *cf);
 
 

@@ -8,6 +8,9 @@
 #include "posthog_cookie.h"
 
 
+#define NGX_HTTP_POSTHOG_COOKIE_MAX_AGE  (400 * 24 * 60 * 60)
+
+
 static void ngx_http_posthog_free_secret(void *data);
 
 
@@ -288,6 +291,16 @@ ngx_http_posthog_cookie(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             cc->max_age = ngx_parse_time(&s, 1);
             if (cc->max_age == (time_t) NGX_ERROR || cc->max_age == 0) {
                 goto invalid;
+            }
+
+            /* RFC 6265bis: browsers keep a cookie 400 days at most */
+
+            if (cc->max_age > NGX_HTTP_POSTHOG_COOKIE_MAX_AGE) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"%V\" in \"%V\" directive is over "
+                                   "400 days, the most browsers keep a "
+                                   "cookie", &value[i], &cmd->name);
+                return NGX_CONF_ERROR;
             }
 
             continue;

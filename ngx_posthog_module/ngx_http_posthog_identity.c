@@ -242,7 +242,14 @@ ngx_http_posthog_transitions(ngx_http_request_t *r,
 {
     ngx_str_t  value;
 
-    if (plcf->identify) {
+    /*
+     * A response from nginx's cache carries the upstream headers of
+     * whoever the upstream answered then: $upstream_http_* there names
+     * another visitor.  The identity waits for a request that is not a
+     * cache hit.
+     */
+
+    if (plcf->identify && !r->cached) {
         if (ngx_http_complex_value(r, plcf->identify, &value) != NGX_OK) {
             return NGX_ERROR;
         }
@@ -505,11 +512,18 @@ ngx_http_posthog_identity_header_filter(ngx_http_request_t *r)
             return NGX_ERROR;
         }
 
-        if (plcf->reset != NGX_HTTP_POSTHOG_RESET_OFF) {
+        if (plcf->reset == NGX_HTTP_POSTHOG_RESET_ON
+            || plcf->reset == NGX_HTTP_POSTHOG_RESET_DEVICE)
+        {
             reset = plcf->reset;
         }
 
-        if (reset == NGX_HTTP_POSTHOG_RESET_OFF && plcf->logout) {
+        /* "posthog_reset off" exempts a location from posthog_logout */
+
+        if (reset == NGX_HTTP_POSTHOG_RESET_OFF
+            && plcf->reset == NGX_HTTP_POSTHOG_RESET_UNSET
+            && plcf->logout)
+        {
             re = plcf->logout->elts;
 
             for (i = 0; i < plcf->logout->nelts; i++) {
@@ -567,8 +581,8 @@ ngx_http_posthog_signals(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
 {
     u_char                     *p;
     size_t                      n;
-    ngx_str_t                  *ev, *v;
-    ngx_uint_t                  i;
+    ngx_str_t                  *ev, *v, key;
+    ngx_uint_t                  i, k;
     ngx_list_part_t            *part;
     ngx_table_elt_t            *h;
     ngx_http_posthog_member_t  *m;
@@ -664,27 +678,20 @@ ngx_http_posthog_signals(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
                 }
             }
 
-            m = ngx_array_push(ctx->signal_props);
-            if (m == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_memzero(m, sizeof(ngx_http_posthog_member_t));
-
             /* the name as JSON: lower case, [a-z0-9_-] only (a header's) */
 
             p += sizeof(property) - 1;
             n -= sizeof(property) - 1;
 
-            m->key.data = ngx_pnalloc(r->pool, n);
-            if (m->key.data == NULL) {
+            key.data = ngx_pnalloc(r->pool, n);
+            if (key.data == NULL) {
                 return NGX_ERROR;
             }
 
-            m->key.len = n;
-            ngx_strlow(m->key.data, p, n);
+            key.len = n;
+            ngx_strlow(key.data, p, n);
 
-            for (p = m->key.data; p < m->key.data + n; p++) {
+            for (p = key.data; p < key.data + n; p++) {
                 if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')
                       || *p == '_' || *p == '-'))
                 {
@@ -692,12 +699,71 @@ ngx_http_posthog_signals(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
                 }
             }
 
+            /* one name once in the JSON: the last header wins */
+
+            m = ctx->signal_props->elts;
+
+            for (k = 0; k < ctx->signal_props->nelts; k++) {
+                if (m[k].key.len == n
+                    && ngx_memcmp(m[k].key.data, key.data, n) == 0)
+                {
+                    break;
+                }
+            }
+
+            if (k == ctx->signal_props->nelts) {
+                m = ngx_array_push(ctx->signal_props);
+                if (m == NULL) {
+                    return NGX_ERROR;
+                }
+
+            } else {
+                m = &m[k];
+            }
+
+            ngx_memzero(m, sizeof(ngx_http_posthog_member_t));
+
+            m->key = key;
             m->value = h[i].value;
             m->max = NGX_HTTP_POSTHOG_VALUE_MAX;
         }
     }
 
     return NGX_OK;
+}
+
+
+/* when the identity failed: the signal headers still never reach a client */
+
+void
+ngx_http_posthog_strip_signals(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_out.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len > sizeof("x-posthog-") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "x-posthog-",
+                               sizeof("x-posthog-") - 1) == 0)
+        {
+            h[i].hash = 0;
+        }
+    }
 }
 
 

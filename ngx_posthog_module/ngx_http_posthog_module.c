@@ -220,6 +220,7 @@ ngx_http_posthog_header_filter(ngx_http_request_t *r)
     /* analytics never fails a response: it goes without the cookie */
 
     if (ngx_http_posthog_identity_header_filter(r) != NGX_OK) {
+        ngx_http_posthog_strip_signals(r);
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "posthog: identity not updated for this response");
     }
@@ -379,11 +380,10 @@ ngx_http_posthog_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->logout = prev->logout;
     }
 
-    /* posthog_reset marks one location: it is not inherited */
-
-    if (conf->reset == NGX_HTTP_POSTHOG_RESET_UNSET) {
-        conf->reset = NGX_HTTP_POSTHOG_RESET_OFF;
-    }
+    /*
+     * posthog_reset marks one location: it is not inherited, and "unset"
+     * stays so (posthog_logout applies there, not with "off").
+     */
 
     ngx_conf_merge_value(conf->signals, prev->signals, 0);
 

@@ -15,6 +15,7 @@ $t->run(<<'EOF');
 posthog_redis %%REDIS%%;
 posthog_buffer 1m flush=20ms;
 proxy_cache_path %%DIR%%/cache keys_zone=pages:1m;
+proxy_cache_path %%DIR%%/cache2 keys_zone=pages2:1m;
 
 upstream app { server 127.0.0.1:%%PORT_APP%%; }
 
@@ -24,6 +25,7 @@ server {
     posthog_api_key phc_edge;
     posthog_identify $http_x_user;
     posthog_alias $arg_ph;
+    posthog_logout ^/not-a-logout$ ^/logout-by-regex$;
     add_header X-Id $posthog_distinct_id;
     add_header X-Device $posthog_device_id;
 
@@ -52,6 +54,23 @@ server {
         proxy_pass http://app;
     }
 
+    location /cachedid/ {
+        posthog_identify $upstream_http_x_posthog_identify;
+        proxy_cache pages2;
+        proxy_cache_valid 200 1m;
+        proxy_pass http://app;
+    }
+
+    location = /dup {
+        posthog_signals on;
+        proxy_pass http://app;
+    }
+
+    location = /not-a-logout {
+        posthog_reset off;
+        return 200 "<html>stays</html>";
+    }
+
     location = /num {
         posthog_property n $arg_n number;
         return 200 "<html>n</html>";
@@ -67,6 +86,15 @@ server {
     location /signals/resetfalse { add_header X-PostHog-Reset false; return 200 "<html>f</html>"; }
     location /signals/resettrue { add_header X-PostHog-Reset true; return 200 "<html>t</html>"; }
     location /cached/ { add_header X-PostHog-Identify first-visitor; return 200 "<html>c</html>"; }
+    location /cachedid/ { add_header X-PostHog-Identify warm-user; return 200 "<html>c</html>"; }
+    location = /dup {
+        add_header X-PostHog-Event bought;
+        add_header X-PostHog-Property-Plan a;
+        add_header X-PostHog-Property-plan b;
+        add_header X-PostHog-Property-p.q c;
+        add_header X-PostHog-Property-p_q d;
+        return 200 "<html>d</html>";
+    }
 }
 EOF
 
@@ -133,6 +161,38 @@ isnt($r->{headers}{'x-id'}, 'first-visitor', 'from the cache: not identified as 
 ok(!exists $r->{headers}{'x-posthog-identify'}, 'the cached signal header is still stripped');
 $t->new_events(2);
 
+# posthog_identify from an upstream header: not from a cached copy
+
+$v1 = visitor();
+$r = $t->get('/cachedid/page', Cookie => "ph_id=$v1");
+is($r->{headers}{'x-id'}, 'warm-user', 'posthog_identify from the upstream: identified');
+@ev = $t->new_events(2);
+is($ev[0]{event}, '$identify', '... with $identify');
+$v2 = visitor();
+$r = $t->get('/cachedid/page', Cookie => "ph_id=$v2");
+isnt($r->{headers}{'x-id'}, 'warm-user', 'posthog_identify from a cache hit: not identified');
+@ev = $t->new_events(1, 1);
+is(join(',', map { $_->{event} } @ev), '$pageview', '... and no $identify');
+
+# repeated signal property names: one key each, the last header wins
+
+$t->get('/dup');
+@ev = $t->new_events(2);
+my ($bought) = grep { $_->{event} eq 'bought' } @ev;
+is($bought->{properties}{plan}, 'b', 'Plan and plan: one "plan", the last');
+is($bought->{properties}{p_q}, 'd', 'p.q and p_q: one "p_q", the last');
+my $n = () = $bought->{_raw} =~ /"plan":/g;
+is($n, 1, 'no duplicate key in the JSON');
+
+# posthog_reset off exempts a location that posthog_logout matches
+
+$u = visitor();
+$r = $t->get('/not-a-logout', Cookie => "ph_id=$u");
+ok(!id_of($r), 'posthog_reset off: no reset though the regex matches');
+$r = $t->get('/logout-by-regex', Cookie => "ph_id=$u");
+ok(id_of($r), 'the other regex resets');
+$t->new_events(2);
+
 # numbers a double cannot hold are not sent (PostHog would refuse the batch)
 
 for my $n ('1e999', '-1e400', ('9' x 70)) {
@@ -157,5 +217,11 @@ server { listen 127.0.0.1:%%PORT_W%%; posthog_property a 1; posthog_property a 2
 EOF
 like($out, qr/duplicate property "a" in "posthog_property" directive/,
      'a duplicate property name is refused');
+
+($ok, $out) = $t->conf_test(<<'EOF');
+server { listen 127.0.0.1:%%PORT_W%%; posthog_cookie ph max_age=401d; }
+EOF
+like($out, qr/"max_age=401d" in "posthog_cookie" directive is over 400 days/,
+     'a cookie lifetime browsers would cut is refused');
 
 done_testing;
