@@ -239,8 +239,29 @@ ngx_http_posthog_add_variables(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_posthog_init(ngx_conf_t *cf)
 {
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
+    ngx_http_handler_pt           *h;
+    ngx_http_core_main_conf_t     *cmcf;
+    ngx_http_posthog_loc_conf_t   *plcf;
+    ngx_http_posthog_main_conf_t  *pmcf;
+
+    /* the merge warns for servers and locations; this is the http level */
+
+    plcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_posthog_module);
+    pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_posthog_module);
+
+    if (plcf->enable == 1 && plcf->api_key.len == 0) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "\"posthog\" is on at the http level but no "
+                           "\"posthog_api_key\" is set there: requests are "
+                           "not captured unless a server or location sets "
+                           "one");
+    }
+
+    if (plcf->api_key.len && pmcf->redis == NULL) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "\"posthog_api_key\" is set but \"posthog_redis\" "
+                           "is not: events have nowhere to go");
+    }
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 

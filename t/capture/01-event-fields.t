@@ -189,6 +189,22 @@ ok($ok, 'posthog on without a key is valid');
 like($out, qr/"posthog" is on but no "posthog_api_key" is set/, 'nginx -t warns');
 
 ($ok, $out) = $t->conf_test(<<'EOF');
+posthog_redis %%REDIS%%;
+posthog on;
+server { listen 127.0.0.1:%%PORT_W%%; }
+EOF
+like($out, qr/"posthog" is on at the http level but no "posthog_api_key"/,
+     'nginx -t warns for the http level too');
+
+($ok, $out) = $t->conf_test(<<'EOF');
+posthog on;
+posthog_api_key phc_x;
+server { listen 127.0.0.1:%%PORT_W%%; }
+EOF
+like($out, qr/"posthog_api_key" is set but "posthog_redis" is not/,
+     'nginx -t warns: a key without posthog_redis');
+
+($ok, $out) = $t->conf_test(<<'EOF');
 server { listen 127.0.0.1:%%PORT_W%%; posthog_api_key phx_personal; }
 EOF
 ok(!$ok, 'a personal api key is refused');
