@@ -108,11 +108,11 @@ done
 if [ -z "${POSTHOG_API_KEY:-}" ]; then
     say "what was shipped (one line per /batch/ request)"
     perl -MJSON::PP -ne '
-        my $b = JSON::PP->new->decode($_);
+        my $req = JSON::PP->new->decode($_);
         printf "batch: api_key=%s sent_at=%s, %d events\n",
-            $b->{api_key}, $b->{sent_at}, scalar @{ $b->{batch} };
+            $req->{api_key}, $req->{sent_at}, scalar @{ $req->{batch} };
         # two workers buffer apart: show the events in the order they happened
-        for my $e (sort { $a->{timestamp} cmp $b->{timestamp} } @{ $b->{batch} }) {
+        for my $e (sort { $a->{timestamp} cmp $b->{timestamp} } @{ $req->{batch} }) {
             my $p = $e->{properties};
             printf "  %-14s %-38s %-16s %s\n", $e->{event}, $e->{distinct_id},
                 $p->{q{$pathname}},
