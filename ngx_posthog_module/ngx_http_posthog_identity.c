@@ -15,6 +15,8 @@ static ngx_int_t ngx_http_posthog_random(ngx_http_request_t *r, u_char *out,
     size_t n);
 static ngx_int_t ngx_http_posthog_new_anon(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx);
+static ngx_int_t ngx_http_posthog_keep(ngx_http_request_t *r, ngx_str_t *dst,
+    u_char *data, size_t len);
 static ngx_int_t ngx_http_posthog_transitions(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx, ngx_http_posthog_loc_conf_t *plcf,
     ngx_str_t *signal);
@@ -214,6 +216,28 @@ ngx_http_posthog_new_anon(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx)
 }
 
 
+/* a copy in the request's pool: the state it comes from may change */
+
+static ngx_int_t
+ngx_http_posthog_keep(ngx_http_request_t *r, ngx_str_t *dst, u_char *data,
+    size_t len)
+{
+    ngx_str_t  src;
+
+    src.len = len;
+    src.data = data;
+
+    dst->data = ngx_pstrdup(r->pool, &src);
+    if (dst->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    dst->len = len;
+
+    return NGX_OK;
+}
+
+
 void
 ngx_http_posthog_distinct_id(ngx_http_posthog_ctx_t *ctx, ngx_str_t *id)
 {
@@ -283,7 +307,7 @@ ngx_http_posthog_identify(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
     ngx_str_t *value)
 {
     int              rc;
-    u_char          *id, *p;
+    u_char          *id;
     size_t           start, n;
     posthog_state_t *st;
 
@@ -316,14 +340,12 @@ ngx_http_posthog_identify(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
          */
 
         if (!ctx->fresh) {
-            p = ngx_pnalloc(r->pool, n);
-            if (p == NULL) {
+            if (ngx_http_posthog_keep(r, &ctx->identify_user, id, n)
+                != NGX_OK)
+            {
                 return;
             }
 
-            ngx_memcpy(p, id, n);
-            ctx->identify_user.data = p;
-            ctx->identify_user.len = n;
             ngx_memcpy(ctx->identify_anon, st->anon, POSTHOG_UUID_LEN);
             ctx->identified = 1;
 
@@ -359,7 +381,7 @@ static void
 ngx_http_posthog_alias(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
     ngx_str_t *value)
 {
-    u_char           *p, id[POSTHOG_UUID_LEN];
+    u_char            id[POSTHOG_UUID_LEN];
     size_t            i;
     posthog_state_t  *st;
 
@@ -383,14 +405,12 @@ ngx_http_posthog_alias(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
 
         /* identified: link the other platform's id to the user */
 
-        p = ngx_pnalloc(r->pool, st->user_len);
-        if (p == NULL) {
+        if (ngx_http_posthog_keep(r, &ctx->alias_to, st->user, st->user_len)
+            != NGX_OK)
+        {
             return;
         }
 
-        ngx_memcpy(p, st->user, st->user_len);
-        ctx->alias_to.data = p;
-        ctx->alias_to.len = st->user_len;
         ngx_memcpy(ctx->alias_from, id, POSTHOG_UUID_LEN);
         ctx->aliased = 1;
 
@@ -410,14 +430,12 @@ ngx_http_posthog_alias(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
      */
 
     if (!ctx->fresh) {
-        p = ngx_pnalloc(r->pool, POSTHOG_UUID_LEN);
-        if (p == NULL) {
+        if (ngx_http_posthog_keep(r, &ctx->alias_to, id, POSTHOG_UUID_LEN)
+            != NGX_OK)
+        {
             return;
         }
 
-        ngx_memcpy(p, id, POSTHOG_UUID_LEN);
-        ctx->alias_to.data = p;
-        ctx->alias_to.len = POSTHOG_UUID_LEN;
         ngx_memcpy(ctx->alias_from, st->anon, POSTHOG_UUID_LEN);
         ctx->aliased = 1;
 
@@ -443,19 +461,14 @@ static ngx_int_t
 ngx_http_posthog_do_reset(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
     ngx_uint_t device)
 {
-    u_char     *p;
-    ngx_str_t   id;
+    ngx_str_t  id;
 
     ngx_http_posthog_distinct_id(ctx, &id);
 
-    p = ngx_pnalloc(r->pool, id.len);
-    if (p == NULL) {
+    if (ngx_http_posthog_keep(r, &ctx->event_id, id.data, id.len) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    ngx_memcpy(p, id.data, id.len);
-    ctx->event_id.data = p;
-    ctx->event_id.len = id.len;
     ctx->event_personless = (ctx->st.user_len == 0);
     ngx_memcpy(ctx->event_device, ctx->st.device, POSTHOG_UUID_LEN);
 
