@@ -182,6 +182,10 @@ static void ngx_http_posthog_redis_del_read(void *privdata);
 static void ngx_http_posthog_redis_add_write(void *privdata);
 static void ngx_http_posthog_redis_del_write(void *privdata);
 static void ngx_http_posthog_redis_cleanup(void *privdata);
+static void ngx_http_posthog_redis_add_event(ngx_http_posthog_redis_t *rd,
+    ngx_event_t *ev, ngx_int_t event);
+static void ngx_http_posthog_redis_del_event(ngx_event_t *ev,
+    ngx_int_t event);
 static void ngx_http_posthog_redis_read_handler(ngx_event_t *rev);
 static void ngx_http_posthog_redis_write_handler(ngx_event_t *wev);
 
@@ -966,27 +970,8 @@ ngx_http_posthog_redis_add_read(void *privdata)
 {
     ngx_http_posthog_redis_t *rd = privdata;
 
-    ngx_event_t  *rev;
-
     rd->reading = 1;
-    rev = rd->conn->read;
-
-    if (!ngx_add_conn && !rev->active) {
-        if (ngx_add_event(rev, NGX_READ_EVENT,
-                          (ngx_event_flags & NGX_USE_CLEAR_EVENT)
-                          ? NGX_CLEAR_EVENT : NGX_LEVEL_EVENT)
-            == NGX_ERROR)
-        {
-            ngx_http_posthog_redis_close(rd, "cannot add a read event");
-            return;
-        }
-    }
-
-    /* edge-triggered: data that came before will not be signalled again */
-
-    if (rev->ready) {
-        ngx_post_event(rev, &ngx_posted_events);
-    }
+    ngx_http_posthog_redis_add_event(rd, rd->conn->read, NGX_READ_EVENT);
 }
 
 
@@ -996,14 +981,7 @@ ngx_http_posthog_redis_del_read(void *privdata)
     ngx_http_posthog_redis_t *rd = privdata;
 
     rd->reading = 0;
-
-    /* a level-triggered read event that stays would fire again and again */
-
-    if (!ngx_add_conn && !(ngx_event_flags & NGX_USE_CLEAR_EVENT)
-        && rd->conn->read->active)
-    {
-        (void) ngx_del_event(rd->conn->read, NGX_READ_EVENT, 0);
-    }
+    ngx_http_posthog_redis_del_event(rd->conn->read, NGX_READ_EVENT);
 }
 
 
@@ -1012,30 +990,8 @@ ngx_http_posthog_redis_add_write(void *privdata)
 {
     ngx_http_posthog_redis_t *rd = privdata;
 
-    ngx_event_t  *wev;
-
     rd->writing = 1;
-    wev = rd->conn->write;
-
-    if (!ngx_add_conn && !wev->active) {
-        if (ngx_add_event(wev, NGX_WRITE_EVENT,
-                          (ngx_event_flags & NGX_USE_CLEAR_EVENT)
-                          ? NGX_CLEAR_EVENT : NGX_LEVEL_EVENT)
-            == NGX_ERROR)
-        {
-            ngx_http_posthog_redis_close(rd, "cannot add a write event");
-            return;
-        }
-    }
-
-    /*
-     * The socket is writable and no edge will come: write once the current
-     * events are handled, which gathers all the commands they added.
-     */
-
-    if (wev->ready) {
-        ngx_post_event(wev, &ngx_posted_events);
-    }
+    ngx_http_posthog_redis_add_event(rd, rd->conn->write, NGX_WRITE_EVENT);
 }
 
 
@@ -1045,11 +1001,46 @@ ngx_http_posthog_redis_del_write(void *privdata)
     ngx_http_posthog_redis_t *rd = privdata;
 
     rd->writing = 0;
+    ngx_http_posthog_redis_del_event(rd->conn->write, NGX_WRITE_EVENT);
+}
 
+
+static void
+ngx_http_posthog_redis_add_event(ngx_http_posthog_redis_t *rd,
+    ngx_event_t *ev, ngx_int_t event)
+{
+    if (!ngx_add_conn && !ev->active) {
+        if (ngx_add_event(ev, event,
+                          (ngx_event_flags & NGX_USE_CLEAR_EVENT)
+                          ? NGX_CLEAR_EVENT : NGX_LEVEL_EVENT)
+            == NGX_ERROR)
+        {
+            ngx_http_posthog_redis_close(rd, "cannot add an event");
+            return;
+        }
+    }
+
+    /*
+     * Edge-triggered: what is already readable or writable will not be
+     * signalled again.  Posted, the handler runs once the current events
+     * are handled, which also gathers all the commands they added.
+     */
+
+    if (ev->ready) {
+        ngx_post_event(ev, &ngx_posted_events);
+    }
+}
+
+
+/* a level-triggered event that stays would fire again and again */
+
+static void
+ngx_http_posthog_redis_del_event(ngx_event_t *ev, ngx_int_t event)
+{
     if (!ngx_add_conn && !(ngx_event_flags & NGX_USE_CLEAR_EVENT)
-        && rd->conn->write->active)
+        && ev->active)
     {
-        (void) ngx_del_event(rd->conn->write, NGX_WRITE_EVENT, 0);
+        (void) ngx_del_event(ev, event, 0);
     }
 }
 
