@@ -38,7 +38,8 @@ $t->run(conf('5s'));
 ok $t->wait_connected, 'connected';   # else the first event goes at once
 $t->get("/quit/$_") for 1 .. 50;
 is $t->redis->xlen, 0, 'nothing written yet (flush=60s)';
-is $t->status->{buffered_events}, 50, '50 buffered';
+is $t->wait_status(buffered_events => 50)->{buffered_events}, 50,
+    '50 buffered';
 
 my $t0 = time;
 $t->signal('QUIT');
@@ -78,7 +79,7 @@ $t->redis->cmd('DEL', 'posthog:events');
 $t->run(conf('1s'));
 ok $t->wait_connected, 'connected';
 $t->get("/stuck/$_") for 1 .. 20;
-my $held = $t->status->{buffered_events};
+my $held = $t->wait_status(buffered_events => 20)->{buffered_events};
 is $held, 20, '20 buffered';
 $t->redis->pause;
 

@@ -305,6 +305,22 @@ sub status {
     return JSON::PP->new->decode($r->{body});
 }
 
+# Waits until the status page (at /status) shows each counter of %want
+# (or $timeout seconds passed); returns the last status read.  With more
+# than one worker a client can have a response before the worker that sent
+# it ran the log phase, and another worker answers /status meanwhile.
+sub wait_status {
+    my ($self, %want) = @_;
+    my $end = time + (delete $want{-timeout} // 5);
+    my $s;
+    while (1) {
+        $s = $self->status;
+        return $s if time > $end
+            || !grep { ($s->{$_} // -1) != $want{$_} } keys %want;
+        sleep 0.05;
+    }
+}
+
 # Waits until all workers are connected to redis (the status page's
 # redis_connected gauge, at $path) or $timeout seconds passed.
 sub wait_connected {
