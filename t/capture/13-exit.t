@@ -60,8 +60,8 @@ $t->reload(conf('5s'));
 # the old workers are gone
 my $end = time + 10;
 select undef, undef, undef, 0.1
-    while time < $end && grep { kill 0, $_ } @old;
-ok !(grep { kill 0, $_ } @old), 'old workers exited';
+    while time < $end && grep { PHTest::alive($_) } @old;
+ok !(grep { PHTest::alive($_) } @old), 'old workers exited';
 
 $t->get("/after/$_") for 1 .. 40;
 is $t->redis->xlen, 40, 'reload: the old workers delivered theirs';

@@ -83,7 +83,7 @@ sub quit {
     my $t0 = time;
     kill 'QUIT', $t->pid;
     my $end = time + 15;
-    sleep 0.01 while grep({ kill 0, $_ } @w) && time < $end;
+    sleep 0.01 while grep({ PHTest::alive($_) } @w) && time < $end;
     my $took = time - $t0;
     $t->signal('QUIT');
     return $took;
@@ -152,7 +152,7 @@ my $t0 = time;
 kill 'QUIT', $t->pid;
 sleep 0.5;
 $r->restart;
-sleep 0.01 while grep({ kill 0, $_ } @w) && time < $t0 + 15;
+sleep 0.01 while grep({ PHTest::alive($_) } @w) && time < $t0 + 15;
 $took = time - $t0;
 $t->signal('QUIT');
 cmp_ok $took, '<', 1.5,

@@ -171,6 +171,17 @@ sub wait_port {
     die "nothing listens on 127.0.0.1:$port\n" . $self->error_log;
 }
 
+# Whether a process runs.  The daemonized master is reparented to pid 1:
+# once it exited it stays a zombie until pid 1 reaps it, which may take
+# seconds, or never happen in a container.
+sub alive {
+    my ($pid) = @_;
+    return 0 unless kill 0, $pid;
+    open my $fh, '<', "/proc/$pid/stat" or return 0;
+    my $stat = <$fh> // '';
+    return $stat !~ /\) Z /;
+}
+
 # nginx -s SIGNAL equivalent; waits for a quit/stop to finish.
 sub signal {
     my ($self, $sig, $timeout) = @_;
@@ -178,8 +189,8 @@ sub signal {
     kill $sig, $pid;
     if ($sig eq 'QUIT' || $sig eq 'TERM') {
         my $end = time + ($timeout || 15);
-        sleep 0.02 while kill(0, $pid) && time < $end;
-        if (kill 0, $pid) {
+        sleep 0.02 while alive($pid) && time < $end;
+        if (alive($pid)) {
             kill 'KILL', $pid;
             die "nginx did not exit after SIG$sig\n";
         }
