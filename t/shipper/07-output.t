@@ -42,8 +42,9 @@ is(scalar(grep { $_->{api_key} !~ /^phc_(AAA|BBB)$/ || !$_->{sent_at} } @l), 0,
    'api_key and sent_at on every line');
 is(scalar(grep { $_->{api_key} ne $_->{batch}[0]{properties}{tok} } @l), 0,
    'one token per line');
-is($r->cmd('XPENDING', 'posthog:events', 'posthog-shipper')->[0], 0,
-   'acknowledged');
+# a line is written, then acknowledged
+ok(wait_for(sub { $r->cmd('XPENDING', 'posthog:events', 'posthog-shipper')
+                   ->[0] == 0 }, 5), 'acknowledged');
 is($s->stop, 0, 'exit 0');
 unlike($s->log, qr/(error|warn):/, 'no warnings');
 

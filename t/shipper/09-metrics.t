@@ -32,13 +32,20 @@ ok(wait_for(sub { $r->cmd('XLEN', 'posthog:events:dead') == 1
                   && @{ $ph->delivered } == 10 }, 10), 'delivered')
     or diag $s->log;
 
+# the stand-in records the last request before it answers; the shipper
+# counts and acknowledges it after: scrape until it has
 my $http = HTTP::Tiny->new(timeout => 3);
-my $res = $http->get("http://127.0.0.1:$port/metrics");
+my ($res, $m, %v);
+wait_for(sub {
+    $res = $http->get("http://127.0.0.1:$port/metrics");
+    $m = $res->{content};
+    %v = $m =~ /^(posthog_shipper_\w+(?:\{[^}]*\})?) (-?\d+)$/mg;
+    ($v{posthog_shipper_events_delivered_total} // -1) == 10
+        && ($v{posthog_shipper_group_pending} // -1) == 0;
+}, 5);
 is($res->{status}, 200, '/metrics: 200');
 like($res->{headers}{'content-type'}, qr{^text/plain; version=0.0.4},
      'Prometheus text format');
-my $m = $res->{content};
-my %v = $m =~ /^(posthog_shipper_\w+(?:\{[^}]*\})?) (-?\d+)$/mg;
 is($v{posthog_shipper_events_read_total}, 11, 'read 11');
 is($v{posthog_shipper_events_delivered_total}, 10, 'delivered 10');
 is($v{posthog_shipper_events_dead_lettered_total}, 1, 'dead-lettered 1');

@@ -42,9 +42,10 @@ my $hz = eval { require POSIX; POSIX::sysconf(POSIX::_SC_CLK_TCK()) } || 100;
 {
     my $ph = PHTest::PostHog->start(default => 503);
     add_events($r, 'phc_AAA', 5);
+    # the retry comes after 5 to 10 s (jitter): far from the 1.2 s watched
     my $s = PHTest::Shipper->start(redis => $r, posthog => $ph,
-        args => ['--flush-interval', '50ms', '--retry-delay', '3s',
-                 '--max-retry-delay', '3s', '--max-buffered', '5',
+        args => ['--flush-interval', '50ms', '--retry-delay', '10s',
+                 '--max-retry-delay', '10s', '--max-buffered', '5',
                  '--consumer', 'full']);
     ok(wait_for(sub { @{ $ph->requests } >= 1 }, 10), 'the batch failed')
         or diag $s->log;

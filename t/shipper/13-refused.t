@@ -32,21 +32,22 @@ my @good  = add_events($r, 'phc_GOOD', 20);
 
 my $s = PHTest::Shipper->start(redis => $r, posthog => $ph,
     args => ['--flush-interval', '50ms', '--retry-delay', '20ms',
-             '--max-retry-delay', '50ms', '--auth-retry-delay', '2s',
+             '--max-retry-delay', '50ms', '--auth-retry-delay', '4s',
              '--consumer', 'c1']);
 
 ok(wait_for(sub { @{ $ph->delivered } >= 20
                   && (grep { $_->{status} eq '301' } @{ $ph->requests }) },
             10), 'the good token delivered, the others tried')
     or diag $s->log;
-my $t0 = time;
+# time for fast retries to show; the 4 s park leaves room for a slow machine
 sleep 1;
 
 my @reqs = @{ $ph->requests };
 is(scalar(grep { $_->{status} eq '404' } @reqs), 1,
    'one 404: not retried on the fast schedule') or diag $s->log;
 is(scalar(grep { $_->{status} eq '301' } @reqs), 1, 'one 301');
-is($r->cmd('XPENDING', $S, 'posthog-shipper')->[0], 25,
+# the good token's batch is recorded before its answer and XACK
+ok(wait_for(sub { $r->cmd('XPENDING', $S, 'posthog-shipper')->[0] == 25 }, 5),
    'their 25 events stay pending');
 is($r->cmd('XLEN', "$S:dead"), 0, 'nothing dead-lettered');
 
@@ -60,12 +61,17 @@ unlike($s->log, qr/retry \d+ in/, 'no fast retries');
 $ph->script(rules => []);
 ok(wait_for(sub { @{ $ph->delivered } >= 45 }, 10), 'all delivered after')
     or diag $s->log;
-ok(time - $t0 >= 0.8, 'not before --auth-retry-delay');
+# the park began when the 404 was answered, just after it was recorded
+my @t = map { $_->{time} }
+        grep { $_->{json} && $_->{json}{api_key} eq 'phc_LOST' }
+        @{ $ph->requests };
+cmp_ok($t[1] - $t[0], '>=', 3.9, 'not before --auth-retry-delay');
 my %n;
 $n{ $_->{uuid} }++ for @{ $ph->delivered };
 is_deeply([sort keys %n], [sort @lost, @moved, @good], 'every event');
 is(scalar(grep { $_ > 1 } values %n), 0, 'once');
-is($r->cmd('XPENDING', $S, 'posthog-shipper')->[0], 0, 'nothing pending');
+ok(wait_for(sub { $r->cmd('XPENDING', $S, 'posthog-shipper')->[0] == 0 }, 5),
+   'nothing pending');
 is($s->stop, 0, 'exit 0');
 like($s->log, qr/http_4xx=1 .*http_other=1 /, 'counted by class');
 
