@@ -126,7 +126,11 @@ server {
 EOF
 
 $t->get('/') for 1 .. 3;
-sleep 1;
+# the refusal is logged when the reply to AUTH comes: wait for it (5 s)
+for (1 .. 100) {
+    last if $t->error_log =~ /AUTH failed/;
+    select undef, undef, undef, 0.05;
+}
 is $c->exists('ph:wrong'), 0, 'wrong password: not written';
 is $t->status->{buffered_events}, 3, 'kept in the buffer';
 like $t->error_log, qr/AUTH failed: .*(WRONGPASS|invalid password)/i,

@@ -63,9 +63,11 @@ diag sprintf 'latency of %d requests, redis up: p50 %s p99 %s max %s; '
     ms($down->{p50}), ms($down->{p99}), ms($down->{max});
 
 # a request that waited for redis would take connect_timeout (1 s) or hang;
-# the margin is for a busy 2-core CI box
-cmp_ok $down->{max}, '<', 0.25, 'redis down: every request under 250 ms';
-cmp_ok $down->{p50}, '<', $up->{p50} * 3 + 0.002,
+# the margin is for a busy 2-core CI box, where one request may stall
+cmp_ok $down->{p99}, '<', 0.25, 'redis down: requests under 250 ms (p99)';
+cmp_ok $down->{max}, '<', 0.9, 'redis down: none waited for connect_timeout';
+# the medians are from two moments of a shared box
+cmp_ok $down->{p50}, '<', $up->{p50} * 3 + 0.010,
     'redis down: median close to redis up';
 
 my $s = $t->status;
@@ -80,7 +82,8 @@ my %seen = map { $_->{event}{properties}{'$pathname'} => 1 }
            $t->redis->entries;
 is scalar(grep { $seen{"/down/$_"} } 1 .. $N), $N, 'each request once';
 
-$s = $t->status;
+# in the stream, not yet acknowledged: the replies may be on their way
+$s = $t->wait_status(buffered_events => 0);
 is $s->{buffered_events}, 0, 'buffer empty';
 is $s->{redis_connected}, 1, 'connected again';
 cmp_ok $s->{redis_reconnects}, '>', 0, 'reconnects counted';

@@ -6,6 +6,7 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
+use Time::HiRes qw(sleep time);
 use PHTest;
 
 my $t = PHTest->new(redis => 1);
@@ -20,6 +21,16 @@ sub rss_kb {
 sub distinct_uuids {
     my %u = map { ($_->{event}{uuid} // '') => 1 } $t->redis->entries;
     return scalar keys %u;
+}
+
+# wait_len counts the entries, the duplicates too: waits until $n distinct
+# events are there (or 10 s passed)
+sub wait_distinct {
+    my ($n) = @_;
+    my $end = time + 10;
+    my $d;
+    sleep 0.05 while ($d = distinct_uuids()) < $n && time < $end;
+    return $d;
 }
 
 $t->run(<<'EOF');
@@ -45,15 +56,19 @@ my $rss0 = rss_kb($worker);
 
 $t->redis->pause;
 
-my ($max, $n) = (0, 150);
+my ($n, @lat) = (150);
 for my $i (1 .. $n) {
     my ($r, $s) = $t->timed_get("/stopped/$i");
-    $max = $s if $s > $max;
+    push @lat, $s;
 }
-diag sprintf 'redis stopped: max latency of %d requests %.2f ms', $n,
-    $max * 1000;
-# waiting on a stopped redis would hang; the margin is for a busy CI box
-cmp_ok $max, '<', 0.25, 'redis stopped: every request under 250 ms';
+@lat = sort { $a <=> $b } @lat;
+my ($p99, $max) = @lat[-2, -1];
+diag sprintf 'redis stopped: latency of %d requests p99 %.2f ms max %.2f ms',
+    $n, $p99 * 1000, $max * 1000;
+# waiting on a stopped redis would hang, or take the 1 s timeout; the
+# margin is for a busy CI box, where one request may stall
+cmp_ok $p99, '<', 0.25, 'redis stopped: requests under 250 ms (p99)';
+cmp_ok $max, '<', 0.9, 'redis stopped: none waited for the timeout';
 
 # past the reply timeout and a few reconnects (that must not send XADDs
 # to the stopped redis: they stop at the PING)
@@ -70,11 +85,10 @@ $t->redis->resume;
 my $want = $n + 1;
 my $len = $t->redis->wait_len($want, timeout => 10);
 cmp_ok $len, '>=', $want, 'events arrive after SIGCONT';
-sleep 0.5;
-is distinct_uuids(), $want, 'every event there';
+is wait_distinct($want), $want, 'every event there';
+is $t->wait_status(buffered_events => 0)->{buffered_events}, 0,
+    'buffer empty';
 cmp_ok $t->redis->xlen, '<=', 2 * $want, 'duplicates bounded';
-
-is $t->status->{buffered_events}, 0, 'buffer empty';
 
 # overflow: a stopped redis, far more events than the buffer holds; the
 # newest are dropped and counted, the memory does not grow
@@ -106,8 +120,7 @@ cmp_ok $t->log_count(qr/buffer full/), '<=', 2, 'drops logged rate-limited';
 $t->redis->resume;
 
 $len = $t->redis->wait_len($m - $s->{dropped_full}, timeout => 10);
-sleep 0.5;
-my $d = distinct_uuids();
+my $d = wait_distinct($m - $s->{dropped_full});
 is $d + $s->{dropped_full}, $m, 'distinct in stream + dropped_full == sent';
 
 # the kept ones are the oldest: the first requests are all there

@@ -62,6 +62,8 @@ my $end = time + 10;
 select undef, undef, undef, 0.1
     while time < $end && grep { PHTest::alive($_) } @old;
 ok !(grep { PHTest::alive($_) } @old), 'old workers exited';
+# else a new worker writes its first event at once, when it connects
+ok $t->wait_connected, 'new workers connected';
 
 $t->get("/after/$_") for 1 .. 40;
 is $t->redis->xlen, 40, 'reload: the old workers delivered theirs';

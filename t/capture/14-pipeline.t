@@ -46,8 +46,8 @@ is $s->{buffered_events}, $N, "$N events in the buffer, one flush";
 my $len = $t->redis->wait_len($N, timeout => 15);
 is $len, $N, "all $N written";
 
-sleep 0.5;
-$s = $t->status;
+# in the stream before the worker read all the replies
+$s = $t->wait_status(written => $N, buffered_events => 0, -timeout => 10);
 is $s->{written}, $N, "all $N acknowledged";
 is $s->{buffered_events}, 0, 'buffer empty';
 is $s->{redis_errors}, 0, 'no errors (no reply timeout)';
@@ -87,8 +87,8 @@ sleep 1;
 kill 'CONT', $worker;
 
 is $t->redis->wait_len(2000, timeout => 10), 2000, 'all 2000 written';
-sleep 0.5;
-$s = $t->status;
+$s = $t->wait_status(written => $written0 + 2000, buffered_events => 0,
+                     -timeout => 10);
 is $s->{written} - $written0, 2000, 'all 2000 acknowledged';
 is $s->{buffered_events}, 0, 'buffer empty';
 

@@ -52,8 +52,9 @@ $t->get("/q/$_") for 1 .. 1000;
 sleep 0.2;
 $t->redis->resume;
 is $t->redis->wait_len(1500), 1500, 'all 1500 written';
-sleep 0.3;
-is $t->status->{buffered_events}, 0, 'buffer empty';
+# in the stream before the worker read all the replies
+is $t->wait_status(buffered_events => 0, -timeout => 10)->{buffered_events},
+    0, 'buffer empty';
 
 # redis restarted
 $t->redis->restart;

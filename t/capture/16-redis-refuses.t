@@ -46,12 +46,15 @@ sub refused {
     my $s0 = $t->status;
     $refuse->();
 
-    my $max = 0;
+    my @lat;
     for my $i (1 .. 30) {
         my (undef, $sec) = $t->timed_get("/$tag/$i");
-        $max = $sec if $sec > $max;
+        push @lat, $sec;
     }
-    cmp_ok $max, '<', 0.25, "$what: requests stay fast";    # CI margin
+    # CI margin; on a busy box one request may stall
+    @lat = sort { $a <=> $b } @lat;
+    cmp_ok $lat[-2], '<', 0.25, "$what: requests stay fast (all but one)";
+    cmp_ok $lat[-1], '<', 0.9, "$what: none waits for a timeout";
 
     sleep 1.5;          # several attempts, with backoff
 
@@ -71,10 +74,11 @@ sub refused {
 
     cmp_ok $r->wait_len($want, timeout => 10), '>=', $want,
         "$what: the events arrive when redis takes writes again";
+    # the length counts duplicates, and replies may be on their way
+    $s = $t->wait_status(buffered_events => 0, -timeout => 10);
     my @n = paths("/$tag/", 1 .. 30);
     is scalar(grep { $_ >= 1 } @n), 30, "$what: every event there";
 
-    $s = $t->status;
     is $s->{buffered_events}, 0, "$what: buffer empty";
     is $s->{dropped_redis} - $s0->{dropped_redis}, 0,
         "$what: still nothing dropped_redis";
@@ -107,8 +111,8 @@ $r->cmd('DEL', 'posthog:events');
 $r->cmd('SET', 'posthog:events', 'not a stream');
 my $s0 = $t->status;
 $t->get('/wrongtype');
-sleep 0.5;
-my $s = $t->status;
+my $s = $t->wait_status(dropped_redis => $s0->{dropped_redis} + 1,
+                        buffered_events => 0);
 is $s->{dropped_redis} - $s0->{dropped_redis}, 1, 'WRONGTYPE: dropped';
 is $s->{buffered_events}, 0, 'WRONGTYPE: not kept';
 is $s->{redis_connected}, 1, 'WRONGTYPE: the connection stays';

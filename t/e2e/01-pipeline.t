@@ -139,6 +139,7 @@ ok(scalar(grep { $_->{status} == 503 } @{ $ph->requests }) >= 2, 'the outage was
 # nginx -s quit with events still buffered (flush interval far away):
 # the exiting workers flush them first
 
+my @old = $t->worker_pids;
 $t->reload(<<'EOF');
 posthog_redis %%REDIS%%;
 posthog_buffer 1m flush=1h;
@@ -149,7 +150,9 @@ server {
     location / { return 200 "<html>late</html>"; }
 }
 EOF
-sleep 1;
+# the old workers would proxy to the app this config removes
+ok(wait_for(sub { !grep { PHTest::alive($_) } @old }, 10),
+   'the old workers exited');
 for my $i (1 .. 30) { visit(dave => "/late/$i") }
 $t->signal('QUIT');
 $delivered = wait_for(sub {

@@ -160,7 +160,12 @@ like($log, qr{^/missing \Q$c->{value}\E$}m, 'id before the redirect = cookie');
 $r = $t->get('/if');
 $c = $r->{cookies}{ph_id};
 is($r->{body}, "uuid $c->{value}\n", '"if" sees the id on the first request');
-$log = do { local (@ARGV, $/) = ($t->dir . '/ids.log'); <> };
+# the log phase runs after the response was sent: wait for the line
+for (1 .. 100) {
+    $log = do { local (@ARGV, $/) = ($t->dir . '/ids.log'); <> };
+    last if $log =~ m{^/if }m;
+    select undef, undef, undef, 0.05;
+}
 like($log, qr{^/if \Q$c->{value}\E \Q$c->{value}\E$}m, 'log_format logs the id');
 
 # posthog off
