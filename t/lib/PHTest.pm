@@ -17,6 +17,11 @@ package PHTest;
 #
 # In a config, %%PORT%% is nginx's main port, %%PORT_<NAME>%% another free
 # port per name, %%REDIS%% the redis address, %%DIR%% the test's directory.
+#
+# Events, counters and access log lines are made at the log phase, after
+# the response went out, and reach Redis later still: a test waits for
+# them (wait_status, wait_events, the redis wait_len) instead of sleeping
+# and reading once.  CI is a slow, busy 2-core box.
 
 use strict;
 use warnings;
