@@ -4,6 +4,8 @@
 #                        nginx-dev tree in /usr/share/nginx/src), and the shipper
 #   make NGINX_SRC=DIR   the module and an nginx binary from an nginx.org tree
 #   make test            everything, then the test suite (prove -r t/)
+#   make test-asan       the nginx tests on nginx + module built with ASan/UBSan
+#   make test-static     the nginx tests on nginx built with --add-module
 #   make demo            the whole pipeline on local defaults
 #   make deps            the Debian packages needed (idempotent)
 
@@ -33,7 +35,7 @@ NGX_OBJS    = $(PH_BUILD)/objs
 export PH_BUILD NGINX_BIN
 
 .PHONY: FORCE all module shipper test test-asan deps demo bench fuzz fuzz-run \
-        unit clean install
+        test-static unit clean install
 
 all: module shipper
 
@@ -104,6 +106,21 @@ test-asan: shipper
 	ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0:quarantine_size_mb=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:suppressions=$(CURDIR)/.ci/ubsan.supp \
 	PH_BUILD=$(ASAN_BUILD) NGINX_BIN=$(ASAN_BUILD)/objs/nginx \
+	PH_SHIPPER=$(SHIPPER) prove -r t/identity t/capture t/e2e
+
+# The module linked into nginx (--add-module) instead of loaded: the same
+# nginx.org tree as test-asan, the nginx tests on it.
+STATIC_BUILD = $(CURDIR)/build/static
+
+test-static: shipper
+	src=$$(PH_BUILD=$(ASAN_BUILD) sh .ci/nginx-src) && cd $$src \
+	    && ./configure --with-http_ssl_module --with-http_realip_module \
+	        --with-http_auth_request_module --with-cc-opt="$(PH_CC_OPT)" \
+	        --builddir=$(STATIC_BUILD)/objs --add-module=$(CURDIR) \
+	        > $(STATIC_BUILD).log \
+	        || { tail -20 $(STATIC_BUILD).log; exit 1; } \
+	    && $(MAKE) -f $(STATIC_BUILD)/objs/Makefile
+	PH_MODULE=static NGINX_BIN=$(STATIC_BUILD)/objs/nginx \
 	PH_SHIPPER=$(SHIPPER) prove -r t/identity t/capture t/e2e
 
 demo: all
