@@ -1,8 +1,9 @@
-# The whole journey posthog-js recorded in shared/test-vectors, driven
-# through nginx with the app saying who logged in: anonymous pages, login
-# ($identify once), pages as the user, logout (a new anonymous id), a
-# second user on the same browser (identified with the new id, not merged
-# with the first).  Our events must tell the same story as posthog-js's.
+# The whole journey posthog-js recorded (t/vectors: a copy of the project's
+# shared/test-vectors), driven through nginx with the app saying who logged
+# in: anonymous pages, login ($identify once), pages as the user, logout (a
+# new anonymous id), a second user on the same browser (identified with the
+# new id, not merged with the first).  Our events must tell the same story
+# as posthog-js's.
 
 use strict;
 use warnings;
@@ -12,7 +13,7 @@ use JSON::PP;
 use PHTest;
 
 my $vectors = do {
-    local (@ARGV, $/) = ("$PHTest::ROOT/../shared/test-vectors/posthog-js-journey-events.json");
+    local (@ARGV, $/) = ("$PHTest::ROOT/t/vectors/posthog-js-journey-events.json");
     decode_json(<>);
 };
 
