@@ -106,7 +106,7 @@ test-asan: shipper
 	ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0:quarantine_size_mb=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:suppressions=$(CURDIR)/.ci/ubsan.supp \
 	PH_BUILD=$(ASAN_BUILD) NGINX_BIN=$(ASAN_BUILD)/objs/nginx \
-	PH_SHIPPER=$(SHIPPER) prove -r t/identity t/capture t/e2e
+	PH_SHIPPER=$(SHIPPER) PH_REQUIRE_POLL=1 prove -r t/identity t/capture t/e2e
 
 # The module linked into nginx (--add-module) instead of loaded: the same
 # nginx.org tree as test-asan, the nginx tests on it.
