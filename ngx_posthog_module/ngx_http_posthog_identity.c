@@ -103,14 +103,6 @@ ngx_http_posthog_get_ctx(ngx_http_request_t *r)
         return NULL;
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NULL;
-    }
-
-    cln->handler = ngx_http_posthog_cleanup;
-    cln->data = ctx;
-
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
 
     if (ngx_http_posthog_read_cookie(r, plcf, ctx) != NGX_OK) {
@@ -118,6 +110,16 @@ ngx_http_posthog_get_ctx(ngx_http_request_t *r)
             return NULL;
         }
     }
+
+    /* found again after an internal redirect: only once the state is valid */
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_posthog_cleanup;
+    cln->data = ctx;
 
     /* set before the transitions: their values may use our variables */
 
