@@ -222,10 +222,16 @@ ngx_http_posthog_enqueue(ngx_http_request_t *r, ngx_str_t *token,
 
     if (rd == NULL) {
         /*
-         * Not reached: events are only made with posthog_redis, and then
+         * Not expected: events are only made with posthog_redis, and then
          * every process that serves requests has its writer from
-         * init_process until exit_process.
+         * init_process until exit_process.  Counted all the same.
          */
+        static ngx_http_posthog_limit_t  limit;
+
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_NO_REDIS, 1);
+        ngx_http_posthog_log_limited(&limit, NGX_LOG_ERR, r->connection->log,
+                                     "event dropped: this process has no "
+                                     "redis writer");
         return NGX_DECLINED;
     }
 
