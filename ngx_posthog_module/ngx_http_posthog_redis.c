@@ -639,12 +639,11 @@ ngx_http_posthog_redis_flush(ngx_http_posthog_redis_t *rd)
         /*
          * Events of requests that ended after exit_timeout: the worker
          * waits for their replies (at most "timeout") before it exits.
+         * A timer already running keeps its deadline: nginx reads the
+         * flag when it looks for timers left, and later events must not
+         * push back the detection of a hung Redis.
          */
         rd->io_ev.cancelable = 0;
-
-        if (rd->io_ev.timer_set) {
-            ngx_del_timer(&rd->io_ev);
-        }
     }
 
     if (!rd->io_ev.timer_set) {
