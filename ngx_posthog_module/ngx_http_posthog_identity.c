@@ -43,9 +43,6 @@ static ngx_int_t ngx_http_posthog_id_variable(ngx_http_request_t *r,
 #define NGX_HTTP_POSTHOG_VAR_IDENTIFIED   2
 #define NGX_HTTP_POSTHOG_VAR_DEVICE_ID    3
 
-/* one line per worker per this many seconds for refused ids */
-#define NGX_HTTP_POSTHOG_REFUSE_LOG_EVERY  10
-
 
 static ngx_http_variable_t  ngx_http_posthog_vars[] = {
 
@@ -65,8 +62,8 @@ static ngx_http_variable_t  ngx_http_posthog_vars[] = {
 };
 
 
-static time_t      ngx_http_posthog_refuse_logged;
-static ngx_uint_t  ngx_http_posthog_refuse_suppressed;
+/* refused ids: a line per worker per NGX_HTTP_POSTHOG_LOG_EVERY seconds */
+static ngx_http_posthog_limit_t  ngx_http_posthog_refuse_limit;
 
 
 /*
@@ -801,20 +798,10 @@ ngx_http_posthog_refuse(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
 
     ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_REFUSED_IDS, 1);
 
-    if (ngx_time() - ngx_http_posthog_refuse_logged
-        < NGX_HTTP_POSTHOG_REFUSE_LOG_EVERY)
-    {
-        ngx_http_posthog_refuse_suppressed++;
-        return;
-    }
-
-    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                  "posthog: refused an %s id (%s), the visitor stays as "
-                  "they were; %ui more refused since the last such line",
-                  what, reason, ngx_http_posthog_refuse_suppressed);
-
-    ngx_http_posthog_refuse_logged = ngx_time();
-    ngx_http_posthog_refuse_suppressed = 0;
+    ngx_http_posthog_log_limited(&ngx_http_posthog_refuse_limit,
+                                 NGX_LOG_WARN, r->connection->log,
+                                 "refused an %s id (%s), the visitor stays "
+                                 "as they were", what, reason);
 }
 
 

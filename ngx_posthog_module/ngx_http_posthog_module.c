@@ -220,9 +220,12 @@ ngx_http_posthog_header_filter(ngx_http_request_t *r)
     /* analytics never fails a response: it goes without the cookie */
 
     if (ngx_http_posthog_identity_header_filter(r) != NGX_OK) {
+        static ngx_http_posthog_limit_t  limit;
+
         ngx_http_posthog_strip_signals(r);
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "posthog: identity not updated for this response");
+        ngx_http_posthog_log_limited(&limit, NGX_LOG_ERR, r->connection->log,
+                                     "identity not updated for this "
+                                     "response");
     }
 
     return ngx_http_next_header_filter(r);
