@@ -62,7 +62,7 @@ static ngx_http_variable_t  ngx_http_posthog_vars[] = {
 };
 
 
-/* refused ids: a line per worker per NGX_HTTP_POSTHOG_LOG_EVERY seconds */
+/* refused ids: rate-limited per worker, see ngx_http_posthog_log_limited() */
 static ngx_http_posthog_limit_t  ngx_http_posthog_refuse_limit;
 
 
@@ -310,6 +310,16 @@ ngx_http_posthog_identify(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
     size_t           start, n;
     posthog_state_t *st;
 
+    st = &ctx->st;
+
+    /* the user of every request after the login: checked when stored */
+
+    if (value->len == st->user_len
+        && ngx_memcmp(value->data, st->user, value->len) == 0)
+    {
+        return;
+    }
+
     rc = posthog_id_check(value->data, value->len, &start, &n);
 
     if (rc != POSTHOG_ID_OK) {
@@ -319,7 +329,6 @@ ngx_http_posthog_identify(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
     }
 
     id = value->data + start;
-    st = &ctx->st;
 
     if (n == st->user_len && ngx_memcmp(id, st->user, n) == 0) {
         return;
