@@ -2,8 +2,8 @@
 # ngx_posthog_module benchmark: the module against bare nginx, side by side
 # in one run, reported as ratios (see docs/benchmarks.md).
 #
-#   sh bench/run.sh                 # ~2.5 minutes
-#   QUICK=1 sh bench/run.sh         # ~40 seconds, rougher
+#   sh bench/run.sh                 # a few minutes (75 s of it is wrk)
+#   QUICK=1 sh bench/run.sh         # shorter (15 s of wrk), rougher
 #
 # 1. callgrind: instructions per request of one nginx process (the count of
 #    a window of N keep-alive requests, zeroed and dumped with
