@@ -129,7 +129,8 @@ ngx_http_posthog_set_cookie(ngx_http_request_t *r,
     }
 #endif
 
-    len = cc->name.len + 1 + POSTHOG_STATE_MAX_LEN
+    len = cc->name.len + 1
+          + posthog_state_encoded_len(&ctx->st, plcf->secret != NULL)
           + sizeof("; Max-Age=") - 1 + NGX_TIME_T_LEN
           + sizeof("; Expires=Thu, 01-Jan-1970 00:00:00 GMT") - 1
           + sizeof("; Domain=") - 1 + cc->domain.len
