@@ -221,17 +221,11 @@ typedef struct {
     ngx_str_t                  set;          /* JSON object or empty */
     ngx_str_t                  set_once;     /* JSON object or empty */
     unsigned                   personless:1;
-    unsigned                   standard:1;   /* add $current_url, $ip, ... */
     unsigned                   custom:1;     /* add posthog_property values */
 } ngx_http_posthog_event_t;
 
 
-ngx_int_t ngx_http_posthog_event_send(ngx_http_request_t *r,
-    ngx_http_posthog_event_t *ev);
-void ngx_http_posthog_dropped(ngx_http_request_t *r, const char *why);
 ngx_int_t ngx_http_posthog_log_handler(ngx_http_request_t *r);
-ngx_int_t ngx_http_posthog_props_object(ngx_http_request_t *r,
-    ngx_array_t *conf_props, ngx_str_t *out);
 char *ngx_http_posthog_api_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_posthog_property(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -15,6 +15,11 @@
 
 
 static ngx_int_t ngx_http_posthog_is_pageview(ngx_http_request_t *r);
+static ngx_int_t ngx_http_posthog_event_send(ngx_http_request_t *r,
+    ngx_http_posthog_event_t *ev);
+static void ngx_http_posthog_dropped(ngx_http_request_t *r, const char *why);
+static ngx_int_t ngx_http_posthog_props_object(ngx_http_request_t *r,
+    ngx_array_t *conf_props, ngx_str_t *out);
 static ngx_int_t ngx_http_posthog_event_build(ngx_http_request_t *r,
     ngx_http_posthog_event_t *ev, ngx_str_t *out);
 static ngx_int_t ngx_http_posthog_identity_event(ngx_http_request_t *r,
@@ -117,7 +122,6 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
     }
 
     ev.personless = ev.personless && plcf->personless;
-    ev.standard = 1;
 
     if (ngx_array_init(&props, r->pool, 2, sizeof(ngx_http_posthog_member_t))
         != NGX_OK)
@@ -378,7 +382,7 @@ ngx_http_posthog_is_pageview(ngx_http_request_t *r)
  * builder below fails only on memory or a failed variable.
  */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_posthog_event_send(ngx_http_request_t *r,
     ngx_http_posthog_event_t *ev)
 {
@@ -403,7 +407,7 @@ ngx_http_posthog_event_send(ngx_http_request_t *r,
 
 /* a dropped event that never got made: counted, logged now and then */
 
-void
+static void
 ngx_http_posthog_dropped(ngx_http_request_t *r, const char *why)
 {
     static ngx_http_posthog_limit_t  limit;
@@ -436,7 +440,7 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (ev->standard && ngx_http_posthog_standard_props(r, &props) != NGX_OK) {
+    if (ngx_http_posthog_standard_props(r, &props) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -753,7 +757,7 @@ ngx_http_posthog_custom_props(ngx_http_request_t *r, ngx_array_t *conf_props,
 
 /* {"name":value,...} of configured properties, or empty if none is set */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_posthog_props_object(ngx_http_request_t *r, ngx_array_t *conf_props,
     ngx_str_t *out)
 {
