@@ -1555,7 +1555,6 @@ ngx_http_posthog_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_posthog_main_conf_t *pmcf = conf;
 
-    u_char                         *p;
     ngx_int_t                       n;
     ngx_str_t                      *value, s;
     ngx_url_t                       u;
@@ -1718,16 +1717,6 @@ ngx_http_posthog_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
         goto invalid;
     }
-
-    /* hiredis wants C strings for the stream name too: make sure */
-
-    p = ngx_pnalloc(cf->pool, rcf->stream.len + 1);
-    if (p == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_cpystrn(p, rcf->stream.data, rcf->stream.len + 1);
-    rcf->stream.data = p;
 
     pmcf->redis = rcf;
 
