@@ -147,7 +147,9 @@ typedef struct {
     ngx_event_t                exit_ev;      /* not cancelable */
 
     ngx_http_posthog_limit_t   redis_limit;
-    ngx_http_posthog_limit_t   drop_limit;
+    ngx_http_posthog_limit_t   full_limit;
+    ngx_http_posthog_limit_t   too_large_limit;
+    ngx_http_posthog_limit_t   xadd_limit;       /* an event Redis refused */
 
     unsigned                   reading:1;
     unsigned                   writing:1;
@@ -245,7 +247,7 @@ ngx_http_posthog_enqueue(ngx_http_request_t *r, ngx_str_t *token,
         || size > (size_t) (rd->end - rd->start))
     {
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_TOO_LARGE, 1);
-        ngx_http_posthog_log_limited(&rd->drop_limit, NGX_LOG_WARN,
+        ngx_http_posthog_log_limited(&rd->too_large_limit, NGX_LOG_WARN,
                                    r->connection->log,
                                    "event of %uz bytes dropped: larger than "
                                    "%uz bytes or than \"posthog_buffer\"",
@@ -283,7 +285,7 @@ ngx_http_posthog_enqueue(ngx_http_request_t *r, ngx_str_t *token,
          */
 
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_FULL, 1);
-        ngx_http_posthog_log_limited(&rd->drop_limit, NGX_LOG_WARN,
+        ngx_http_posthog_log_limited(&rd->full_limit, NGX_LOG_WARN,
                                    r->connection->log,
                                    "buffer full (%ui events, %uz bytes, "
                                    "redis %s): event dropped",
@@ -691,7 +693,7 @@ ngx_http_posthog_redis_xadd_cb(redisAsyncContext *ac, void *reply,
         /* e.g. WRONGTYPE: sending it again would not help */
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_REDIS, 1);
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_REDIS_ERRORS, 1);
-        ngx_http_posthog_log_limited(&rd->redis_limit, NGX_LOG_ERR, rd->log,
+        ngx_http_posthog_log_limited(&rd->xadd_limit, NGX_LOG_ERR, rd->log,
                                    "redis %V: XADD to \"%V\" failed, event "
                                    "dropped: %*s", &rd->conf->addr,
                                    &rd->conf->stream, (size_t) r->len,
