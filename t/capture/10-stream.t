@@ -48,9 +48,10 @@ my @e = $t->redis->entries;
 is scalar(grep { $_->{fields}{t} eq 'phc_other' } @e), 1, 'other token';
 is scalar(grep { $_->{event} } @e), 7, 'all valid JSON';
 
-# the status page: what was sent, counted once
+# the status page: what was sent, counted once; in the stream before the
+# worker read the replies, so wait for the counters
 
-my $s = $t->status;
+my $s = $t->wait_status(written => 7, buffered_events => 0);
 is $s->{events}, 7, 'events';
 is $s->{written}, 7, 'written';
 is $s->{buffered_events}, 0, 'nothing buffered';
