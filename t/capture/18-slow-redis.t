@@ -66,6 +66,11 @@ sub check_stream {
         push @seq, $1 if $path =~ m{^/$tag/(\d+)$};
     }
     is scalar(keys %uuid), $r->xlen, "$what: no event twice";
+    # each of the $n requests made one event, accepted or dropped; every
+    # accepted one is in the stream with its request's number
+    is $s->{events}, $n, "$what: $n events made";
+    is scalar(@seq), $accepted, "$what: $accepted numbered events";
+    cmp_ok scalar(@seq), '>', 1, "$what: more than one to put in order";
     my $ordered = !grep { $seq[$_] <= $seq[$_ - 1] } 1 .. $#seq;
     ok $ordered, "$what: in the order of the requests";
 
