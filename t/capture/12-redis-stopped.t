@@ -126,7 +126,9 @@ is $d + $s->{dropped_full}, $m, 'distinct in stream + dropped_full == sent';
 # the kept ones are the oldest: the first requests are all there
 my %path = map { ($_->{event}{properties}{'$pathname'} // '') => 1 }
            $t->redis->entries;
+cmp_ok $d, '>', 0, 'some were kept';
 is scalar(grep { $path{"/flood/$_"} } 1 .. $d), $d, 'the oldest were kept';
+ok !$path{"/flood/$m"}, 'the newest was dropped';
 
 # one event larger than the whole buffer
 
