@@ -118,7 +118,9 @@ is($identify->{'$set'}{email}, 'alice@example.com', '$set from the login respons
 is(scalar(grep { $_->{distinct_id} eq 'alice' } @shop), 1 + 5 + 1,
    '$identify, the account pages and the logout page are alice\'s');
 my ($after) = grep { $_->{properties}{'$pathname'} eq '/p/after' } @shop;
-ok($after->{distinct_id} ne 'alice' && $after->{distinct_id} ne $anon,
+ok($after, 'the page after logout delivered');
+ok($after && length($after->{distinct_id} // '')
+   && $after->{distinct_id} ne 'alice' && $after->{distinct_id} ne $anon,
    'after logout: a new anonymous id');
 
 # PostHog has an outage: nothing is lost
