@@ -55,6 +55,7 @@ server {
         posthog off;
         return 200 "<html>untracked</html>";
     }
+    location = /status { posthog off; posthog_status; }
 }
 
 server {
@@ -119,6 +120,7 @@ ok(!exists $ev[0]{properties}{rt}, 'not a number: no property');
 
 # what does not become an event
 
+my $no_key0 = $t->status->{no_api_key};
 $t->get('/json');
 $t->get('/missing');
 $t->get('/redirect');
@@ -132,6 +134,9 @@ $t->get('/marker');
 @ev = $t->new_events(1);
 is(scalar @ev, 1, 'non-pages, errors, redirects, capture off, POST, HEAD: nothing');
 is($ev[0]{properties}{'$pathname'}, '/marker', 'only the marker page');
+# of these, only the tracked request without a key is counted as such
+is($t->wait_status(no_api_key => $no_key0 + 1)->{no_api_key}, $no_key0 + 1,
+   'the request without an api key: no_api_key +1');
 
 # posthog_capture all, posthog_event
 
