@@ -73,6 +73,8 @@ server {
         add_header X-Id "[$posthog_distinct_id]";
         return 200 "static\n";
     }
+
+    location = /status { posthog off; posthog_status; }
 }
 
 server {
@@ -174,7 +176,10 @@ $r = $t->get('/static/a.css');
 ok(!$r->{headers}{'set-cookie'}, 'posthog off: no cookie');
 is($r->{headers}{'x-id'}, '[]', 'posthog off: the variable is empty');
 
-# malformed cookies are treated as absent and replaced
+# malformed cookies are treated as absent and replaced, and counted
+
+my $bad_n = $t->status->{bad_cookies};
+is($bad_n, 0, 'the good cookies so far: no bad_cookies');
 
 my @bad = (
     [ 'not a uuid',    'hello' ],
@@ -195,6 +200,9 @@ for my $case (@bad) {
     isnt($new // '', $value, "$what: not the client's value");
     my ($xid) = $raw =~ /^X-Id: (.*?)\r$/m;
     is($xid, $new, "$what: the variable has the new id");
+    $bad_n++;
+    is($t->wait_status(bad_cookies => $bad_n)->{bad_cookies}, $bad_n,
+       "$what: bad_cookies +1");
 }
 
 my $raw = $t->raw("GET / HTTP/1.0\r\nHost: x\r\nCookie: ph_id=$id; ph_id=$id\r\n\r\n");
@@ -205,6 +213,8 @@ isnt($new // '', $id, 'twice in one header: a new id');
 $raw = $t->raw("GET / HTTP/1.0\r\nHost: x\r\nCookie: ph_id=$id\r\nCookie: a=b; ph_id=$id\r\n\r\n");
 ($new) = $raw =~ /^Set-Cookie: ph_id=([^;\r\n]*)/m;
 isnt($new // $id, $id, 'twice in two headers: a new id');
+is($t->wait_status(bad_cookies => $bad_n + 2)->{bad_cookies}, $bad_n + 2,
+   'a doubled cookie: bad_cookies +1 each time');
 
 $log = $t->error_log;
 unlike($log, qr/script|hello|\x01|\xc3/, 'nothing of the bad values reached the error log');
