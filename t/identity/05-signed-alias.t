@@ -29,10 +29,18 @@ server {
     location / { return 200 "<html>page</html>"; }
     location = /logout { posthog_reset; return 200 "<html>bye</html>"; }
     location = /forget { posthog_reset device; return 200 "<html>gone</html>"; }
+    location = /status { posthog off; posthog_status; }
 }
 EOF
 
 my @ev;
+
+# a counter of the status page, once it is $want (or 5 s passed)
+sub counter_is {
+    my ($name, $want, $what) = @_;
+    is($t->wait_status($name => $want)->{$name}, $want, $what);
+}
+
 my $r = $t->get('/');
 my $cookie = $r->{cookies}{ph_id}{value};
 my $anon = $r->{headers}{'x-id'};
@@ -70,6 +78,8 @@ push @forged, [ 'unsigned short form', $anon ];
 $g[-1] = '';
 push @forged, [ 'signature removed', join('.', @g) ];
 
+counter_is(bad_cookies => 0, 'signed cookies accepted: no bad_cookies');
+my $bad = 0;
 for my $case (@forged) {
     my ($what, $c) = @$case;
     $r = $t->get('/', Cookie => "ph_id=$c");
@@ -77,6 +87,7 @@ for my $case (@forged) {
     like($id, $UUID, "$what: a new anonymous visitor");
     isnt($id, $anon, "$what: not the old id");
     ok($r->{cookies}{ph_id}, "$what: the cookie is replaced");
+    counter_is(bad_cookies => ++$bad, "$what: bad_cookies +1");
     $t->new_events(1);
 }
 like($t->error_log, qr/invalid "ph_id" cookie \(\d+ bytes, bad state cookie signature\)/, 'bad signatures logged');
@@ -85,12 +96,15 @@ unlike($t->error_log, qr/ZXZl/, 'the forged value is not logged');
 # alias, anonymous visitor: a new visitor adopts the handed-over id
 
 my $other = '01a223cd-6619-7435-92fa-8223dd7d142d';
+my $aliases = $t->status->{aliases};
+is($aliases, 0, 'no aliases yet');
 $r = $t->get("/?ph_distinct_id=$other");
 is($r->{headers}{'x-id'}, $other, 'new visitor adopts the id from the link');
 is($r->{headers}{'x-device'}, $other, 'as its device id too');
 @ev = $t->new_events(1);
 is($ev[0]{event}, '$pageview', 'no merge event for a first visit');
 is($ev[0]{distinct_id}, $other, 'the page view is the other platform\'s visitor\'s');
+counter_is(aliases => $aliases, 'a first visit: no aliases counted');
 
 # a returning anonymous visitor adopts it and links its own history
 $r = $t->get("/?ph_distinct_id=" . uc $other, Cookie => "ph_id=$cookie");
@@ -101,6 +115,7 @@ is($ev[0]{event}, '$create_alias', '$create_alias');
 is($ev[0]{distinct_id}, $other, '... to the other platform\'s id');
 is($ev[0]{properties}{alias}, $anon, '... from the visitor\'s earlier id');
 ok(!exists $ev[0]{properties}{'$process_person_profile'}, '... as a person event');
+counter_is(aliases => ++$aliases, 'returning visitor: aliases +1');
 
 # identified visitor: $create_alias links the id to the user
 $r = $t->get("/?ph_distinct_id=$other", Cookie => "ph_id=$signed");
@@ -109,6 +124,7 @@ is($r->{headers}{'x-id'}, 'dave', 'identified visitor stays the user');
 is($ev[0]{event}, '$create_alias', 'identified: $create_alias');
 is($ev[0]{distinct_id}, 'dave', '... distinct_id is the user');
 is($ev[0]{properties}{alias}, $other, '... alias is the handed-over id');
+counter_is(aliases => ++$aliases, 'identified visitor: aliases +1');
 
 # only UUIDs
 for my $bad ('user-42', 'null', '01a223cd-6619-7435-92fa-8223dd7d142', '<x>') {
@@ -116,15 +132,19 @@ for my $bad ('user-42', 'null', '01a223cd-6619-7435-92fa-8223dd7d142', '<x>') {
     is($r->{headers}{'x-id'}, $anon, "alias '$bad' refused");
     $t->new_events(1);
 }
+counter_is(aliases => $aliases, 'refused aliases: not counted');
 
 # reset keeps the device id; reset device does not
+counter_is(resets => 0, 'no resets yet');
 $r = $t->get('/logout', Cookie => "ph_id=$signed");
 isnt($r->{headers}{'x-anon'}, $anon, 'logout: new anonymous id');
 is($r->{headers}{'x-device'}, $anon, 'logout: device id kept');
+counter_is(resets => 1, 'logout: resets +1');
 $t->new_events(1);
 
 $r = $t->get('/forget', Cookie => "ph_id=$signed");
 is($r->{headers}{'x-device'}, $r->{headers}{'x-anon'}, 'reset device: device id = the new anonymous id');
 isnt($r->{headers}{'x-device'}, $anon, 'reset device: a new device id');
+counter_is(resets => 2, 'reset device: resets +1');
 
 done_testing;
