@@ -42,6 +42,7 @@ main(void)
     is_mem(v, len, "abc", 3, "among others: value");
 
     n = find("a=1;ph_id=abc;b=2", "ph_id", &v, &len);
+    is_int(n, 1, "no spaces: found once");
     is_mem(v, len, "abc", 3, "no spaces");
 
     n = find("  ph_id =  abc  ; b=2", "ph_id", &v, &len);
@@ -49,9 +50,11 @@ main(void)
     is_mem(v, len, "abc", 3, "whitespace trimmed");
 
     n = find("ph_id=\"abc\"", "ph_id", &v, &len);
+    is_int(n, 1, "quoted value: found once");
     is_mem(v, len, "abc", 3, "quoted value");
 
     n = find("ph_id=\"", "ph_id", &v, &len);
+    is_int(n, 1, "a lone quote: found once");
     is_mem(v, len, "\"", 1, "a lone quote is kept (and fails validation)");
 
     n = find("xph_id=abc; ph_idx=def; PH_ID=ghi", "ph_id", &v, &len);
@@ -72,9 +75,11 @@ main(void)
     is_int(n, 0, "a name without '=' is not a cookie");
 
     n = find("a=b=c; ph_id=x=y", "ph_id", &v, &len);
+    is_int(n, 1, "'=' inside values: found once");
     is_mem(v, len, "x=y", 3, "'=' inside a value");
 
     n = find(";;; ; ph_id=v ;;", "ph_id", &v, &len);
+    is_int(n, 1, "stray separators: found once");
     is_mem(v, len, "v", 1, "stray separators");
 
     n = find("", "ph_id", &v, &len);
