@@ -683,7 +683,10 @@ ph_redis_info(ph_shipper_t *sh)
 
 /* --replay-dead: XADD every dead-letter entry's v, t, e back to the stream,
  * then XDEL it from the dead-letter stream. A crash in between replays it
- * twice: same uuid, collapsed by PostHog. */
+ * twice: same uuid, collapsed by PostHog. Each XRANGE reads from the start
+ * of the dead-letter stream, so an entry that is not deleted comes back on
+ * the next one: anything but a deleted entry stops the replay (-1), else it
+ * would XADD the same entries forever. */
 
 int
 ph_replay_dead(ph_shipper_t *sh)
@@ -736,6 +739,12 @@ ph_replay_dead(ph_shipper_t *sh)
             break;
         }
 
+        if (ph_stop) {
+            ph_log(PH_LOG_ERROR, "replay stopped by a signal after %ld "
+                   "entries; the rest stay in %s", moved, cf->dead_stream);
+            return -1;
+        }
+
         argv[0] = "XRANGE";
         argv[1] = cf->dead_stream;
         argv[2] = "-";
@@ -757,11 +766,26 @@ ph_replay_dead(ph_shipper_t *sh)
         }
 
         for (i = 0; i < r->elements; i++) {
+            if (ph_stop) {
+                ph_log(PH_LOG_ERROR, "replay stopped by a signal after %ld "
+                       "entries; the rest stay in %s", moved,
+                       cf->dead_stream);
+                freeReplyObject(r);
+                return -1;
+            }
+
             e = r->element[i];
             if (e->type != REDIS_REPLY_ARRAY || e->elements < 2
                 || e->element[0]->type != REDIS_REPLY_STRING)
             {
-                continue;
+                /* skipping it would read it again and again; deleting
+                 * what we do not understand is not ours to do */
+                ph_log(PH_LOG_ERROR, "replay stopped after %ld entries: "
+                       "entry %zu of an XRANGE of %s is not a stream "
+                       "entry; look at it, delete it, replay again",
+                       moved, i, cf->dead_stream);
+                freeReplyObject(r);
+                return -1;
             }
 
             f = e->element[1];
@@ -804,7 +828,16 @@ ph_replay_dead(ph_shipper_t *sh)
             argv[1] = cf->dead_stream;
             argv[2] = e->element[0]->str;
             x = ph_cmds(sh, 3, argv);
-            if (x == NULL) {
+            if (x == NULL || x->type == REDIS_REPLY_ERROR) {
+                /* (NOPERM: an ACL user without XDEL) not deleted, it
+                 * would be read and XADDed again forever */
+                ph_log(PH_LOG_ERROR, "replay stopped after %ld entries: "
+                       "XDEL %s from %s failed (it is now in %s too: same "
+                       "uuid, PostHog keeps one)", moved,
+                       e->element[0]->str, cf->dead_stream, cf->stream);
+                if (x) {
+                    freeReplyObject(x);
+                }
                 freeReplyObject(r);
                 return -1;
             }

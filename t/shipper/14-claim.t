@@ -1,6 +1,7 @@
 # Taking over a dead consumer's pending entries at full speed (not 10
 # XAUTOCLAIM pages per claim_idle/2); --replay-dead with a shipper running
-# that dead-letters the replayed entries again (it must end); and reply
+# that dead-letters the replayed entries again (it must end), and as a user
+# that may not XDEL (it must stop); and reply
 # shapes of other Redis versions, through a scripted fake Redis: the bare
 # nil of Redis 6.2's XAUTOCLAIM (read our PEL, acknowledge it there, count
 # it once), an entry without fields (no proof it is gone: left pending).
@@ -74,6 +75,31 @@ my $G = 'posthog-shipper';
     ok(wait_for(sub { $r->cmd('XLEN', "$S:dead") == $N }, 10),
        'the running shipper dead-lettered them again (a v2 it does not know)');
     is($s->stop, 0, 'exit 0');
+}
+
+# ---- --replay-dead as an ACL user that may not XDEL ----
+# (the entries stay in the dead-letter stream: it must stop at once, not
+# read and XADD them again forever)
+{
+    my $a = PHTest::Redis->start;
+    $a->cmd('ACL', 'SETUSER', 'u', 'on', '>pw', '~*', '&*', '+@all', '-xdel');
+    my $N = 5;
+    for (1 .. $N) {
+        $a->cmd('XADD', "$S:dead", '*', 'v', 1, 't', 'phc_AAA',
+                'e', make_event(), 'reason', 'too_large',
+                'status', 0, 'id', '1-1');
+    }
+    my $t0 = time;
+    my ($rc, $out, $err) = run_shipper('--redis', $a->addr,
+        '--redis-username', 'u', '--redis-password', 'pw', '--replay-dead');
+    isnt($rc, 0, '--replay-dead without XDEL: exit non-zero');
+    isnt($rc, -1, '... by itself (not killed after 10 s)');
+    cmp_ok(time - $t0, '<', 5, '... within seconds');
+    like($err, qr/redis XDEL: NOPERM/, 'the XDEL error is logged');
+    like($err, qr/replay stopped after 0 entries: XDEL \S+ from $S:dead failed/,
+         '... and why it stopped');
+    cmp_ok($a->xlen($S), '<=', $N, 'the stream did not grow past the dead letters');
+    is($a->xlen("$S:dead"), $N, 'the dead letters are all still there');
 }
 
 # ---- a scripted fake Redis ----
