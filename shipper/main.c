@@ -190,6 +190,31 @@ ph_is_object(const char *p, size_t len)
 }
 
 
+/* A token goes into the JSON body (api_key) and into log lines: the
+ * module's posthog_api_key rule (printable ASCII, no space, quote or
+ * backslash), and a length no project token comes near. */
+
+static int
+ph_token_ok(const char *p, size_t len)
+{
+    size_t  i;
+
+    if (len > PH_MAX_TOKEN_BYTES) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if ((unsigned char) p[i] <= ' ' || (unsigned char) p[i] >= 0x7f
+            || p[i] == '"' || p[i] == '\\')
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 /* Called for every entry a read or a claim returned. Returns 1 when the
  * entry was taken care of (now held, dead-lettered, or acknowledged as
  * trimmed), 0 when it was left as it is (already held, its token parked,
@@ -280,6 +305,8 @@ ph_accept_entry(ph_shipper_t *sh, const char *id, size_t idlen, void *fields)
         reason = "unknown_version";
     } else if (ts == NULL || tlen == 0) {
         reason = "missing_token";
+    } else if (!ph_token_ok(ts, tlen)) {
+        reason = "bad_token";
     } else if (es == NULL || elen == 0) {
         reason = "missing_event";
     } else if (elen > PH_MAX_EVENT_BYTES) {

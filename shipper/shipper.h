@@ -18,6 +18,7 @@
 #define PH_SHIPPER_VERSION     "0.1.0"
 
 #define PH_MAX_EVENT_BYTES     (900 * 1024)     /* SDKs drop larger events */
+#define PH_MAX_TOKEN_BYTES     200              /* project tokens: ~50 */
 #define PH_MAX_BATCH_BYTES     (5 * 1024 * 1024)
 #define PH_REASON_MAX          512               /* dead-letter reason text */
 #define PH_MAX_SPLIT_DEPTH     64

@@ -1,5 +1,6 @@
 # Stream entries the shipper must refuse without crashing: unknown format
-# version, missing token or event, an event that is not a JSON object. And
+# version, missing or bad token (what posthog_api_key does not allow), missing
+# event, an event that is not a JSON object. And
 # pending entries trimmed from the stream (MAXLEN ~) before delivery: counted
 # as lost and acknowledged, also when they come back as nil.
 
@@ -30,24 +31,36 @@ my %bad = (
     array   => [v => 1, t => 'phc_AAA', e => '[1,2]'],
     text    => [v => 1, t => 'phc_AAA', e => 'hello'],
     other   => [x => 'y'],
+    # tokens posthog_api_key does not allow: they would go into the JSON
+    # body and raw into log lines
+    tnl     => [v => 1, t => "phc_A\n2026 error: forged", e => make_event()],
+    tquote  => [v => 1, t => 'phc_A","batch":[', e => make_event()],
+    tbslash => [v => 1, t => 'phc_A\\', e => make_event()],
+    tspace  => [v => 1, t => 'phc_A B', e => make_event()],
+    t8bit   => [v => 1, t => "phc_\xc3\xa9", e => make_event()],
+    tdel    => [v => 1, t => "phc_\x7f", e => make_event()],
+    tlong   => [v => 1, t => 'phc_' . ('A' x 197), e => make_event()],
 );
 my %id;
 $id{$_} = $r->cmd('XADD', $S, '*', @{ $bad{$_} }) for sort keys %bad;
 push @good, add_events($r, 'phc_AAA', 2);
-# a token that needs JSON escaping in api_key
-push @good, add_events($r, "phc_q\"uo\\te", 1);
+# the longest token allowed, and every byte allowed
+push @good, add_events($r, 'phc_' . ('A' x 196), 1);
+my $all = join '', grep { $_ ne '"' && $_ ne '\\' } map { chr } 0x21 .. 0x7e;
+push @good, add_events($r, $all, 1);
 
 my $s = PHTest::Shipper->start(redis => $r, posthog => $ph,
     args => ['--flush-interval', '50ms', '--consumer', 'one']);
 
-ok(wait_for(sub { $r->cmd('XLEN', "$S:dead") >= 9
-                  && @{ $ph->delivered } >= 5 }, 10), 'processed')
+ok(wait_for(sub { $r->cmd('XLEN', "$S:dead") >= 16
+                  && @{ $ph->delivered } >= 6 }, 10), 'processed')
     or diag $s->log;
 
 is_deeply([sort map { $_->{uuid} } @{ $ph->delivered }], [sort @good],
           'the good entries delivered');
-ok((grep { $_->{_api_key} eq "phc_q\"uo\\te" } @{ $ph->delivered }),
-   'a token with a quote and a backslash survives as api_key');
+ok((grep { $_->{_api_key} eq $all } @{ $ph->delivered }),
+   'a token with every byte allowed survives as api_key');
+unlike($s->log, qr/forged/, 'a bad token is not in the log');
 
 my %dead;
 for my $d (@{ $r->cmd('XRANGE', "$S:dead", '-', '+') }) {
@@ -59,7 +72,9 @@ my %want = (v2 => 'unknown_version', nov => 'unknown_version',
             vx => 'unknown_version', notok => 'missing_token',
             emptyt => 'missing_token', noev => 'missing_event',
             array => 'not_a_json_object', text => 'not_a_json_object',
-            other => 'unknown_version');
+            other => 'unknown_version',
+            map { $_ => 'bad_token' }
+                qw(tnl tquote tbslash tspace t8bit tdel tlong));
 for my $k (sort keys %want) {
     is($dead{ $id{$k} }{reason}, $want{$k}, "$k: dead letter, $want{$k}");
 }
