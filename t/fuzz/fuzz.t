@@ -1,5 +1,6 @@
 # Runs each libFuzzer target for $ENV{FUZZ_SECONDS} (default 10) seconds
-# from its seed corpus; "make fuzz" builds them.  A missing binary fails.
+# from its seed corpus; "make fuzz" builds them.  A missing binary fails,
+# and so does a run that exits 0 without having run the target at all.
 # New corpus entries go under $PH_BUILD/fuzz/corpus, never into the repo.
 
 use strict;
@@ -40,13 +41,20 @@ for my $t (@targets) {
     waitpid $pid, 0;
     my $rc = $?;
 
-    my ($runs) = `grep -a 'stat::number_of_executed_units' $log` =~ /(\d+)/;
+    # -print_final_stats=1 ends the log with stat::number_of_executed_units:
+    # exit 0 alone would pass a target that ran nothing
+    open my $fh, '<', $log or die "$log: $!";
+    my @lines = <$fh>;
+    close $fh;
+    my ($runs) = map { /^stat::number_of_executed_units:\s*(\d+)/ ? $1 : () }
+                 @lines;
 
-    if (!ok($rc == 0, "fuzz_$t ran ${secs}s clean" . (defined $runs
-                                                  ? " ($runs runs)" : ""))) {
-        open my $fh, '<', $log;
-        my @lines = <$fh>;
-        diag("exit status $rc; last lines of $log:");
+    if (!ok($rc == 0 && ($runs // 0) > 0,
+            "fuzz_$t ran ${secs}s clean ("
+            . ($runs // 'no') . ' runs)')) {
+        diag("exit status $rc, "
+             . (defined $runs ? "$runs runs" : 'no run count')
+             . "; last lines of $log:");
         diag(join '', @lines[($#lines > 30 ? $#lines - 30 : 0) .. $#lines]);
     }
 }
