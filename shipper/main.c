@@ -19,6 +19,7 @@
  * start re-reads the PEL and sends the same events (same uuids) again.
  */
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@
 #include <curl/curl.h>
 #include <hiredis/hiredis.h>
 
+#include "posthog_utf8.h"
 #include "shipper.h"
 
 
@@ -172,21 +174,100 @@ ph_backoff(ph_conf_t *cf, unsigned attempt, long retry_after)
 }
 
 
+/* The event is pasted as it is into "batch":[...]: a string or a bracket
+ * that closes early would rewrite the request (another api_key, more
+ * events). So: one {...} with strings that end where JSON says, brackets
+ * that match, no control bytes, valid UTF-8 (PostHog refuses the whole
+ * batch for one bad event). Numbers and literals are not checked: PostHog
+ * answers 400 for those, and the 400 is dead-lettered. */
+
+#define PH_MAX_DEPTH  64
+
 static int
-ph_is_object(const char *p, size_t len)
+ph_is_object(const char *s, size_t len)
 {
-    while (len && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
+    char                 stack[PH_MAX_DEPTH];
+    size_t               depth;
+    const unsigned char *p, *last;
+
+    p = (const unsigned char *) s;
+    last = p + len;
+
+    while (p < last && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
         p++;
-        len--;
     }
 
-    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'
-                   || p[len - 1] == '\n' || p[len - 1] == '\r'))
+    if (p == last || *p != '{'
+        || !posthog_utf8_valid(p, (size_t) (last - p)))
     {
-        len--;
+        return 0;
     }
 
-    return len >= 2 && p[0] == '{' && p[len - 1] == '}';
+    depth = 0;
+
+    for ( /* void */ ; p < last; p++) {
+
+        if (*p == '"') {
+            for (p++; p < last && *p != '"'; p++) {
+                if (*p < 0x20) {
+                    return 0;
+                }
+                if (*p == '\\') {
+                    p++;
+                    if (p == last || strchr("\"\\/bfnrtu", *p) == NULL
+                        || *p == '\0')
+                    {
+                        return 0;
+                    }
+                    if (*p == 'u') {
+                        if (last - p < 5 || !isxdigit(p[1]) || !isxdigit(p[2])
+                            || !isxdigit(p[3]) || !isxdigit(p[4]))
+                        {
+                            return 0;
+                        }
+                        p += 4;
+                    }
+                }
+            }
+            if (p == last) {
+                return 0;
+            }
+            continue;
+        }
+
+        switch (*p) {
+        case '{':
+        case '[':
+            if (depth == PH_MAX_DEPTH) {
+                return 0;
+            }
+            stack[depth++] = (char) *p;
+            break;
+
+        case '}':
+        case ']':
+            if (depth == 0 || stack[--depth] != (*p == '}' ? '{' : '[')) {
+                return 0;
+            }
+            if (depth == 0) {
+                /* the object ends here: whitespace after it, nothing else */
+                for (p++; p < last; p++) {
+                    if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+                        return 0;
+                    }
+                }
+                return 1;
+            }
+            break;
+
+        default:
+            if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') {
+                return 0;
+            }
+        }
+    }
+
+    return 0;    /* not closed */
 }
 
 

@@ -1,6 +1,7 @@
 # Stream entries the shipper must refuse without crashing: unknown format
 # version, missing or bad token (what posthog_api_key does not allow), missing
-# event, an event that is not a JSON object. And
+# event, an event that is not one JSON object (one that would rewrite the
+# request body it is pasted into, invalid UTF-8, nested too deep). And
 # pending entries trimmed from the stream (MAXLEN ~) before delivery: counted
 # as lost and acknowledged, also when they come back as nil.
 
@@ -31,6 +32,23 @@ my %bad = (
     array   => [v => 1, t => 'phc_AAA', e => '[1,2]'],
     text    => [v => 1, t => 'phc_AAA', e => 'hello'],
     other   => [x => 'y'],
+    # {...} at both ends, but not one object: pasted into "batch":[...]
+    # they would rewrite the request
+    inject  => [v => 1, t => 'phc_AAA',
+                e => '{"event":"c"}],"api_key":"phc_OTHER","batch":[{"event":"d"}'],
+    twoobj  => [v => 1, t => 'phc_AAA', e => '{"a":1},{"b":2}'],
+    instr   => [v => 1, t => 'phc_AAA', e => '{"a":"x\\\\"}],[{"}'],
+    badesc  => [v => 1, t => 'phc_AAA', e => '{"a":"\\x41"}'],
+    badu    => [v => 1, t => 'phc_AAA', e => '{"a":"\\u12g4"}'],
+    ctl     => [v => 1, t => 'phc_AAA', e => "{\"a\":\"x\ny\"}"],
+    ctlout  => [v => 1, t => 'phc_AAA', e => "{\"a\":1\x01}"],
+    kinds   => [v => 1, t => 'phc_AAA', e => '{"a":[1}]}'],
+    unclos  => [v => 1, t => 'phc_AAA', e => '{"a":"}'],
+    deep    => [v => 1, t => 'phc_AAA',
+                e => '{"a":' . ('[' x 64) . (']' x 64) . '}'],
+    badutf8 => [v => 1, t => 'phc_AAA', e => "{\"a\":\"\xc3\x28\"}"],
+    surrog  => [v => 1, t => 'phc_AAA', e => "{\"a\":\"\xed\xa0\x80\"}"],
+    after   => [v => 1, t => 'phc_AAA', e => '{"a":1} x}'],
     # tokens posthog_api_key does not allow: they would go into the JSON
     # body and raw into log lines
     tnl     => [v => 1, t => "phc_A\n2026 error: forged", e => make_event()],
@@ -48,12 +66,26 @@ push @good, add_events($r, 'phc_AAA', 2);
 push @good, add_events($r, 'phc_' . ('A' x 196), 1);
 my $all = join '', grep { $_ ne '"' && $_ ne '\\' } map { chr } 0x21 .. 0x7e;
 push @good, add_events($r, $all, 1);
+# what the structural check must let through: escapes, brackets and quotes
+# in strings, UTF-8, depth 64, whitespace around
+my %okev = (
+    esc   => '{"a":"q\\"}],[{\\\\ \\/\\b\\f\\n\\r\\t \\u00e9\\uD83D\\uDE00"}',
+    utf8  => "{\"a\":\"\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"}",
+    deep  => '{"a":' . ('[' x 63) . (']' x 63) . '}',
+    ws    => " \r\n\t{\"a\" :\t[ {} , [] ]}\n ",
+);
+for my $k (sort keys %okev) {
+    my $u = PHTest::Shipper::uuid();
+    (my $e = $okev{$k}) =~ s/^(\s*)\{/$1\{"uuid":"$u","event":"ok_$k",/;
+    $r->cmd('XADD', $S, '*', v => 1, t => 'phc_AAA', e => $e);
+    push @good, $u;
+}
 
 my $s = PHTest::Shipper->start(redis => $r, posthog => $ph,
     args => ['--flush-interval', '50ms', '--consumer', 'one']);
 
-ok(wait_for(sub { $r->cmd('XLEN', "$S:dead") >= 16
-                  && @{ $ph->delivered } >= 6 }, 10), 'processed')
+ok(wait_for(sub { $r->cmd('XLEN', "$S:dead") >= 29
+                  && @{ $ph->delivered } >= 10 }, 10), 'processed')
     or diag $s->log;
 
 is_deeply([sort map { $_->{uuid} } @{ $ph->delivered }], [sort @good],
@@ -73,8 +105,11 @@ my %want = (v2 => 'unknown_version', nov => 'unknown_version',
             emptyt => 'missing_token', noev => 'missing_event',
             array => 'not_a_json_object', text => 'not_a_json_object',
             other => 'unknown_version',
-            map { $_ => 'bad_token' }
-                qw(tnl tquote tbslash tspace t8bit tdel tlong));
+            (map { $_ => 'bad_token' }
+                 qw(tnl tquote tbslash tspace t8bit tdel tlong)),
+            (map { $_ => 'not_a_json_object' }
+                 qw(inject twoobj instr badesc badu ctl ctlout kinds unclos
+                    deep badutf8 surrog after)));
 for my $k (sort keys %want) {
     is($dead{ $id{$k} }{reason}, $want{$k}, "$k: dead letter, $want{$k}");
 }
