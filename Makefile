@@ -78,7 +78,9 @@ ifeq ($(NGINX_SRC),)
 else
 	cd $(NGX_TREE) && $(MAKE) -f $(NGX_OBJS)/Makefile
 endif
-	cp $(NGX_OBJS)/ngx_http_posthog_module.so $(MODULE)
+	# a new file, not the old one rewritten: a running nginx maps it
+	cp $(NGX_OBJS)/ngx_http_posthog_module.so $(MODULE).new
+	mv -f $(MODULE).new $(MODULE)
 
 shipper: | deps
 	$(MAKE) -C shipper PH_BUILD=$(PH_BUILD)
