@@ -36,7 +36,6 @@
 #include "shipper.h"
 
 
-#define PH_MAX_HELD_BYTES  (64 * 1024 * 1024)
 #define PH_TICK            100      /* ms, longest sleep of the loop */
 
 volatile sig_atomic_t  ph_stop;
@@ -793,7 +792,9 @@ ph_next_due(ph_shipper_t *sh, uint64_t now)
 }
 
 
-static int
+/* room to read or claim more: under --max-buffered and the 64 MiB */
+
+int
 ph_room(ph_shipper_t *sh)
 {
     return sh->redis && (long) sh->held < sh->cf->max_buffered

@@ -469,21 +469,27 @@ int
 ph_redis_autoclaim(ph_shipper_t *sh, int max_pages)
 {
     int          page, n;
+    long         room;
     char         idle[24], cnt[24];
     size_t       i;
     redisReply  *r, *del;
     const char  *argv[10];
 
     snprintf(idle, sizeof(idle), "%ld", sh->cf->claim_idle);
-    snprintf(cnt, sizeof(cnt), "%ld", sh->cf->batch_size);
 
     n = 0;
 
     for (page = 0; page < max_pages; page++) {
 
-        if ((long) sh->held >= sh->cf->max_buffered) {
+        /* the same bounds as a read: events and bytes held */
+        if (!ph_room(sh)) {
             break;
         }
+
+        /* a page, but no more than there is room for */
+        room = sh->cf->max_buffered - (long) sh->held;
+        snprintf(cnt, sizeof(cnt), "%ld",
+                 room < sh->cf->batch_size ? room : sh->cf->batch_size);
 
         argv[0] = "XAUTOCLAIM";
         argv[1] = sh->cf->stream;

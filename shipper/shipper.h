@@ -19,6 +19,7 @@
 
 #define PH_MAX_EVENT_BYTES     (900 * 1024)     /* SDKs drop larger events */
 #define PH_MAX_TOKEN_BYTES     200              /* project tokens: ~50 */
+#define PH_MAX_HELD_BYTES      (64 * 1024 * 1024)  /* held in memory */
 #define PH_MAX_BATCH_BYTES     (5 * 1024 * 1024)
 #define PH_REASON_MAX          512               /* dead-letter reason text */
 #define PH_MAX_SPLIT_DEPTH     64
@@ -222,6 +223,7 @@ int ph_replay_dead(ph_shipper_t *sh);
 
 /* main.c: called for every entry read (fields nil: the entry was trimmed);
  * 1: taken care of (held, dead-lettered, acknowledged), 0: left pending */
+int ph_room(ph_shipper_t *sh);
 int ph_accept_entry(ph_shipper_t *sh, const char *id, size_t idlen,
     void *fields);
 

@@ -1,5 +1,5 @@
 # Taking over a dead consumer's pending entries at full speed (not 10
-# XAUTOCLAIM pages per claim_idle/2); --replay-dead with a shipper running
+# XAUTOCLAIM pages per claim_idle/2), but no more than --max-buffered; --replay-dead with a shipper running
 # that dead-letters the replayed entries again (it must end), and as a user
 # that may not XDEL (it must stop); and reply
 # shapes of other Redis versions, through a scripted fake Redis: the bare
@@ -53,6 +53,28 @@ my $G = 'posthog-shipper';
     is(scalar @{ $ph->delivered }, 2000, 'each once');
     is($s->stop, 0, 'exit 0');
     like($s->log, qr/claimed=2000 /, 'claimed=2000');
+}
+
+# ---- a claim takes no more than --max-buffered leaves room for ----
+{
+    my $c = PHTest::Redis->start;
+    my $ph = PHTest::PostHog->start(default => 'hang');
+    add_events($c, 'phc_AAA', 50);
+    $c->cmd('XGROUP', 'CREATE', $S, $G, '0');
+    $c->cmd('XREADGROUP', 'GROUP', $G, 'dead', 'COUNT', 100,
+            'STREAMS', $S, '>');
+    sleep 1.1;
+    my $s = PHTest::Shipper->start(redis => $c, posthog => $ph,
+        args => ['--flush-interval', '50ms', '--claim-idle', '1s',
+                 '--batch-size', '10', '--max-buffered', '5',
+                 '--consumer', 'heir']);
+    ok(wait_for(sub { @{ $ph->requests } >= 1 }, 10), 'a batch in flight')
+        or diag $s->log;
+    sleep 0.5;
+    my ($heir) = grep { $_->[0] eq 'heir' }
+        @{ $c->cmd('XPENDING', $S, $G)->[3] || [] };
+    is($heir->[1], 5, 'it claimed 5 of the page of 10: the room left');
+    $s->kill9;
 }
 
 # ---- --replay-dead while a shipper dead-letters them again ----
