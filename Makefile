@@ -31,6 +31,10 @@ NGINX_BIN  ?= $(PH_BUILD)/objs/nginx
 endif
 
 NGX_OBJS    = $(PH_BUILD)/objs
+# nginx's configure is given the build directory relative to the tree: it
+# turns the ".S" of an absolute path like /tmp/tmp.Sx3/build/objs into the
+# ".o" of an assembler source and breaks the module's object names
+NGX_OBJS_REL = $(shell realpath -m --relative-to=$(NGX_TREE) $(NGX_OBJS))
 
 export PH_BUILD NGINX_BIN
 
@@ -60,23 +64,23 @@ ifeq ($(NGINX_SRC),)
 	rm -rf $(NGX_TREE) && cp -r $(NGX_ORIGIN) $(NGX_TREE)
 	cd $(NGX_TREE) && bash -c '. ./conf_flags && ./configure \
 	    "$${NGX_CONF_FLAGS[@]}" --with-cc-opt="$(PH_CC_OPT)" \
-	    --builddir=$(NGX_OBJS) --add-dynamic-module=$(CURDIR) \
+	    --builddir=$(NGX_OBJS_REL) --add-dynamic-module=$(CURDIR) \
 	    $(NGINX_CONFIGURE_EXTRA)' > $(PH_BUILD)/configure.log \
 	    || { tail -20 $(PH_BUILD)/configure.log; exit 1; }
 else
 	cd $(NGX_TREE) && ./configure --with-compat --with-http_ssl_module \
 	    --with-http_realip_module --with-http_auth_request_module \
 	    --with-debug --with-cc-opt="$(PH_CC_OPT)" \
-	    --builddir=$(NGX_OBJS) --add-dynamic-module=$(CURDIR) \
+	    --builddir=$(NGX_OBJS_REL) --add-dynamic-module=$(CURDIR) \
 	    $(NGINX_CONFIGURE_EXTRA) > $(PH_BUILD)/configure.log \
 	    || { tail -20 $(PH_BUILD)/configure.log; exit 1; }
 endif
 
 $(MODULE): $(NGX_OBJS)/Makefile $(MODULE_SRCS)
 ifeq ($(NGINX_SRC),)
-	cd $(NGX_TREE) && $(MAKE) -f $(NGX_OBJS)/Makefile modules
+	cd $(NGX_TREE) && $(MAKE) -f $(NGX_OBJS_REL)/Makefile modules
 else
-	cd $(NGX_TREE) && $(MAKE) -f $(NGX_OBJS)/Makefile
+	cd $(NGX_TREE) && $(MAKE) -f $(NGX_OBJS_REL)/Makefile
 endif
 	# a new file, not the old one rewritten: a running nginx maps it
 	cp $(NGX_OBJS)/ngx_http_posthog_module.so $(MODULE).new
@@ -115,13 +119,15 @@ test-asan: shipper
 STATIC_BUILD = $(CURDIR)/build/static
 
 test-static: shipper
-	src=$$(PH_BUILD=$(ASAN_BUILD) sh .ci/nginx-src) && cd $$src \
+	src=$$(PH_BUILD=$(ASAN_BUILD) sh .ci/nginx-src) \
+	    && objs=$$(realpath -m --relative-to=$$src $(STATIC_BUILD)/objs) \
+	    && cd $$src \
 	    && ./configure --with-http_ssl_module --with-http_realip_module \
 	        --with-http_auth_request_module --with-cc-opt="$(PH_CC_OPT)" \
-	        --builddir=$(STATIC_BUILD)/objs --add-module=$(CURDIR) \
+	        --builddir=$$objs --add-module=$(CURDIR) \
 	        > $(STATIC_BUILD).log \
 	        || { tail -20 $(STATIC_BUILD).log; exit 1; } \
-	    && $(MAKE) -f $(STATIC_BUILD)/objs/Makefile
+	    && $(MAKE) -f $$objs/Makefile
 	PH_MODULE=static NGINX_BIN=$(STATIC_BUILD)/objs/nginx \
 	PH_SHIPPER=$(SHIPPER) prove -r t/identity t/capture t/e2e
 
