@@ -1,0 +1,329 @@
+/*
+ * The user-agent rules give posthog-js's own answers: every row of the
+ * table files named on the command line (t/unit/ua.t makes them from
+ * t/vectors/), with the patterns compiled by libpcre2 as nginx compiles
+ * them (no UTF mode, caseless where posthog-js has /i).  And the cache
+ * returns what a parse returns, for the same string only.
+ *
+ * A row: UA TAB browser TAB version TAB os TAB os_version TAB device TAB
+ * device_type TAB is_bot; "*" is not checked, version "null" is none.
+ */
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "posthog_ua.h"
+
+
+static pcre2_code        *re[POSTHOG_UA_RE_N];
+static pcre2_match_data  *md;
+static int                calls;
+
+
+static int
+exec_pcre2(void *data, unsigned id, const unsigned char *s, size_t len,
+    int *cap, int ncap)
+{
+    int          rc, i;
+    PCRE2_SIZE  *ov;
+
+    (void) data;
+    calls++;
+
+    rc = pcre2_match(re[id], s, len, 0, 0, md, NULL);
+
+    if (rc == PCRE2_ERROR_NOMATCH) {
+        return 0;
+    }
+
+    if (rc < 0) {
+        return -1;
+    }
+
+    ov = pcre2_get_ovector_pointer(md);
+
+    for (i = 0; i < rc && 2 * i < ncap; i++) {
+        cap[2 * i] = ov[2 * i] == PCRE2_UNSET ? -1 : (int) ov[2 * i];
+        cap[2 * i + 1] = ov[2 * i + 1] == PCRE2_UNSET ? -1
+                                                      : (int) ov[2 * i + 1];
+    }
+
+    return 1;
+}
+
+
+static int
+exec_fail(void *data, unsigned id, const unsigned char *s, size_t len,
+    int *cap, int ncap)
+{
+    (void) data; (void) id; (void) s; (void) len; (void) cap; (void) ncap;
+    return -1;
+}
+
+
+static void
+compile_all(void)
+{
+    int         err;
+    unsigned    i;
+    PCRE2_SIZE  off;
+
+    for (i = 0; i < POSTHOG_UA_RE_N; i++) {
+        if (posthog_ua_regex[i].pattern == NULL) {
+            diag("pattern %u missing", i);
+            exit(1);
+        }
+
+        re[i] = pcre2_compile((PCRE2_SPTR) posthog_ua_regex[i].pattern,
+                              PCRE2_ZERO_TERMINATED,
+                              posthog_ua_regex[i].caseless ? PCRE2_CASELESS
+                                                           : 0,
+                              &err, &off, NULL);
+        if (re[i] == NULL) {
+            diag("pattern %u \"%s\" does not compile at %zu", i,
+                 posthog_ua_regex[i].pattern, (size_t) off);
+            exit(1);
+        }
+
+        if (pcre2_pattern_info(re[i], PCRE2_INFO_CAPTURECOUNT, &err) == 0
+            && err + 1 > POSTHOG_UA_CAPTURES)
+        {
+            diag("pattern %u has %d groups, more than POSTHOG_UA_CAPTURES",
+                 i, err);
+            exit(1);
+        }
+    }
+
+    md = pcre2_match_data_create(POSTHOG_UA_CAPTURES, NULL);
+}
+
+
+static int
+field_ok(const char *what, const char *exp, const char *got, size_t glen,
+    const char *ua)
+{
+    if (strcmp(exp, "*") == 0) {
+        return 1;
+    }
+
+    if (strlen(exp) == glen && memcmp(exp, got, glen) == 0) {
+        return 1;
+    }
+
+    diag("%s: expected '%s', got '%.*s' for %s", what, exp, (int) glen, got,
+         ua);
+    return 0;
+}
+
+
+static void
+run_file(const char *path)
+{
+    int            ok;
+    char           line[8192], *f[8], *p;
+    size_t         n, i;
+    FILE          *fp;
+    posthog_ua_t   ua;
+    const char    *ver;
+
+    fp = fopen(path, "r");
+    if (fp == NULL) {
+        diag("cannot open %s", path);
+        exit(1);
+    }
+
+    while (fgets(line, sizeof(line), fp)) {
+        n = strlen(line);
+
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) {
+            line[--n] = '\0';
+        }
+
+        if (n == 0 || line[0] == '#') {
+            continue;
+        }
+
+        p = line;
+
+        for (i = 0; i < 8; i++) {
+            f[i] = p;
+            p = strchr(p, '\t');
+
+            if (p == NULL) {
+                break;
+            }
+
+            *p++ = '\0';
+        }
+
+        if (i != 7) {
+            diag("%s: bad row: %s", path, line);
+            exit(1);
+        }
+
+        posthog_ua_parse(&ua, (unsigned char *) f[0], strlen(f[0]),
+                         exec_pcre2, NULL);
+
+        ver = strcmp(f[2], "null") == 0 ? "" : f[2];
+
+        ok = field_ok("$browser", f[1], ua.browser, strlen(ua.browser), f[0]);
+        ok &= field_ok("$browser_version", ver, ua.browser_version,
+                       ua.browser_version_len, f[0]);
+        ok &= field_ok("$os", f[3], ua.os, strlen(ua.os), f[0]);
+        ok &= field_ok("$os_version", f[4], ua.os_version, ua.os_version_len,
+                       f[0]);
+        ok &= field_ok("$device", f[5], ua.device, strlen(ua.device), f[0]);
+        ok &= field_ok("$device_type", f[6], ua.device_type,
+                       strlen(ua.device_type), f[0]);
+        ok &= field_ok("is_bot", f[7], ua.bot ? "true" : "false",
+                       ua.bot ? 4 : 5, f[0]);
+        ok &= !ua.errors;
+
+        tap_ok(ok, __FILE__, __LINE__, "%s", f[0]);
+    }
+
+    fclose(fp);
+}
+
+
+static void
+test_number(void)
+{
+    size_t        i;
+    posthog_ua_t  ua;
+
+    static const char  *cases[][2] = {
+        { "Chrome/007.50", "7.5" },
+        { "Chrome/0.0", "0" },
+        { "Chrome/100", "100" },
+        { "Chrome/12345678901234567890.5", "1.2345678901234567e+19" },
+        { "Chrome/1.10000000000000000000000001", "1.1" },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        posthog_ua_parse(&ua, (unsigned char *) cases[i][0],
+                         strlen(cases[i][0]), exec_pcre2, NULL);
+
+        tap_is_mem(ua.browser_version, ua.browser_version_len, cases[i][1],
+                   strlen(cases[i][1]), __FILE__, __LINE__,
+                   "version of %s", cases[i][0]);
+    }
+}
+
+
+static void
+test_client(void)
+{
+    size_t  i;
+
+    static const struct {
+        const char  *ua;
+        int          client;
+    } cases[] = {
+        { "", 1 },
+        { "curl/8.5.0", 1 },
+        { "HTTP-Tiny/0.086", 1 },
+        { "python-requests/2.31.0", 1 },
+        { "Mozilla/5.0 (compatible; Pingdom.com_bot_version_1.4)", 1 },
+        { "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like "
+          "Gecko) Chrome/111.0.0.0 Safari/537.36", 0 },
+        { "Opera/9.80 (Windows NT 6.1) Presto/2.12.388 Version/12.16", 0 },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        tap_ok(posthog_ua_client((unsigned char *) cases[i].ua,
+                                 strlen(cases[i].ua)) == cases[i].client,
+               __FILE__, __LINE__, "client %d: '%s'", cases[i].client,
+               cases[i].ua);
+    }
+
+    tap_ok(posthog_ua_blocked((unsigned char *) "x GOOGLEBOT y", 13),
+           __FILE__, __LINE__, "the blocked list ignores case");
+}
+
+
+static void
+test_cache(void)
+{
+    const char          *a, *b;
+    posthog_ua_t         tmp, fresh;
+    posthog_ua_cache_t  *c;
+    const posthog_ua_t  *r;
+    char                 longua[POSTHOG_UA_CACHE_KEY_MAX + 2];
+
+    a = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 "
+        "Firefox/133.0";
+    b = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6_1 like Mac OS X) "
+        "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 "
+        "Safari/604.1";
+
+    /* one slot: every string maps to it, so the stored copy decides */
+
+    c = calloc(1, posthog_ua_cache_size(1));
+    c->n = 1;
+
+    r = posthog_ua_get(c, &tmp, (unsigned char *) a, strlen(a), exec_pcre2,
+                       NULL);
+    tap_ok(strcmp(r->browser, "Firefox") == 0 && c->misses == 1, __FILE__,
+           __LINE__, "a miss parses");
+
+    calls = 0;
+    r = posthog_ua_get(c, &tmp, (unsigned char *) a, strlen(a), exec_pcre2,
+                       NULL);
+    tap_ok(strcmp(r->browser, "Firefox") == 0 && c->hits == 1 && calls == 0,
+           __FILE__, __LINE__, "a hit runs no pattern");
+
+    r = posthog_ua_get(c, &tmp, (unsigned char *) a, strlen(a) - 1,
+                       exec_pcre2, NULL);
+    tap_ok(c->misses == 2, __FILE__, __LINE__,
+           "a prefix of a cached string is a miss");
+
+    r = posthog_ua_get(c, &tmp, (unsigned char *) b, strlen(b), exec_pcre2,
+                       NULL);
+    posthog_ua_parse(&fresh, (unsigned char *) b, strlen(b), exec_pcre2,
+                     NULL);
+    tap_ok(memcmp(r, &fresh, sizeof(fresh)) == 0 && c->misses == 3,
+           __FILE__, __LINE__, "another string in the slot gets its own");
+
+    memset(longua, 'a', sizeof(longua) - 1);
+    longua[sizeof(longua) - 1] = '\0';
+    r = posthog_ua_get(c, &tmp, (unsigned char *) longua, strlen(longua),
+                       exec_pcre2, NULL);
+    tap_ok(r == &tmp, __FILE__, __LINE__, "a string over the key max is "
+           "parsed, not cached");
+
+    r = posthog_ua_get(c, &tmp, (unsigned char *) a, strlen(a), exec_fail,
+                       NULL);
+    tap_ok(r == &tmp && r->errors && c->slot[0].len == 0, __FILE__, __LINE__,
+           "a result of failed patterns is not cached");
+
+    r = posthog_ua_get(NULL, &tmp, (unsigned char *) a, strlen(a),
+                       exec_pcre2, NULL);
+    tap_ok(r == &tmp && strcmp(r->browser, "Firefox") == 0, __FILE__,
+           __LINE__, "no cache: parsed into tmp");
+
+    free(c);
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int  i;
+
+    compile_all();
+
+    for (i = 1; i < argc; i++) {
+        run_file(argv[i]);
+    }
+
+    test_number();
+    test_client();
+    test_cache();
+
+    return done_testing();
+}
