@@ -1,0 +1,182 @@
+/*
+ * Campaign parameters and the browser language (see posthog_campaign.h).
+ */
+
+#include <string.h>
+
+#include "posthog_campaign.h"
+#include "posthog_utf8.h"
+
+
+const char  *posthog_campaign_params[] = {
+    "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term",
+    "gad_source", "mc_cid",
+    /* PERSONAL_DATA_CAMPAIGN_PARAMS: the click ids */
+    "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "fbclid", "msclkid",
+    "twclid", "li_fat_id", "igshid", "ttclid", "rdt_cid", "epik", "qclid",
+    "sccid", "irclid", "_kx",
+};
+
+const size_t  posthog_campaign_nparams =
+    sizeof(posthog_campaign_params) / sizeof(posthog_campaign_params[0]);
+
+
+const unsigned char *
+posthog_query_param(const unsigned char *url, size_t len, const char *name,
+    size_t *vlen)
+{
+    size_t                n;
+    const unsigned char  *p, *end, *part, *eq, *v;
+
+    end = memchr(url, '#', len);
+    if (end == NULL) {
+        end = url + len;
+    }
+
+    p = memchr(url, '?', end - url);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    while (p < end && *p == '?') {
+        p++;
+    }
+
+    n = strlen(name);
+
+    while (p <= end) {
+        part = p;
+
+        while (p < end && *p != '&') {
+            p++;
+        }
+
+        /* [part, p) is one "key=value=..." */
+
+        eq = memchr(part, '=', p - part);
+
+        if (eq && (size_t) (eq - part) == n && memcmp(part, name, n) == 0) {
+            v = eq + 1;
+            eq = memchr(v, '=', p - v);
+            *vlen = (eq ? eq : p) - v;
+            return v;
+        }
+
+        p++;
+    }
+
+    return NULL;
+}
+
+
+static int
+posthog_hex(unsigned char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c |= 0x20;
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return -1;
+}
+
+
+size_t
+posthog_campaign_decode(unsigned char *out, const unsigned char *v,
+    size_t len)
+{
+    int      hi, lo;
+    size_t   i, n;
+
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        if (v[i] != '%') {
+            out[n++] = v[i];
+            continue;
+        }
+
+        if (i + 2 >= len) {
+            goto raw;
+        }
+
+        hi = posthog_hex(v[i + 1]);
+        lo = posthog_hex(v[i + 2]);
+
+        if (hi < 0 || lo < 0) {
+            goto raw;
+        }
+
+        out[n++] = (unsigned char) (hi << 4 | lo);
+        i += 2;
+    }
+
+    /* decodeURIComponent throws on %-escapes that are not UTF-8 */
+
+    if (!posthog_utf8_valid(out, n)) {
+        goto raw;
+    }
+
+    goto plus;
+
+raw:
+
+    memcpy(out, v, len);
+    n = len;
+
+plus:
+
+    for (i = 0; i < n; i++) {
+        if (out[i] == '+') {
+            out[i] = ' ';
+        }
+    }
+
+    return n;
+}
+
+
+size_t
+posthog_language(const unsigned char *h, size_t len,
+    const unsigned char **tag, size_t *prefix)
+{
+    size_t                n;
+    const unsigned char  *p, *end, *t;
+
+    p = h;
+    end = h + len;
+
+    while (p < end && (*p == ' ' || *p == '\t')) {
+        p++;
+    }
+
+    t = p;
+
+    while (p < end && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+                       || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+    {
+        p++;
+    }
+
+    n = p - t;
+
+    while (p < end && (*p == ' ' || *p == '\t')) {
+        p++;
+    }
+
+    if (n == 0 || n > 35 || (p < end && *p != ',' && *p != ';')) {
+        return 0;
+    }
+
+    p = memchr(t, '-', n);
+
+    *tag = t;
+    *prefix = p ? (size_t) (p - t) : n;
+
+    return n;
+}

@@ -1,0 +1,51 @@
+/*
+ * What a request's URL and headers tell about the visit, as posthog-js
+ * reads it in the browser: campaign parameters (CAMPAIGN_PARAMS of its
+ * event-utils, read with its getQueryParam) and navigator.language from
+ * Accept-Language.  Plain C, no nginx types.
+ */
+
+#ifndef POSTHOG_CAMPAIGN_H
+#define POSTHOG_CAMPAIGN_H
+
+#include <stddef.h>
+
+
+/* utm_* and the click ids, in posthog-js's order */
+extern const char  *posthog_campaign_params[];
+extern const size_t posthog_campaign_nparams;
+
+/* input bytes of one value that are kept (cut on a UTF-8 boundary later) */
+#define POSTHOG_CAMPAIGN_VALUE_MAX  1000
+
+
+/*
+ * getQueryParam(url, name): the raw value of the first "name=" of the
+ * query (after the first '?', before any '#'; leading '?'s skipped), up to
+ * the next '=' or '&'.  Returns NULL when there is no such parameter or
+ * it has no '='; "*vlen" is the value's length (may be 0).
+ */
+const unsigned char *posthog_query_param(const unsigned char *url,
+    size_t len, const char *name, size_t *vlen);
+
+/*
+ * decodeURIComponent() then '+' -> ' ': writes at most "len" bytes to
+ * "out" and returns their number.  A value that does not decode (a bad
+ * %-escape, or bytes that are not UTF-8) is kept as it is, as posthog-js
+ * keeps it when decodeURIComponent throws; the JSON escaper makes such
+ * bytes safe.
+ */
+size_t posthog_campaign_decode(unsigned char *out, const unsigned char *v,
+    size_t len);
+
+/*
+ * navigator.language from an Accept-Language value: its first tag,
+ * without its ";q=" and spaces, if it is a language tag (letters, digits,
+ * '-', '_', at most 35 bytes; not "*").  Returns its length, 0 if none;
+ * "*tag" points into "h".  "*prefix" gets the length before the first '-'
+ * ($browser_language_prefix).
+ */
+size_t posthog_language(const unsigned char *h, size_t len,
+    const unsigned char **tag, size_t *prefix);
+
+#endif /* POSTHOG_CAMPAIGN_H */

@@ -1,0 +1,100 @@
+/*
+ * Campaign parameters are read as posthog-js's getQueryParam reads them
+ * (first match, value up to the next '=', '#' ends the query), decoded as
+ * decodeURIComponent then '+' -> ' ', kept raw when that would throw; the
+ * browser language is Accept-Language's first tag.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "posthog_campaign.h"
+
+
+static void
+param(const char *url, const char *name, const char *exp)
+{
+    size_t                vlen;
+    unsigned char         out[256];
+    const unsigned char  *v;
+
+    v = posthog_query_param((const unsigned char *) url, strlen(url), name,
+                            &vlen);
+
+    if (exp == NULL) {
+        tap_ok(v == NULL, __FILE__, __LINE__, "%s: no %s", url, name);
+        return;
+    }
+
+    if (v == NULL) {
+        tap_ok(0, __FILE__, __LINE__, "%s: %s found", url, name);
+        return;
+    }
+
+    vlen = posthog_campaign_decode(out, v, vlen);
+
+    tap_is_mem(out, vlen, exp, strlen(exp), __FILE__, __LINE__, "%s: %s",
+               url, name);
+}
+
+
+static void
+lang(const char *h, const char *exp, size_t prefix)
+{
+    size_t                n, pl;
+    const unsigned char  *t;
+
+    n = posthog_language((const unsigned char *) h, strlen(h), &t, &pl);
+
+    if (exp == NULL) {
+        tap_ok(n == 0, __FILE__, __LINE__, "no language in '%s'", h);
+        return;
+    }
+
+    tap_ok(n == strlen(exp) && memcmp(t, exp, n) == 0 && pl == prefix,
+           __FILE__, __LINE__, "language of '%s'", h);
+}
+
+
+int
+main(void)
+{
+    param("https://a.com/?utm_source=news", "utm_source", "news");
+    param("https://a.com/p?x=1&utm_source=a&utm_source=b", "utm_source", "a");
+    param("https://a.com/p?utm_source=a=b", "utm_source", "a");
+    param("https://a.com/p?utm_source=", "utm_source", "");
+    param("https://a.com/p?utm_source", "utm_source", NULL);
+    param("https://a.com/p#?utm_source=x", "utm_source", NULL);
+    param("https://a.com/p?a=1#utm_source=x", "utm_source", NULL);
+    param("https://a.com/p??utm_source=x", "utm_source", "x");
+    param("https://a.com/p?xutm_source=x", "utm_source", NULL);
+    param("https://a.com/p?UTM_SOURCE=x", "utm_source", NULL);
+    param("https://a.com/?utm_term=red+shoes%20now", "utm_term",
+          "red shoes now");
+    param("https://a.com/?utm_term=a%2Bb", "utm_term", "a b");
+    param("https://a.com/?utm_term=caf%C3%A9", "utm_term", "caf\xc3\xa9");
+    param("https://a.com/?utm_term=100%", "utm_term", "100%");
+    param("https://a.com/?utm_term=%ZZ+x", "utm_term", "%ZZ x");
+    param("https://a.com/?utm_term=%FF%FE+x", "utm_term", "%FF%FE x");
+    param("https://a.com/?utm_term=a%0D%0Ab", "utm_term", "a\r\nb");
+    param("/?gclid=abc&fbclid=def", "fbclid", "def");
+    param("no query", "gclid", NULL);
+
+    tap_ok(posthog_campaign_nparams == 24
+           && strcmp(posthog_campaign_params[0], "utm_source") == 0
+           && strcmp(posthog_campaign_params[23], "_kx") == 0,
+           __FILE__, __LINE__, "posthog-js's 24 campaign parameters");
+
+    lang("en-US,en;q=0.9", "en-US", 2);
+    lang("  de ; q=1", "de", 2);
+    lang("zh-Hant-TW", "zh-Hant-TW", 2);
+    lang("fr", "fr", 2);
+    lang("*", NULL, 0);
+    lang("", NULL, 0);
+    lang("en\"US", NULL, 0);
+    lang("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, 0);
+    lang("\xc3\xa9", NULL, 0);
+
+    return done_testing();
+}
