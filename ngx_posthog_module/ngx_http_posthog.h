@@ -61,6 +61,7 @@ typedef enum {
     NGX_HTTP_POSTHOG_STAT_DROPPED_NO_REDIS,  /* no posthog_redis */
     NGX_HTTP_POSTHOG_STAT_REDIS_CONNECTED,   /* gauge: workers connected */
     NGX_HTTP_POSTHOG_STAT_DROPPED_INTERNAL,  /* could not be made */
+    NGX_HTTP_POSTHOG_STAT_BOTS,              /* requests skipped as bots */
     NGX_HTTP_POSTHOG_STAT_N
 } ngx_http_posthog_stat_e;
 
@@ -80,7 +81,21 @@ typedef struct {
     ngx_shm_zone_t            *shm_zone;     /* the counters */
     void                      *redis;        /* ngx_http_posthog_redis_conf_t */
     void                      *buffer;       /* ngx_http_posthog_buffer_conf_t */
+    void                      *ua;           /* ngx_http_posthog_ua_main_t */
 } ngx_http_posthog_main_conf_t;
+
+
+/* posthog_user_agent_parse, posthog_bots, posthog_bot_user_agent */
+
+typedef struct {
+    ngx_flag_t                 parse;
+    ngx_uint_t                 bots;         /* NGX_HTTP_POSTHOG_BOTS_* */
+    ngx_array_t               *bot_ua;       /* ngx_regex_t * */
+} ngx_http_posthog_ua_conf_t;
+
+
+#define NGX_HTTP_POSTHOG_BOTS_IGNORE      0
+#define NGX_HTTP_POSTHOG_BOTS_CAPTURE     1
 
 
 #define NGX_HTTP_POSTHOG_PROP_STRING      0
@@ -115,6 +130,7 @@ typedef struct {
     ngx_array_t               *logout;       /* ngx_regex_t * */
     ngx_flag_t                 signals;
     posthog_state_key_t       *secret;       /* posthog_cookie_secret */
+    ngx_http_posthog_ua_conf_t  ua;
 } ngx_http_posthog_loc_conf_t;
 
 
@@ -257,6 +273,30 @@ char *ngx_http_posthog_merge_cookie_conf(ngx_conf_t *cf,
     ngx_http_posthog_loc_conf_t *prev, ngx_http_posthog_loc_conf_t *conf);
 char *ngx_http_posthog_cookie_secret(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+
+
+/* ngx_http_posthog_ua.c */
+
+/*
+ * 1 when this request is a bot's or a non-browser's and "posthog_bots
+ * ignore" applies: no event, no cookie.  "count" adds it to the counter
+ * (once per request: the log phase).
+ */
+ngx_uint_t ngx_http_posthog_ua_skip(ngx_http_request_t *r, ngx_uint_t count);
+/* the User-Agent, Accept-Language and campaign properties of the request */
+ngx_int_t ngx_http_posthog_ua_props(ngx_http_request_t *r, ngx_array_t *a);
+/* $pageview of a captured bot becomes $bot_pageview */
+void ngx_http_posthog_ua_event_name(ngx_http_request_t *r, ngx_str_t *name);
+void ngx_http_posthog_ua_create_conf(ngx_http_posthog_ua_conf_t *conf);
+void ngx_http_posthog_ua_merge_conf(ngx_http_posthog_ua_conf_t *prev,
+    ngx_http_posthog_ua_conf_t *conf);
+char *ngx_http_posthog_ua_init_main_conf(ngx_conf_t *cf,
+    ngx_http_posthog_main_conf_t *pmcf);
+char *ngx_http_posthog_bot_user_agent(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_posthog_user_agent_cache(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_posthog_ua_add_variables(ngx_conf_t *cf);
 
 
 #endif /* _NGX_HTTP_POSTHOG_H_INCLUDED_ */

@@ -52,6 +52,15 @@ static ngx_str_t  ngx_http_posthog_reserved[] = {
     ngx_string("$device_id"),
     ngx_string("$process_person_profile"),
     ngx_string("$anon_distinct_id"),
+    ngx_string("$browser"),
+    ngx_string("$browser_version"),
+    ngx_string("$os"),
+    ngx_string("$os_version"),
+    ngx_string("$device"),
+    ngx_string("$device_type"),
+    ngx_string("$browser_language"),
+    ngx_string("$browser_language_prefix"),
+    ngx_string("$browser_type"),
     ngx_null_string
 };
 
@@ -80,7 +89,7 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
 
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
 
-    if (!plcf->enable) {
+    if (!plcf->enable || ngx_http_posthog_ua_skip(r, 1)) {
         return NGX_OK;
     }
 
@@ -213,6 +222,8 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
             return NGX_OK;
         }
     }
+
+    ngx_http_posthog_ua_event_name(r, &name);
 
     ev.name = name;
     ev.custom = 1;
@@ -677,7 +688,7 @@ ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
         return NGX_ERROR;
     }
 
-    return NGX_OK;
+    return ngx_http_posthog_ua_props(r, a);
 }
 
 

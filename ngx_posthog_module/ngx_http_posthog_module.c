@@ -34,6 +34,13 @@ static ngx_conf_enum_t  ngx_http_posthog_person_profiles[] = {
 };
 
 
+static ngx_conf_enum_t  ngx_http_posthog_bots[] = {
+    { ngx_string("ignore"), NGX_HTTP_POSTHOG_BOTS_IGNORE },
+    { ngx_string("capture"), NGX_HTTP_POSTHOG_BOTS_CAPTURE },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_command_t  ngx_http_posthog_commands[] = {
 
     { ngx_string("posthog"),
@@ -162,6 +169,34 @@ static ngx_command_t  ngx_http_posthog_commands[] = {
       0,
       NULL },
 
+    { ngx_string("posthog_user_agent_parse"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, ua.parse),
+      NULL },
+
+    { ngx_string("posthog_user_agent_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_posthog_user_agent_cache,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("posthog_bots"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_posthog_set_enum,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, ua.bots),
+      &ngx_http_posthog_bots },
+
+    { ngx_string("posthog_bot_user_agent"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_posthog_bot_user_agent,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -217,6 +252,13 @@ ngx_http_posthog_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
+    /* a bot gets no cookie; the upstream's signals are not for it either */
+
+    if (ngx_http_posthog_ua_skip(r, 0)) {
+        ngx_http_posthog_strip_signals(r);
+        return ngx_http_next_header_filter(r);
+    }
+
     /* analytics never fails a response: it goes without the cookie */
 
     if (ngx_http_posthog_identity_header_filter(r) != NGX_OK) {
@@ -235,6 +277,10 @@ ngx_http_posthog_header_filter(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_posthog_add_variables(ngx_conf_t *cf)
 {
+    if (ngx_http_posthog_ua_add_variables(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_posthog_identity_add_variables(cf);
 }
 
@@ -309,7 +355,9 @@ ngx_http_posthog_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_posthog_main_conf_t *pmcf = conf;
 
-    if (ngx_http_posthog_status_init_main_conf(cf, pmcf) != NGX_CONF_OK) {
+    if (ngx_http_posthog_status_init_main_conf(cf, pmcf) != NGX_CONF_OK
+        || ngx_http_posthog_ua_init_main_conf(cf, pmcf) != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -347,6 +395,7 @@ ngx_http_posthog_create_loc_conf(ngx_conf_t *cf)
     conf->personless = NGX_CONF_UNSET_UINT;
     conf->reset = NGX_HTTP_POSTHOG_RESET_UNSET;
     conf->signals = NGX_CONF_UNSET;
+    ngx_http_posthog_ua_create_conf(&conf->ua);
 
     return conf;
 }
@@ -410,6 +459,7 @@ ngx_http_posthog_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
      */
 
     ngx_conf_merge_value(conf->signals, prev->signals, 0);
+    ngx_http_posthog_ua_merge_conf(&prev->ua, &conf->ua);
 
     pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_posthog_module);
 

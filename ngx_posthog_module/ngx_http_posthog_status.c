@@ -79,6 +79,8 @@ static ngx_http_posthog_stat_def_t  ngx_http_posthog_stat_defs[] = {
         "Workers with a working Redis connection."),
     ngx_http_posthog_counter("dropped_internal",
         "posthog_events_dropped_total", "{reason=\"internal\"}", NULL),
+    ngx_http_posthog_counter("bots", "posthog_bot_requests_total", "",
+        "Requests of bots and non-browsers skipped: no event, no cookie."),
 };
 
 

@@ -66,7 +66,7 @@ server {
 EOF
 
 my $r = $t->get('/p/home?q=1', Referer => 'https://www.google.com/search?q=x',
-                'User-Agent' => 'TestAgent/1.0');
+                'User-Agent' => 'Mozilla/5.0 TestAgent/1.0');
 my $id = $r->{cookies}{ph_id}{value};
 my @ev = $t->new_events(1);
 is(scalar @ev, 1, 'a page view makes one event');
@@ -85,7 +85,7 @@ is($p->{'$pathname'}, '/p/home', '$pathname');
 is($p->{'$referrer'}, 'https://www.google.com/search?q=x', '$referrer');
 is($p->{'$referring_domain'}, 'www.google.com', '$referring_domain');
 is($p->{'$ip'}, '127.0.0.1', '$ip');
-is($p->{'$raw_user_agent'}, 'TestAgent/1.0', '$raw_user_agent');
+is($p->{'$raw_user_agent'}, 'Mozilla/5.0 TestAgent/1.0', '$raw_user_agent');
 is($p->{'$lib'}, 'ngx_posthog_module', '$lib');
 like($p->{'$lib_version'}, qr/^\d+\.\d+\.\d+$/, '$lib_version');
 is($p->{'$device_id'}, $id, '$device_id');
@@ -161,7 +161,7 @@ my @hostile = (
 );
 for my $path (@hostile) {
     my $raw = $t->raw("GET $path HTTP/1.0\r\nHost: x\r\n"
-        . "User-Agent: bad\xff\xfe \x01\x7f \"agent\" \xe2\x80\xa8 \xf4\x90\x80\x80\r\n"
+        . "User-Agent: Mozilla/5.0 bad\xff\xfe \x01\x7f \"agent\" \xe2\x80\xa8 \xf4\x90\x80\x80\r\n"
         . "Referer: http://\xffevil/\r\n\r\n");
     like($raw, qr/^HTTP\/1.1 200/, 'hostile request answered');
 }
@@ -180,7 +180,7 @@ like($ev[0]{_raw}, qr/\\u2028/, 'U+2028 escaped');
 
 # long values are cut
 my $long = 'a' x 5000;
-$t->get("/p/$long", 'User-Agent' => 'U' x 3000);
+$t->get("/p/$long", 'User-Agent' => 'Mozilla/5.0 ' . 'U' x 3000);
 @ev = $t->new_events(1);
 is(length $ev[0]{properties}{'$raw_user_agent'}, 1000, 'user agent cut at 1000');
 is(length $ev[0]{properties}{'$current_url'}, 4096, '$current_url cut at 4096');

@@ -35,7 +35,8 @@ ok $t->wait_connected, 'connected';
 # The requests go on keep-alive connections: all $N take about 0.5 s, a
 # third of what a connection each takes, far less than the 6 s flush
 # interval, so that they are all in the buffer when the flush timer fires.
-my $http = HTTP::Tiny->new(keep_alive => 1, timeout => 10);
+my $http = HTTP::Tiny->new(keep_alive => 1, timeout => 10,
+                           agent => $PHTest::BROWSER_UA);
 my $url = 'http://127.0.0.1:' . $t->port('');
 my $t0 = time;
 my $served = grep { $http->get("$url/p/$_")->{status} == 200 } 1 .. $N;

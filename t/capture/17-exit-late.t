@@ -103,7 +103,8 @@ $t->get("/early/$_") for 1 .. 5;
 
 my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $t->port,
                               Timeout => 10) or die $!;
-print $c "GET /slow HTTP/1.0\r\nHost: localhost\r\n\r\n";
+print $c "GET /slow HTTP/1.0\r\nHost: localhost\r\n"
+    . "User-Agent: $PHTest::BROWSER_UA\r\n\r\n";
 my $end = time + 5;
 sleep 0.02 until -s $seen || time > $end;
 ok -s $seen, 'the slow request reached the upstream';

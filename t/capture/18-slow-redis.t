@@ -151,7 +151,8 @@ check_stream('small buffer', 'ring', $n);
     # fill it (a slow box may need more than one run)
     my $port = $t->port;
     for (1 .. 5) {
-        system("wrk -c 4 -t 1 -d 3s 'http://127.0.0.1:$port/fill?pad=$pad' "
+        system("wrk -c 4 -t 1 -d 3s -H 'User-Agent: $PHTest::BROWSER_UA' "
+               . "'http://127.0.0.1:$port/fill?pad=$pad' "
                . '>/dev/null 2>&1');
         $s = $t->status;
         last if $s->{buffered_bytes} > 60 * 1024 * 1024;

@@ -256,12 +256,19 @@ sub error_log {
 # HTTP, one connection per request.  Returns
 # { status, headers => {lc name => value or [values]}, body,
 #   cookies => {name => {value, attrs => {lc attr => value}}} }
+#
+# Requests come from a browser unless a test says otherwise: the module
+# makes no event and no cookie for bots and clients that are not browsers
+# (HTTP::Tiny's own UA is one).  A test of bots sends its own User-Agent.
+our $BROWSER_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) '
+    . 'AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+
 sub request {
     my ($self, $method, $path, %headers) = @_;
     my $port = delete $headers{-port} || $self->port('');
     my $body = delete $headers{-body};
     my $http = HTTP::Tiny->new(keep_alive => 0, max_redirect => 0,
-                               timeout => 10);
+                               timeout => 10, agent => $BROWSER_UA);
     my $r = $http->request($method, "http://127.0.0.1:$port$path",
         { headers => \%headers, defined $body ? (content => $body) : () });
     $r->{body} = $r->{content};
@@ -272,9 +279,12 @@ sub request {
 sub get { my $self = shift; $self->request('GET', @_) }
 
 # Raw request bytes (for what HTTP::Tiny refuses to send); returns the
-# response as text.
+# response as text.  A request without a User-Agent gets $BROWSER_UA after
+# its request line, unless no_ua => 1.
 sub raw {
-    my ($self, $bytes, $port) = @_;
+    my ($self, $bytes, $port, %opt) = @_;
+    $bytes =~ s/^([^\r\n]*\r?\n)/$1User-Agent: $BROWSER_UA\r\n/
+        unless $opt{no_ua} || $bytes =~ /^User-Agent:/mi;
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
         PeerPort => $port || $self->port(''), Timeout => 5)
         or die "connect: $!";

@@ -1,0 +1,824 @@
+/*
+ * ngx_posthog_module: what a request says about its browser, as posthog-js
+ * would say it (posthog_ua.c, posthog_campaign.c): event properties, the
+ * bot gate, the $posthog_browser... variables, and their directives.
+ *
+ * posthog-js's patterns are compiled once, at configuration time, with
+ * ngx_regex (PCRE2, JIT with "pcre_jit on"); each worker keeps a small
+ * fixed-size cache of results, as a visitor's UA repeats on every request.
+ */
+
+#include "ngx_http_posthog.h"
+#include "posthog_ua.h"
+#include "posthog_campaign.h"
+
+
+#define NGX_HTTP_POSTHOG_UA_CACHE_DEFAULT  128
+
+
+typedef struct {
+    ngx_regex_t               *re[POSTHOG_UA_RE_N];
+    ngx_int_t                  cache;        /* slots per worker */
+} ngx_http_posthog_ua_main_t;
+
+
+/* the $posthog_* variables of this file, by ngx_http_variable_t.data */
+
+enum {
+    NGX_HTTP_POSTHOG_VAR_BROWSER = 0,
+    NGX_HTTP_POSTHOG_VAR_BROWSER_VERSION,
+    NGX_HTTP_POSTHOG_VAR_OS,
+    NGX_HTTP_POSTHOG_VAR_OS_VERSION,
+    NGX_HTTP_POSTHOG_VAR_DEVICE,
+    NGX_HTTP_POSTHOG_VAR_DEVICE_TYPE,
+    NGX_HTTP_POSTHOG_VAR_IS_BOT,
+    NGX_HTTP_POSTHOG_VAR_LANGUAGE
+};
+
+
+static const posthog_ua_t *ngx_http_posthog_ua_get(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_posthog_ua_is_bot(ngx_http_request_t *r,
+    ngx_http_posthog_loc_conf_t *plcf);
+static int ngx_http_posthog_ua_exec(void *data, unsigned id,
+    const unsigned char *s, size_t len, int *cap, int ncap);
+static ngx_int_t ngx_http_posthog_ua_member(ngx_http_request_t *r,
+    ngx_array_t *a, char *key, u_char *value, size_t len, ngx_uint_t copy,
+    ngx_uint_t raw);
+static ngx_int_t ngx_http_posthog_ua_campaign(ngx_http_request_t *r,
+    ngx_array_t *a);
+static ngx_int_t ngx_http_posthog_ua_language(ngx_http_request_t *r,
+    ngx_str_t *tag, size_t *prefix);
+static ngx_int_t ngx_http_posthog_ua_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+
+static ngx_http_variable_t  ngx_http_posthog_ua_vars[] = {
+
+    { ngx_string("posthog_browser"), NULL, ngx_http_posthog_ua_variable,
+      NGX_HTTP_POSTHOG_VAR_BROWSER, 0, 0 },
+
+    { ngx_string("posthog_browser_version"), NULL,
+      ngx_http_posthog_ua_variable,
+      NGX_HTTP_POSTHOG_VAR_BROWSER_VERSION, 0, 0 },
+
+    { ngx_string("posthog_os"), NULL, ngx_http_posthog_ua_variable,
+      NGX_HTTP_POSTHOG_VAR_OS, 0, 0 },
+
+    { ngx_string("posthog_os_version"), NULL, ngx_http_posthog_ua_variable,
+      NGX_HTTP_POSTHOG_VAR_OS_VERSION, 0, 0 },
+
+    { ngx_string("posthog_device"), NULL, ngx_http_posthog_ua_variable,
+      NGX_HTTP_POSTHOG_VAR_DEVICE, 0, 0 },
+
+    { ngx_string("posthog_device_type"), NULL, ngx_http_posthog_ua_variable,
+      NGX_HTTP_POSTHOG_VAR_DEVICE_TYPE, 0, 0 },
+
+    { ngx_string("posthog_is_bot"), NULL, ngx_http_posthog_ua_variable,
+      NGX_HTTP_POSTHOG_VAR_IS_BOT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("posthog_browser_language"), NULL,
+      ngx_http_posthog_ua_variable,
+      NGX_HTTP_POSTHOG_VAR_LANGUAGE, 0, 0 },
+
+      ngx_http_null_variable
+};
+
+
+/* this worker's cache: made at its first request */
+
+static posthog_ua_cache_t  *ngx_http_posthog_ua_cache;
+static ngx_int_t            ngx_http_posthog_ua_cache_n;
+
+static ngx_str_t  ngx_http_posthog_pageview_name = ngx_string("$pageview");
+static ngx_str_t  ngx_http_posthog_bot_pageview = ngx_string("$bot_pageview");
+
+
+ngx_uint_t
+ngx_http_posthog_ua_skip(ngx_http_request_t *r, ngx_uint_t count)
+{
+    ngx_http_posthog_loc_conf_t  *plcf;
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
+
+    if (plcf->ua.bots == NGX_HTTP_POSTHOG_BOTS_CAPTURE
+        || !ngx_http_posthog_ua_is_bot(r, plcf))
+    {
+        return 0;
+    }
+
+    if (count) {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BOTS, 1);
+    }
+
+    return 1;
+}
+
+
+/*
+ * A bot's page view kept with "posthog_bots capture" is named as
+ * posthog-js names it (__preview_capture_bot_pageviews): it stays out of
+ * the $pageview counts of web analytics, and can still be looked at.
+ */
+
+void
+ngx_http_posthog_ua_event_name(ngx_http_request_t *r, ngx_str_t *name)
+{
+    ngx_http_posthog_loc_conf_t  *plcf;
+
+    if (name->len != ngx_http_posthog_pageview_name.len
+        || ngx_strncmp(name->data, ngx_http_posthog_pageview_name.data,
+                       name->len) != 0)
+    {
+        return;
+    }
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
+
+    if (ngx_http_posthog_ua_is_bot(r, plcf)) {
+        *name = ngx_http_posthog_bot_pageview;
+    }
+}
+
+
+ngx_int_t
+ngx_http_posthog_ua_props(ngx_http_request_t *r, ngx_array_t *a)
+{
+    size_t                        prefix;
+    ngx_str_t                     lang;
+    const posthog_ua_t           *ua;
+    ngx_http_posthog_loc_conf_t  *plcf;
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
+
+    /* only "posthog_bots capture" lets a bot get here */
+
+    if (plcf->ua.bots == NGX_HTTP_POSTHOG_BOTS_CAPTURE
+        && ngx_http_posthog_ua_is_bot(r, plcf))
+    {
+        if (ngx_http_posthog_ua_member(r, a, "$browser_type", (u_char *) "bot",
+                                       3, 0, 0)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (plcf->ua.parse) {
+        ua = ngx_http_posthog_ua_get(r);
+
+        /* empty values are left out, as posthog-js's stripEmptyProperties */
+
+        if ((ua->os[0]
+             && ngx_http_posthog_ua_member(r, a, "$os", (u_char *) ua->os,
+                                           ngx_strlen(ua->os), 0, 0)
+                != NGX_OK)
+            || (ua->os_version_len
+                && ngx_http_posthog_ua_member(r, a, "$os_version",
+                                              (u_char *) ua->os_version,
+                                              ua->os_version_len, 1, 0)
+                   != NGX_OK)
+            || (ua->browser[0]
+                && ngx_http_posthog_ua_member(r, a, "$browser",
+                                              (u_char *) ua->browser,
+                                              ngx_strlen(ua->browser), 0, 0)
+                   != NGX_OK)
+            || (ua->device[0]
+                && ngx_http_posthog_ua_member(r, a, "$device",
+                                              (u_char *) ua->device,
+                                              ngx_strlen(ua->device), 0, 0)
+                   != NGX_OK)
+            || ngx_http_posthog_ua_member(r, a, "$device_type",
+                                          (u_char *) ua->device_type,
+                                          ngx_strlen(ua->device_type), 0, 0)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        /* a number, or null as posthog-js sends it */
+
+        if (ua->browser_version_len) {
+            if (ngx_http_posthog_ua_member(r, a, "$browser_version",
+                                           (u_char *) ua->browser_version,
+                                           ua->browser_version_len, 1, 1)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+        } else if (ngx_http_posthog_ua_member(r, a, "$browser_version",
+                                              (u_char *) "null", 4, 0, 1)
+                   != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_http_posthog_ua_language(r, &lang, &prefix) == NGX_OK) {
+        if (ngx_http_posthog_ua_member(r, a, "$browser_language", lang.data,
+                                       lang.len, 0, 0)
+            != NGX_OK
+            || (prefix
+                && ngx_http_posthog_ua_member(r, a,
+                                              "$browser_language_prefix",
+                                              lang.data, prefix, 0, 0)
+                   != NGX_OK))
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_posthog_ua_campaign(r, a);
+}
+
+
+/*
+ * posthog-js registers all campaign parameters once one of them is in the
+ * URL, the absent ones as null: a new campaign's visit then clears what an
+ * older one left in the person's properties.
+ */
+
+static ngx_int_t
+ngx_http_posthog_ua_campaign(ngx_http_request_t *r, ngx_array_t *a)
+{
+    u_char                     *out;
+    size_t                      i, vlen, found;
+    ngx_str_t                  *uri;
+    const u_char               *v;
+    ngx_http_posthog_member_t  *m;
+
+    uri = &r->main->unparsed_uri;
+
+    if (ngx_strlchr(uri->data, uri->data + uri->len, '?') == NULL) {
+        return NGX_OK;
+    }
+
+    m = ngx_array_push_n(a, posthog_campaign_nparams);
+    if (m == NULL) {
+        return NGX_ERROR;
+    }
+
+    found = 0;
+
+    for (i = 0; i < posthog_campaign_nparams; i++) {
+        m[i].key.data = (u_char *) posthog_campaign_params[i];
+        m[i].key.len = ngx_strlen(posthog_campaign_params[i]);
+        m[i].max = POSTHOG_CAMPAIGN_VALUE_MAX;
+        m[i].raw = 1;
+        ngx_str_set(&m[i].value, "null");
+
+        v = posthog_query_param(uri->data, uri->len,
+                                posthog_campaign_params[i], &vlen);
+        if (v == NULL || vlen == 0) {
+            continue;
+        }
+
+        out = ngx_pnalloc(r->pool, vlen);
+        if (out == NULL) {
+            return NGX_ERROR;
+        }
+
+        m[i].value.len = posthog_campaign_decode(out, v, vlen);
+        m[i].value.data = out;
+
+        if (m[i].value.len) {
+            m[i].raw = 0;
+            found++;
+        }
+    }
+
+    if (found == 0) {
+        a->nelts -= posthog_campaign_nparams;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_posthog_ua_language(ngx_http_request_t *r, ngx_str_t *tag,
+    size_t *prefix)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+    const u_char     *t;
+
+    part = &r->main->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NGX_DECLINED;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Accept-Language") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Accept-Language",
+                               sizeof("Accept-Language") - 1) == 0)
+        {
+            break;
+        }
+    }
+
+    tag->len = posthog_language(h[i].value.data, h[i].value.len, &t, prefix);
+
+    if (tag->len == 0) {
+        return NGX_DECLINED;
+    }
+
+    tag->data = (u_char *) t;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_posthog_ua_member(ngx_http_request_t *r, ngx_array_t *a, char *key,
+    u_char *value, size_t len, ngx_uint_t copy, ngx_uint_t raw)
+{
+    ngx_http_posthog_member_t  *m;
+
+    m = ngx_array_push(a);
+    if (m == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* a cache slot may be reused before the event is written */
+
+    if (copy) {
+        m->value.data = ngx_pnalloc(r->pool, len);
+        if (m->value.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(m->value.data, value, len);
+
+    } else {
+        m->value.data = value;
+    }
+
+    m->value.len = len;
+    m->key.data = (u_char *) key;
+    m->key.len = ngx_strlen(key);
+    m->max = NGX_HTTP_POSTHOG_VALUE_MAX;
+    m->raw = raw;
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_posthog_ua_is_bot(ngx_http_request_t *r,
+    ngx_http_posthog_loc_conf_t *plcf)
+{
+    ngx_int_t            rc;
+    ngx_str_t            s;
+    ngx_uint_t           i;
+    ngx_regex_t        **re;
+    const posthog_ua_t  *ua;
+
+    if (r->headers_in.user_agent) {
+        s = r->headers_in.user_agent->value;
+
+    } else {
+        ngx_str_null(&s);
+    }
+
+    if (plcf->ua.parse) {
+        ua = ngx_http_posthog_ua_get(r);
+
+        if (ua->bot || ua->client) {
+            return 1;
+        }
+
+    } else if (posthog_ua_blocked(s.data, s.len)
+               || posthog_ua_client(s.data, s.len))
+    {
+        return 1;
+    }
+
+    if (plcf->ua.bot_ua == NULL) {
+        return 0;
+    }
+
+    re = plcf->ua.bot_ua->elts;
+
+    for (i = 0; i < plcf->ua.bot_ua->nelts; i++) {
+        rc = ngx_regex_exec(re[i], &s, NULL, 0);
+
+        if (rc >= 0) {
+            return 1;
+        }
+
+        if (rc != NGX_REGEX_NO_MATCHED) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          ngx_regex_exec_n " failed: %i on \"%V\"", rc, &s);
+        }
+    }
+
+    return 0;
+}
+
+
+static const posthog_ua_t *
+ngx_http_posthog_ua_get(ngx_http_request_t *r)
+{
+    size_t                         size;
+    ngx_str_t                      s;
+    posthog_ua_t                  *tmp;
+    const posthog_ua_t            *ua;
+    ngx_http_posthog_ua_main_t    *um;
+    ngx_http_posthog_main_conf_t  *pmcf;
+
+    static posthog_ua_t            scratch;
+    static ngx_http_posthog_limit_t  limit;
+
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_posthog_module);
+    um = pmcf->ua;
+
+    if (ngx_http_posthog_ua_cache_n != um->cache) {
+        /* the first request of this worker (or a new size after a reload) */
+
+        if (ngx_http_posthog_ua_cache) {
+            ngx_free(ngx_http_posthog_ua_cache);
+            ngx_http_posthog_ua_cache = NULL;
+        }
+
+        ngx_http_posthog_ua_cache_n = um->cache;
+
+        if (um->cache) {
+            size = posthog_ua_cache_size(um->cache);
+
+            ngx_http_posthog_ua_cache = ngx_calloc(size, r->connection->log);
+
+            if (ngx_http_posthog_ua_cache) {
+                ngx_http_posthog_ua_cache->n = um->cache;
+            }
+        }
+    }
+
+    if (r->headers_in.user_agent) {
+        s = r->headers_in.user_agent->value;
+
+    } else {
+        ngx_str_null(&s);
+    }
+
+    /* a result that is not cached lives until the next one: copy at once */
+
+    tmp = &scratch;
+
+    ua = posthog_ua_get(ngx_http_posthog_ua_cache, tmp, s.data, s.len,
+                        ngx_http_posthog_ua_exec, um);
+
+    if (ua->errors) {
+        ngx_http_posthog_log_limited(&limit, NGX_LOG_ERR, r->connection->log,
+                                     "user agent rules failed to run on "
+                                     "\"%V\"", &s);
+    }
+
+    return ua;
+}
+
+
+static int
+ngx_http_posthog_ua_exec(void *data, unsigned id, const unsigned char *s,
+    size_t len, int *cap, int ncap)
+{
+    int                          i, ov[3 * POSTHOG_UA_CAPTURES];
+    ngx_int_t                    rc;
+    ngx_str_t                    str;
+    ngx_http_posthog_ua_main_t  *um;
+
+    um = data;
+
+    str.data = (u_char *) s;
+    str.len = len;
+
+    /* ngx_regex_exec() takes PCRE1's 3 ints per group and fills 2 */
+
+    rc = ngx_regex_exec(um->re[id], &str, ov, 3 * POSTHOG_UA_CAPTURES);
+
+    if (rc == NGX_REGEX_NO_MATCHED) {
+        return 0;
+    }
+
+    if (rc < 0) {
+        return -1;
+    }
+
+    if (rc == 0 || rc > POSTHOG_UA_CAPTURES) {
+        rc = POSTHOG_UA_CAPTURES;
+    }
+
+    for (i = 0; i < rc && 2 * i + 1 < ncap; i++) {
+        cap[2 * i] = ov[2 * i];
+        cap[2 * i + 1] = ov[2 * i + 1];
+    }
+
+    return 1;
+}
+
+
+static ngx_int_t
+ngx_http_posthog_ua_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                       *p;
+    size_t                        len, prefix;
+    ngx_str_t                     lang;
+    const char                   *s;
+    const posthog_ua_t           *ua;
+    ngx_http_posthog_loc_conf_t  *plcf;
+
+    s = NULL;
+    len = 0;
+
+    switch (data) {
+
+    case NGX_HTTP_POSTHOG_VAR_IS_BOT:
+        plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
+        s = ngx_http_posthog_ua_is_bot(r, plcf) ? "1" : "0";
+        len = 1;
+        break;
+
+    case NGX_HTTP_POSTHOG_VAR_LANGUAGE:
+        if (ngx_http_posthog_ua_language(r, &lang, &prefix) == NGX_OK) {
+            s = (const char *) lang.data;
+            len = lang.len;
+        }
+
+        break;
+
+    default:
+        ua = ngx_http_posthog_ua_get(r);
+
+        switch (data) {
+        case NGX_HTTP_POSTHOG_VAR_BROWSER:
+            s = ua->browser;
+            break;
+        case NGX_HTTP_POSTHOG_VAR_BROWSER_VERSION:
+            s = ua->browser_version;
+            len = ua->browser_version_len;
+            break;
+        case NGX_HTTP_POSTHOG_VAR_OS:
+            s = ua->os;
+            break;
+        case NGX_HTTP_POSTHOG_VAR_OS_VERSION:
+            s = ua->os_version;
+            len = ua->os_version_len;
+            break;
+        case NGX_HTTP_POSTHOG_VAR_DEVICE:
+            s = ua->device;
+            break;
+        default: /* NGX_HTTP_POSTHOG_VAR_DEVICE_TYPE */
+            s = ua->device_type;
+            break;
+        }
+
+        if (data != NGX_HTTP_POSTHOG_VAR_BROWSER_VERSION
+            && data != NGX_HTTP_POSTHOG_VAR_OS_VERSION)
+        {
+            len = ngx_strlen(s);
+        }
+    }
+
+    if (len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    /* the versions come from the UA: copied, as the cache slot may go */
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, s, len);
+
+    v->data = p;
+    v->len = len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_posthog_ua_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_posthog_ua_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_posthog_ua_create_conf(ngx_http_posthog_ua_conf_t *conf)
+{
+    conf->parse = NGX_CONF_UNSET;
+    conf->bots = NGX_CONF_UNSET_UINT;
+    conf->bot_ua = NULL;
+}
+
+
+void
+ngx_http_posthog_ua_merge_conf(ngx_http_posthog_ua_conf_t *prev,
+    ngx_http_posthog_ua_conf_t *conf)
+{
+    ngx_conf_merge_value(conf->parse, prev->parse, 1);
+    ngx_conf_merge_uint_value(conf->bots, prev->bots,
+                              NGX_HTTP_POSTHOG_BOTS_IGNORE);
+
+    if (conf->bot_ua == NULL) {
+        conf->bot_ua = prev->bot_ua;
+    }
+}
+
+
+static ngx_http_posthog_ua_main_t *
+ngx_http_posthog_ua_main(ngx_conf_t *cf, ngx_http_posthog_main_conf_t *pmcf)
+{
+    ngx_http_posthog_ua_main_t  *um;
+
+    if (pmcf->ua) {
+        return pmcf->ua;
+    }
+
+    um = ngx_pcalloc(cf->pool, sizeof(ngx_http_posthog_ua_main_t));
+    if (um == NULL) {
+        return NULL;
+    }
+
+    um->cache = NGX_CONF_UNSET;
+    pmcf->ua = um;
+
+    return um;
+}
+
+
+/* posthog-js's patterns, compiled once for all workers */
+
+char *
+ngx_http_posthog_ua_init_main_conf(ngx_conf_t *cf,
+    ngx_http_posthog_main_conf_t *pmcf)
+{
+    ngx_uint_t                   i;
+    ngx_regex_compile_t          rc;
+    ngx_http_posthog_ua_main_t  *um;
+    u_char                       errstr[NGX_MAX_CONF_ERRSTR];
+
+    um = ngx_http_posthog_ua_main(cf, pmcf);
+    if (um == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_init_value(um->cache, NGX_HTTP_POSTHOG_UA_CACHE_DEFAULT);
+
+    for (i = 0; i < POSTHOG_UA_RE_N; i++) {
+        ngx_memzero(&rc, sizeof(ngx_regex_compile_t));
+
+        rc.pattern.data = (u_char *) posthog_ua_regex[i].pattern;
+        rc.pattern.len = ngx_strlen(posthog_ua_regex[i].pattern);
+        rc.pool = cf->pool;
+        rc.options = posthog_ua_regex[i].caseless ? NGX_REGEX_CASELESS : 0;
+        rc.err.len = NGX_MAX_CONF_ERRSTR;
+        rc.err.data = errstr;
+
+        if (ngx_regex_compile(&rc) != NGX_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "posthog user agent rule \"%V\": %V",
+                               &rc.pattern, &rc.err);
+            return NGX_CONF_ERROR;
+        }
+
+        if (rc.captures + 1 > POSTHOG_UA_CAPTURES) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "posthog user agent rule \"%V\": too many "
+                               "groups", &rc.pattern);
+            return NGX_CONF_ERROR;
+        }
+
+        um->re[i] = rc.regex;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* posthog_bot_user_agent REGEX ...: case-insensitive, as posthog-js's list */
+
+char *
+ngx_http_posthog_bot_user_agent(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_posthog_loc_conf_t *plcf = conf;
+
+    ngx_str_t            *value;
+    ngx_uint_t            i;
+    ngx_regex_t         **re;
+    ngx_regex_compile_t   rc;
+    u_char                errstr[NGX_MAX_CONF_ERRSTR];
+
+    if (plcf->ua.bot_ua) {
+        return "is duplicate";
+    }
+
+    plcf->ua.bot_ua = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                       sizeof(ngx_regex_t *));
+    if (plcf->ua.bot_ua == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        ngx_memzero(&rc, sizeof(ngx_regex_compile_t));
+
+        rc.pattern = value[i];
+        rc.pool = cf->pool;
+        rc.options = NGX_REGEX_CASELESS;
+        rc.err.len = NGX_MAX_CONF_ERRSTR;
+        rc.err.data = errstr;
+
+        if (value[i].len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\": an empty pattern would match every "
+                               "user agent", &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_regex_compile(&rc) != NGX_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" \"%V\": %V",
+                               &cmd->name, &value[i], &rc.err);
+            return NGX_CONF_ERROR;
+        }
+
+        re = ngx_array_push(plcf->ua.bot_ua);
+        if (re == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *re = rc.regex;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* posthog_user_agent_cache SLOTS: per worker; 0 turns the cache off */
+
+char *
+ngx_http_posthog_user_agent_cache(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_posthog_main_conf_t *pmcf = conf;
+
+    ngx_int_t                    n;
+    ngx_str_t                   *value;
+    ngx_http_posthog_ua_main_t  *um;
+
+    um = ngx_http_posthog_ua_main(cf, pmcf);
+    if (um == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (um->cache != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    n = ngx_atoi(value[1].data, value[1].len);
+
+    if (n == NGX_ERROR || n > 65536) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": invalid number of slots \"%V\" "
+                           "(0 to 65536)", &cmd->name, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    um->cache = n;
+
+    return NGX_CONF_OK;
+}
