@@ -61,6 +61,10 @@ typedef enum {
     NGX_HTTP_POSTHOG_STAT_DROPPED_NO_REDIS,  /* no posthog_redis */
     NGX_HTTP_POSTHOG_STAT_REDIS_CONNECTED,   /* gauge: workers connected */
     NGX_HTTP_POSTHOG_STAT_DROPPED_INTERNAL,  /* could not be made */
+    NGX_HTTP_POSTHOG_STAT_DUPLICATE_COOKIES, /* our cookie sent twice */
+    NGX_HTTP_POSTHOG_STAT_EXPIRED,           /* signed identity too old */
+    NGX_HTTP_POSTHOG_STAT_EVENTS_CUT,        /* cut to posthog_event_max */
+    NGX_HTTP_POSTHOG_STAT_IDENTIFY_ON_ERROR, /* not applied: status >= 400 */
     NGX_HTTP_POSTHOG_STAT_BOTS,              /* requests skipped as bots */
     NGX_HTTP_POSTHOG_STAT_N
 } ngx_http_posthog_stat_e;
@@ -81,6 +85,7 @@ typedef struct {
     ngx_shm_zone_t            *shm_zone;     /* the counters */
     void                      *redis;        /* ngx_http_posthog_redis_conf_t */
     void                      *buffer;       /* ngx_http_posthog_buffer_conf_t */
+    ngx_flag_t                 signals;      /* posthog_signals on anywhere */
     void                      *ua;           /* ngx_http_posthog_ua_main_t */
 } ngx_http_posthog_main_conf_t;
 
@@ -161,6 +166,9 @@ typedef struct {
     ngx_str_t                  event_id;
     u_char                     event_device[POSTHOG_UUID_LEN];
 
+    /* the state before this request's identify or alias, to undo them */
+    posthog_state_t           *saved;
+
     /* signals from the upstream response (posthog_signals on) */
     ngx_array_t               *signal_events;  /* ngx_str_t */
     ngx_array_t               *signal_props;   /* ngx_http_posthog_member_t */
@@ -175,6 +183,9 @@ typedef struct {
     unsigned                   event_personless:1;
     unsigned                   final:1;      /* header filter done */
     unsigned                   logged:1;     /* log phase done */
+    unsigned                   access:1;     /* past the access phase */
+    unsigned                   settled:1;    /* identity kept or undone */
+    unsigned                   saved_dirty:1;
 } ngx_http_posthog_ctx_t;
 
 
@@ -258,6 +269,9 @@ void ngx_http_posthog_distinct_id(ngx_http_posthog_ctx_t *ctx,
 char *ngx_http_posthog_reset(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_posthog_logout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
+ngx_int_t ngx_http_posthog_identity_access(ngx_http_request_t *r);
+void ngx_http_posthog_identity_settle(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx, ngx_uint_t ok);
 ngx_int_t ngx_http_posthog_identity_header_filter(ngx_http_request_t *r);
 void ngx_http_posthog_strip_signals(ngx_http_request_t *r);
 ngx_int_t ngx_http_posthog_identity_add_variables(ngx_conf_t *cf);

@@ -112,6 +112,10 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
 
     ctx->logged = 1;
 
+    /* no response header went out (the client left): no identify */
+
+    ngx_http_posthog_identity_settle(r, ctx, 0);
+
     if (plcf->api_key.len == 0) {
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_NO_API_KEY, 1);
         return NGX_OK;

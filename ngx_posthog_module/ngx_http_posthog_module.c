@@ -238,7 +238,8 @@ static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 static ngx_int_t
 ngx_http_posthog_header_filter(ngx_http_request_t *r)
 {
-    ngx_http_posthog_loc_conf_t  *plcf;
+    ngx_http_posthog_loc_conf_t   *plcf;
+    ngx_http_posthog_main_conf_t  *pmcf;
 
     /* identity belongs to the main request: subrequests never set it */
 
@@ -249,6 +250,14 @@ ngx_http_posthog_header_filter(ngx_http_request_t *r)
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
 
     if (!plcf->enable) {
+        pmcf = ngx_http_get_module_main_conf(r, ngx_http_posthog_module);
+
+        /* signals meant for a tracked location never reach a client */
+
+        if (pmcf->signals) {
+            ngx_http_posthog_strip_signals(r);
+        }
+
         return ngx_http_next_header_filter(r);
     }
 
@@ -314,6 +323,13 @@ ngx_http_posthog_init(ngx_conf_t *cf)
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_posthog_identity_access;
+
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
     if (h == NULL) {
         return NGX_ERROR;
@@ -344,6 +360,7 @@ ngx_http_posthog_create_main_conf(ngx_conf_t *cf)
      *     pmcf->shm_zone = NULL;
      *     pmcf->redis = NULL;
      *     pmcf->buffer = NULL;
+     *     pmcf->signals = 0;
      */
 
     return pmcf;
@@ -463,6 +480,10 @@ ngx_http_posthog_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_posthog_ua_merge_conf(&prev->ua, &conf->ua);
 
     pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_posthog_module);
+
+    if (conf->signals) {
+        pmcf->signals = 1;
+    }
 
     if (conf->enable && conf->api_key.len && pmcf->redis == NULL
         && prev->api_key.len == 0)
