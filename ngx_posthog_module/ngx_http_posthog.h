@@ -312,6 +312,12 @@ char *ngx_http_posthog_bot_user_agent(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_posthog_user_agent_cache(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_posthog_ua_add_variables(ngx_conf_t *cf);
+/* the first touch of a new visitor: this request's referrer and URL */
+void ngx_http_posthog_ua_first_touch(ngx_http_request_t *r,
+    posthog_touch_t *t);
+/* $initial_* of the first touch and the browser, added to $set_once */
+ngx_int_t ngx_http_posthog_ua_set_once(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx, ngx_str_t *set_once);
 
 
 #endif /* _NGX_HTTP_POSTHOG_H_INCLUDED_ */

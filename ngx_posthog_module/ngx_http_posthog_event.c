@@ -294,7 +294,8 @@ ngx_http_posthog_identity_event(ngx_http_request_t *r,
             != NGX_OK
             || ngx_http_posthog_props_object(r, plcf->person_props_once,
                                              &ev.set_once)
-               != NGX_OK)
+               != NGX_OK
+            || ngx_http_posthog_ua_set_once(r, ctx, &ev.set_once) != NGX_OK)
         {
             ngx_http_posthog_dropped(r, "no memory");
             return NGX_ERROR;

@@ -334,6 +334,7 @@ ngx_http_posthog_new_anon(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx)
 
     ngx_memcpy(ctx->st.device, ctx->st.anon, POSTHOG_UUID_LEN);
     ctx->st.issued = ngx_http_posthog_issued(r);
+    ngx_http_posthog_ua_first_touch(r, &ctx->st.first);
 
     ctx->fresh = 1;
     ctx->dirty = 1;
@@ -504,6 +505,9 @@ ngx_http_posthog_identify(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
     ngx_memcpy(st->user, id, n);
     st->user_len = n;
     st->issued = ngx_http_posthog_issued(r);
+
+    /* the first touch goes in this $identify (from ctx->saved), not on */
+    ngx_memzero(&st->first, sizeof(posthog_touch_t));
 
     ctx->dirty = 1;
 }

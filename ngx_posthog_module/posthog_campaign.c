@@ -2,6 +2,7 @@
  * Campaign parameters and the browser language (see posthog_campaign.h).
  */
 
+#include <stdint.h>
 #include <string.h>
 
 #include "posthog_campaign.h"
@@ -179,4 +180,152 @@ posthog_language(const unsigned char *h, size_t len,
     *prefix = p ? (size_t) (p - t) : n;
 
     return n;
+}
+
+
+size_t
+posthog_touch_copy(unsigned char *dst, size_t max, const unsigned char *src,
+    size_t len)
+{
+    size_t          n, u, i;
+    uint32_t        cp;
+    unsigned char  *p;
+
+    static const char  hex[] = "0123456789ABCDEF";
+
+    p = dst;
+    n = 0;
+
+    while (len) {
+        u = posthog_utf8_next(src, len, &cp);
+
+        if (cp != POSTHOG_UTF8_BAD && cp >= 0x20 && cp != 0x7f) {
+            if (n + u > max) {
+                break;
+            }
+
+            memcpy(p + n, src, u);
+            n += u;
+
+        } else {
+            if (n + 3 * u > max) {
+                break;
+            }
+
+            for (i = 0; i < u; i++) {
+                p[n++] = '%';
+                p[n++] = hex[src[i] >> 4];
+                p[n++] = hex[src[i] & 0xf];
+            }
+        }
+
+        src += u;
+        len -= u;
+    }
+
+    return n;
+}
+
+
+const unsigned char *
+posthog_url_host(const unsigned char *url, size_t len, size_t *hlen,
+    const unsigned char **path, size_t *plen)
+{
+    const unsigned char  *p, *q, *h, *end;
+
+    end = url + len;
+
+    for (p = url; p + 3 <= end; p++) {
+        if (p[0] == ':' && p[1] == '/' && p[2] == '/') {
+            break;
+        }
+    }
+
+    if (p + 3 > end) {
+        return NULL;
+    }
+
+    h = p + 3;
+
+    for (q = h; q < end && *q != '/' && *q != '?' && *q != '#'; q++) {
+        if (*q == '@') {
+            h = q + 1;
+        }
+    }
+
+    *hlen = q - h;
+
+    for (p = q; p < end && *p != '?' && *p != '#'; p++) { /* void */ }
+
+    *path = q;
+    *plen = p - q;
+
+    return h;
+}
+
+
+/* "word" followed by any one byte, then "tail" (a regex's "word.tail") */
+
+static int
+posthog_has_word(const unsigned char *p, size_t len, const char *word,
+    const char *tail)
+{
+    size_t  i, w, t;
+
+    w = strlen(word);
+    t = strlen(tail);
+
+    for (i = 0; i + w + 1 + t <= len; i++) {
+        if (memcmp(p + i, word, w) == 0
+            && memcmp(p + i + w + 1, tail, t) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+const char *
+posthog_search_engine(const unsigned char *ref, size_t len,
+    const char **param)
+{
+    size_t  s;
+
+    /* 'https?://(.*)' + 'google.([^/?]*)' etc., matched at the start */
+
+    if (len >= 7 && memcmp(ref, "http://", 7) == 0) {
+        s = 7;
+
+    } else if (len >= 8 && memcmp(ref, "https://", 8) == 0) {
+        s = 8;
+
+    } else {
+        return NULL;
+    }
+
+    ref += s;
+    len -= s;
+
+    *param = "q";
+
+    if (posthog_has_word(ref, len, "google", "")) {
+        return "google";
+    }
+
+    if (posthog_has_word(ref, len, "bing", "com")) {
+        return "bing";
+    }
+
+    if (posthog_has_word(ref, len, "yahoo", "com")) {
+        *param = "p";
+        return "yahoo";
+    }
+
+    if (posthog_has_word(ref, len, "duckduckgo", "com")) {
+        return "duckduckgo";
+    }
+
+    return NULL;
 }

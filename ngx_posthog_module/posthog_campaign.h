@@ -48,4 +48,30 @@ size_t posthog_campaign_decode(unsigned char *out, const unsigned char *v,
 size_t posthog_language(const unsigned char *h, size_t len,
     const unsigned char **tag, size_t *prefix);
 
+/*
+ * Copies at most "max" bytes of "src" for the signed state's touch, which
+ * takes UTF-8 without control bytes only: a control byte, or a byte of an
+ * invalid UTF-8 sequence, is written %XX (as a browser sends it); a
+ * character or escape that would pass "max" ends the copy.  Returns the
+ * bytes written.
+ */
+size_t posthog_touch_copy(unsigned char *dst, size_t max,
+    const unsigned char *src, size_t len);
+
+/*
+ * The host[:port] of an absolute URL ("scheme://[userinfo@]host/..."), as
+ * $referring_domain is made; NULL when "url" has no "://".  "*path" and
+ * "*plen" get the path after it, up to '?' or '#' (may be empty).
+ */
+const unsigned char *posthog_url_host(const unsigned char *url, size_t len,
+    size_t *hlen, const unsigned char **path, size_t *plen);
+
+/*
+ * posthog-js's _getSearchEngine(referrer): "google", "bing", "yahoo",
+ * "duckduckgo" or NULL; "*param" gets the name of the query parameter
+ * holding the search words ("q", or "p" for yahoo).
+ */
+const char *posthog_search_engine(const unsigned char *ref, size_t len,
+    const char **param);
+
 #endif /* POSTHOG_CAMPAIGN_H */

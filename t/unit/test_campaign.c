@@ -57,6 +57,58 @@ lang(const char *h, const char *exp, size_t prefix)
 }
 
 
+static void
+touch(const char *src, size_t max, const char *exp)
+{
+    size_t         n;
+    unsigned char  out[256];
+
+    n = posthog_touch_copy(out, max, (const unsigned char *) src,
+                           strlen(src));
+
+    tap_is_mem(out, n, exp, strlen(exp), __FILE__, __LINE__,
+               "touch copy of '%s' in %zu", src, max);
+}
+
+
+static void
+host(const char *url, const char *exp, const char *path)
+{
+    size_t                hl, pl;
+    const unsigned char  *h, *p;
+
+    h = posthog_url_host((const unsigned char *) url, strlen(url), &hl, &p,
+                         &pl);
+
+    if (exp == NULL) {
+        tap_ok(h == NULL, __FILE__, __LINE__, "no host in '%s'", url);
+        return;
+    }
+
+    tap_ok(h && hl == strlen(exp) && memcmp(h, exp, hl) == 0
+           && pl == strlen(path) && memcmp(p, path, pl) == 0,
+           __FILE__, __LINE__, "host and path of '%s'", url);
+}
+
+
+static void
+engine(const char *ref, const char *exp, const char *param)
+{
+    const char  *e, *p;
+
+    p = NULL;
+    e = posthog_search_engine((const unsigned char *) ref, strlen(ref), &p);
+
+    if (exp == NULL) {
+        tap_ok(e == NULL, __FILE__, __LINE__, "no search engine: '%s'", ref);
+        return;
+    }
+
+    tap_ok(e && strcmp(e, exp) == 0 && strcmp(p, param) == 0, __FILE__,
+           __LINE__, "search engine of '%s'", ref);
+}
+
+
 int
 main(void)
 {
@@ -95,6 +147,27 @@ main(void)
     lang("en\"US", NULL, 0);
     lang("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, 0);
     lang("\xc3\xa9", NULL, 0);
+
+    touch("https://a.com/caf\xc3\xa9", 100, "https://a.com/caf\xc3\xa9");
+    touch("a\xff\x01" "b\x7f", 100, "a%FF%01b%7F");
+    touch("ab\xc3\xa9", 3, "ab");
+    touch("ab\xff", 4, "ab");
+    touch("\xed\xa0\x80", 100, "%ED%A0%80");
+
+    host("https://user@Example.com:8080/a/b?q=1#x", "Example.com:8080",
+         "/a/b");
+    host("http://a.com", "a.com", "");
+    host("http://a.com?x", "a.com", "");
+    host("not a url", NULL, NULL);
+
+    engine("https://www.google.com/search?q=x", "google", "q");
+    engine("http://google.co.uk", "google", "q");
+    engine("https://www.bing.com/search?q=x", "bing", "q");
+    engine("https://search.yahoo.com/search?p=x", "yahoo", "p");
+    engine("https://duckduckgo.com/", "duckduckgo", "q");
+    engine("https://example.com/google", NULL, NULL);
+    engine("https://example.com/googles", "google", "q");
+    engine("ftp://google.com/", NULL, NULL);
 
     return done_testing();
 }
