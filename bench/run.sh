@@ -9,6 +9,8 @@
 #    a window of N keep-alive requests, zeroed and dumped with
 #    callgrind_control, so start-up and shutdown are not in it), for bare
 #    nginx and for the module in four cases.
+#    And the cost of parsing the User-Agent, with and without the cache
+#    (ONLY=ua: that case alone).
 # 2. wrk: requests/s, p99 latency and the nginx worker's CPU time per
 #    request, bare and module alternating, with Redis up and with Redis
 #    stopped; medians and the median of the per-round module/bare ratios.
@@ -295,6 +297,54 @@ cg_stop() {
     wait "$CG_PID" 2>/dev/null
 }
 
+# User-Agent parsing (posthog-js's rules): a returning visitor with parsing
+# off, on with the per-worker cache warm (the same UA on every request, as a
+# visitor's), and on without a cache (posthog_user_agent_cache 0: every
+# request runs the patterns).  "ONLY=ua sh bench/run.sh" runs this alone.
+ua_bench() {
+    local pu pn pc d_ua d_nc cookie b_off
+    pn=$(free_port); pu=$(free_port); pc=$(free_port)
+    d_ua=$(write_conf cg-ua single 1 "    posthog_redis 127.0.0.1:$REDIS_PORT stream=bench:callgrind maxlen=0;
+$(server_block "$pn" "$PH_COMMON
+        posthog_user_agent_parse off;")
+$(server_block "$pu" "$PH_COMMON")")
+    d_nc=$(write_conf cg-ua-nocache single 1 "    posthog_redis 127.0.0.1:$REDIS_PORT stream=bench:callgrind maxlen=0;
+    posthog_user_agent_cache 0;
+$(server_block "$pc" "$PH_COMMON")")
+    for d in "$d_ua" "$d_nc"; do
+        "$NGINX_BIN" -t -q -p "$d" -c "$d/nginx.conf" \
+            || { echo "bench: nginx -t failed for $d" >&2; exit 1; }
+    done
+
+    CG_NAME=ua
+    cg_start ua "$d_ua" "$pn"
+    cookie=$(cookie_of "http://127.0.0.1:$pn/")
+    cg_measure ua-off "$pn" -H "Cookie: ph_id=$cookie"; I_UA_OFF=$CG_IR
+    cg_measure ua-warm "$pu" -H "Cookie: ph_id=$cookie"; I_UA_WARM=$CG_IR
+    cg_stop
+
+    CG_NAME=uanc
+    cg_start uanc "$d_nc" "$pc"
+    cg_measure ua-nocache "$pc" -H "Cookie: ph_id=$cookie"; I_UA_NC=$CG_IR
+    cg_stop
+
+    b_off=$(awk -v a="$I_UA_OFF" -v n="$N" 'BEGIN { printf "%.0f", a / n }')
+    echo
+    echo "user-agent parsing, returning visitor (UA: $UA):"
+    printf '%-52s %12s %12s\n' "config" "instr/req" "extra/req"
+    for c in "posthog_user_agent_parse off:$I_UA_OFF" \
+             "parse on, warm cache (default):$I_UA_WARM" \
+             "parse on, posthog_user_agent_cache 0:$I_UA_NC"; do
+        p=$(awk -v a="${c##*:}" -v n="$N" 'BEGIN { printf "%.0f", a / n }')
+        printf '%-52s %12s %12s\n' "${c%:*}" "$p" "$((p - b_off))"
+    done
+}
+
+if [ "${ONLY:-}" = ua ]; then
+    ua_bench
+    exit 0
+fi
+
 CG_NAME=bare
 cg_start bare "$D_BARE" "$PB"
 cg_measure bare "$PB"; I_BARE=$CG_IR
@@ -376,6 +426,7 @@ for c in returning new identified; do
     fndiff "$c" "$x" > "$CG/fndiff-$c"
     head -10 "$CG/fndiff-$c" | awk -F'\t' '{ printf "    %8d %6s  %s\n", $1, $2, $3 }'
 done
+ua_bench
 echo "callgrind phase: $(( $(date +%s) - START )) s"
 echo
 

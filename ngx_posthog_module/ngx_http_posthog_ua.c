@@ -20,6 +20,7 @@
 typedef struct {
     ngx_regex_t               *re[POSTHOG_UA_RE_N];
     ngx_int_t                  cache;        /* slots per worker */
+    ngx_int_t                  is_bot;       /* $posthog_is_bot's index */
 } ngx_http_posthog_ua_main_t;
 
 
@@ -40,6 +41,7 @@ enum {
 static const posthog_ua_t *ngx_http_posthog_ua_get(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_posthog_ua_is_bot(ngx_http_request_t *r,
     ngx_http_posthog_loc_conf_t *plcf);
+static ngx_uint_t ngx_http_posthog_ua_bot(ngx_http_request_t *r);
 static int ngx_http_posthog_ua_exec(void *data, unsigned id,
     const unsigned char *s, size_t len, int *cap, int ncap);
 static ngx_int_t ngx_http_posthog_ua_member(ngx_http_request_t *r,
@@ -75,7 +77,7 @@ static ngx_http_variable_t  ngx_http_posthog_ua_vars[] = {
       NGX_HTTP_POSTHOG_VAR_DEVICE_TYPE, 0, 0 },
 
     { ngx_string("posthog_is_bot"), NULL, ngx_http_posthog_ua_variable,
-      NGX_HTTP_POSTHOG_VAR_IS_BOT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+      NGX_HTTP_POSTHOG_VAR_IS_BOT, 0, 0 },
 
     { ngx_string("posthog_browser_language"), NULL,
       ngx_http_posthog_ua_variable,
@@ -102,7 +104,7 @@ ngx_http_posthog_ua_skip(ngx_http_request_t *r, ngx_uint_t count)
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
 
     if (plcf->ua.bots == NGX_HTTP_POSTHOG_BOTS_CAPTURE
-        || !ngx_http_posthog_ua_is_bot(r, plcf))
+        || !ngx_http_posthog_ua_bot(r))
     {
         return 0;
     }
@@ -124,8 +126,6 @@ ngx_http_posthog_ua_skip(ngx_http_request_t *r, ngx_uint_t count)
 void
 ngx_http_posthog_ua_event_name(ngx_http_request_t *r, ngx_str_t *name)
 {
-    ngx_http_posthog_loc_conf_t  *plcf;
-
     if (name->len != ngx_http_posthog_pageview_name.len
         || ngx_strncmp(name->data, ngx_http_posthog_pageview_name.data,
                        name->len) != 0)
@@ -133,9 +133,7 @@ ngx_http_posthog_ua_event_name(ngx_http_request_t *r, ngx_str_t *name)
         return;
     }
 
-    plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
-
-    if (ngx_http_posthog_ua_is_bot(r, plcf)) {
+    if (ngx_http_posthog_ua_bot(r)) {
         *name = ngx_http_posthog_bot_pageview;
     }
 }
@@ -154,7 +152,7 @@ ngx_http_posthog_ua_props(ngx_http_request_t *r, ngx_array_t *a)
     /* only "posthog_bots capture" lets a bot get here */
 
     if (plcf->ua.bots == NGX_HTTP_POSTHOG_BOTS_CAPTURE
-        && ngx_http_posthog_ua_is_bot(r, plcf))
+        && ngx_http_posthog_ua_bot(r))
     {
         if (ngx_http_posthog_ua_member(r, a, "$browser_type", (u_char *) "bot",
                                        3, 0, 0)
@@ -372,6 +370,24 @@ ngx_http_posthog_ua_member(ngx_http_request_t *r, ngx_array_t *a, char *key,
     m->raw = raw;
 
     return NGX_OK;
+}
+
+
+/* once per request: through $posthog_is_bot, which nginx keeps */
+
+static ngx_uint_t
+ngx_http_posthog_ua_bot(ngx_http_request_t *r)
+{
+    ngx_http_variable_value_t     *v;
+    ngx_http_posthog_ua_main_t    *um;
+    ngx_http_posthog_main_conf_t  *pmcf;
+
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_posthog_module);
+    um = pmcf->ua;
+
+    v = ngx_http_get_indexed_variable(r, um->is_bot);
+
+    return v != NULL && !v->not_found && v->len == 1 && v->data[0] == '1';
 }
 
 
@@ -684,6 +700,7 @@ char *
 ngx_http_posthog_ua_init_main_conf(ngx_conf_t *cf,
     ngx_http_posthog_main_conf_t *pmcf)
 {
+    ngx_str_t                    name;
     ngx_uint_t                   i;
     ngx_regex_compile_t          rc;
     ngx_http_posthog_ua_main_t  *um;
@@ -695,6 +712,14 @@ ngx_http_posthog_ua_init_main_conf(ngx_conf_t *cf,
     }
 
     ngx_conf_init_value(um->cache, NGX_HTTP_POSTHOG_UA_CACHE_DEFAULT);
+
+    name.len = sizeof("posthog_is_bot") - 1;
+    name.data = (u_char *) "posthog_is_bot";
+
+    um->is_bot = ngx_http_get_variable_index(cf, &name);
+    if (um->is_bot == NGX_ERROR) {
+        return NGX_CONF_ERROR;
+    }
 
     for (i = 0; i < POSTHOG_UA_RE_N; i++) {
         ngx_memzero(&rc, sizeof(ngx_regex_compile_t));

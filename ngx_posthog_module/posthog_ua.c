@@ -342,6 +342,8 @@ static int posthog_ua_has(const unsigned char *s, size_t len,
     const char *needle);
 static int posthog_ua_has_lc(const unsigned char *s, size_t len,
     const char *needle);
+static int posthog_ua_any_lc(const unsigned char *s, size_t len,
+    const char **needles, size_t n);
 static int posthog_ua_run(posthog_ua_t *ua, int id, const unsigned char *s,
     size_t len, int *cap, posthog_ua_exec_pt exec, void *data);
 static void posthog_ua_browser(posthog_ua_t *ua, const unsigned char *s,
@@ -374,13 +376,56 @@ posthog_ua_parse(posthog_ua_t *ua, const unsigned char *s, size_t len,
 }
 
 
-int
-posthog_ua_blocked(const unsigned char *s, size_t len)
-{
-    size_t  i;
+/*
+ * Any of the lower-case "needles" in "s", case-insensitively.  The string
+ * is folded once, and the pairs of adjacent bytes it has are noted in a
+ * bitmap: a needle with a pair the string lacks is skipped without a scan,
+ * so a browser's UA costs about one bitmap test per needle.  Only a string
+ * over the buffer is folded byte by byte per needle.
+ */
 
-    for (i = 0; i < nelts(posthog_ua_blocked_strs); i++) {
-        if (posthog_ua_has_lc(s, len, posthog_ua_blocked_strs[i])) {
+static int
+posthog_ua_any_lc(const unsigned char *s, size_t len, const char **needles,
+    size_t n)
+{
+    size_t                i, k;
+    unsigned              pair;
+    const unsigned char  *nd;
+    unsigned char         lc[1024], seen[65536 / 8];
+
+    if (len > sizeof(lc)) {
+        for (i = 0; i < n; i++) {
+            if (posthog_ua_has_lc(s, len, needles[i])) {
+                return 1;
+            }
+        }
+
+        return 0;
+    }
+
+    memset(seen, 0, sizeof(seen));
+
+    for (i = 0; i < len; i++) {
+        lc[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (s[i] | 0x20) : s[i];
+
+        if (i) {
+            pair = (unsigned) lc[i - 1] << 8 | lc[i];
+            seen[pair >> 3] |= 1 << (pair & 7);
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        nd = (const unsigned char *) needles[i];
+
+        for (k = 1; nd[k]; k++) {
+            pair = (unsigned) nd[k - 1] << 8 | nd[k];
+
+            if (!(seen[pair >> 3] & (1 << (pair & 7)))) {
+                break;
+            }
+        }
+
+        if (nd[k] == '\0' && posthog_ua_has(lc, len, needles[i])) {
             return 1;
         }
     }
@@ -390,23 +435,24 @@ posthog_ua_blocked(const unsigned char *s, size_t len)
 
 
 int
+posthog_ua_blocked(const unsigned char *s, size_t len)
+{
+    return posthog_ua_any_lc(s, len, posthog_ua_blocked_strs,
+                             nelts(posthog_ua_blocked_strs));
+}
+
+
+int
 posthog_ua_client(const unsigned char *s, size_t len)
 {
-    size_t  i;
-
     if (!(len >= 8 && memcmp(s, "Mozilla/", 8) == 0)
         && !(len >= 6 && memcmp(s, "Opera/", 6) == 0))
     {
         return 1;
     }
 
-    for (i = 0; i < nelts(posthog_ua_client_strs); i++) {
-        if (posthog_ua_has_lc(s, len, posthog_ua_client_strs[i])) {
-            return 1;
-        }
-    }
-
-    return 0;
+    return posthog_ua_any_lc(s, len, posthog_ua_client_strs,
+                             nelts(posthog_ua_client_strs));
 }
 
 

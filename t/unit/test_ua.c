@@ -243,6 +243,20 @@ test_client(void)
 
     tap_ok(posthog_ua_blocked((unsigned char *) "x GOOGLEBOT y", 13),
            __FILE__, __LINE__, "the blocked list ignores case");
+
+    {
+        char  big[2100];
+
+        memset(big, 'a', sizeof(big));
+        memcpy(big, "Mozilla/5.0 ", 12);
+        memcpy(big + sizeof(big) - 9, "GoogleBot", 9);
+
+        tap_ok(posthog_ua_blocked((unsigned char *) big, sizeof(big))
+               && !posthog_ua_blocked((unsigned char *) big,
+                                      sizeof(big) - 1),
+               __FILE__, __LINE__, "a string over the fold buffer: the "
+               "whole of it is searched");
+    }
 }
 
 
