@@ -52,7 +52,7 @@ ngx_http_posthog_read_cookie(ngx_http_request_t *r,
     ngx_table_elt_t **hh;
 #endif
 
-    static ngx_http_posthog_limit_t  dup_limit, bad_limit;
+    static ngx_http_posthog_limit_t  dup_limit, bad_limit, exp_limit;
 
     name = &plcf->cookie->name;
     n = 0;
@@ -123,6 +123,24 @@ ngx_http_posthog_read_cookie(ngx_http_request_t *r,
                                      "client sent an invalid \"%V\" cookie "
                                      "(%uz bytes, %s), a new id is issued",
                                      name, len, posthog_state_reason(first));
+        return NGX_DECLINED;
+    }
+
+    /*
+     * A signed identified state is trusted for the cookie's max_age from
+     * the identify that made it, not forever: a cookie captured once
+     * stops naming its user.  It is replaced as a whole: its anonymous id
+     * was merged into that user's person.
+     */
+
+    if (plcf->secret && ctx->st.user_len
+        && ctx->st.issued + plcf->cookie->max_age < (uint64_t) ngx_time())
+    {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_EXPIRED, 1);
+        ngx_http_posthog_log_limited(&exp_limit, NGX_LOG_INFO,
+                                     r->connection->log,
+                                     "an identified \"%V\" cookie is past "
+                                     "its max_age, a new id is issued", name);
         return NGX_DECLINED;
     }
 
