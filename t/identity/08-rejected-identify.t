@@ -74,6 +74,13 @@ server {
         proxy_pass http://app;
     }
 
+    # untracked, but posthog_signals is on elsewhere: the app's signal
+    # headers still never reach the client
+    location /untracked/ {
+        posthog off;
+        proxy_pass http://app/signals/;
+    }
+
     location / { %%PAGE%% }
     location = /status { posthog off; posthog_status; }
 }
@@ -197,5 +204,12 @@ is_deeply([sort map { $_->{distinct_id} } @ev], [sort qw(alice alice bob user-9)
           'each one an $identify of an accepted request');
 ok(!grep({ $_->{event} ne '$identify' } @ev), 'no other event');
 is($t->wait_status(identifies => 4)->{identifies}, 4, 'identifies +4');
+
+# signal headers where posthog is off
+$r = $t->get('/untracked/login');
+is($r->{status}, 200, 'an untracked location proxies the login');
+ok(!exists $r->{headers}{'x-posthog-identify'},
+   'its X-PostHog-Identify is removed (posthog_signals is on elsewhere)');
+ok(!$r->{cookies}{ph_id}, 'and nothing is set there');
 
 done_testing;
