@@ -6,6 +6,7 @@
 
 #include "ngx_http_posthog.h"
 #include "posthog_cookie.h"
+#include "posthog_seen.h"
 
 
 #define NGX_HTTP_POSTHOG_COOKIE_MAX_AGE  (400 * 24 * 60 * 60)
@@ -25,6 +26,38 @@ static ngx_http_posthog_cookie_conf_t  ngx_http_posthog_default_cookie = {
     NGX_HTTP_POSTHOG_SAMESITE_LAX,
     0
 };
+
+
+/*
+ * A signed value verified once is taken as verified while it stays in the
+ * worker's small set (its exact bytes, for this very key): a returning
+ * visitor's cookie costs one HMAC per worker, not one per request.
+ */
+
+static int
+ngx_http_posthog_decode(ngx_http_posthog_loc_conf_t *plcf,
+    posthog_state_t *st, const u_char *v, size_t len)
+{
+    int  rc;
+
+    static posthog_seen_t  verified;
+
+    if (plcf->secret == NULL) {
+        return posthog_state_decode(st, v, len, NULL);
+    }
+
+    if (posthog_seen_has(&verified, plcf->secret, v, len)) {
+        return posthog_state_decode(st, v, len, NULL);
+    }
+
+    rc = posthog_state_decode(st, v, len, plcf->secret);
+
+    if (rc == POSTHOG_STATE_OK) {
+        posthog_seen_add(&verified, plcf->secret, v, len);
+    }
+
+    return rc;
+}
 
 
 /*
@@ -92,7 +125,7 @@ ngx_http_posthog_read_cookie(ngx_http_request_t *r,
                 continue;
             }
 
-            rc = posthog_state_decode(&ctx->st, v, vlen, plcf->secret);
+            rc = ngx_http_posthog_decode(plcf, &ctx->st, v, vlen);
 
             if (rc != POSTHOG_STATE_OK && first == POSTHOG_STATE_OK) {
                 first = rc;
