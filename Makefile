@@ -163,7 +163,7 @@ deb: | deps
 	    -u PH_BUILD -u NGINX_BIN dpkg-buildpackage -us -uc -b
 	lintian --fail-on error $(DEB_DIR)/*.changes
 
-# Installs the packages on this machine (root or sudo), tests them and
+# Installs the packages on this machine (as root), tests them and
 # purges them: not part of make test.
 test-deb: deb
 	PH_TEST_DEB=1 PH_DEB_DIR=$(DEB_DIR) prove -v t/deb/
