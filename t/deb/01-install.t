@@ -187,6 +187,10 @@ my $include = 'include /etc/nginx/modules-enabled/*.conf;';
 isnt($rc, 0, 'without the snippet, nginx -t refuses the posthog directives');
 like($out, qr/unknown directive "posthog_/, '(unknown directive)');
 
+($rc, $out) = run('nginx', '-t');
+is($rc, 0, "the system's own nginx.conf passes nginx -t with the module")
+    or diag $out;
+
 my $conf = conf('site', $include, $site);
 ($rc, $out) = run('nginx', '-t', '-c', $conf);
 is($rc, 0, 'with modules-enabled included, nginx -t accepts them')
@@ -321,6 +325,16 @@ my $end = time + 10;
 my $w;
 sleep 0.05 until ($w = waitpid($spid, WNOHANG)) == $spid || time > $end;
 is($w == $spid ? $? >> 8 : -1, 0, 'the shipper exits 0 on SIGTERM');
+my $slog = do { local $/; open my $fh, '<', $log; <$fh> // '' };
+unlike($slog, qr/\b(ERROR|FATAL)\b/i, 'no errors in its log') or diag $slog;
+
+# a reinstallation (an upgrade of the same files) keeps the edited conffile
+($rc, $out) = run('apt-get', 'install', '-y', '-q', '--reinstall', $debs[1]);
+is($rc, 0, 'apt-get install --reinstall of the shipper') or diag $out;
+my $kept = do { local $/; open my $fh, '<', $DEFAULT; <$fh> // '' };
+like($kept, qr/^POSTHOG_HOST=\Q@{[ $ph->url ]}\E$/m,
+     "the operator's edit of $DEFAULT is kept");
+ok(getpwnam($USER), 'the user is still there');
 
 # stop our nginx (QUIT, its master reparented: poll its pid)
 open my $pf, '<', "$t/nginx.pid";
