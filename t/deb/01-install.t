@@ -26,6 +26,7 @@ use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use HTTP::Tiny;
 use POSIX qw(WNOHANG);
+use Sys::Hostname qw(hostname);
 use Text::ParseWords qw(shellwords);
 use Time::HiRes qw(sleep time);
 use PHTest::Redis;
@@ -225,7 +226,7 @@ close $uf;
 is($unit{User}[0], $USER, "the unit runs as $USER");
 is($unit{Restart}[0], 'on-failure', 'Restart=on-failure');
 
-chomp(my $host = `hostname`);
+my $host = hostname();
 # systemd's unescaping of an Exec line: quotes, $$ and %%, %H; no prefixes
 sub exec_line {
     my ($line) = @_;
