@@ -34,6 +34,26 @@
 /* posthog-js cuts the user agent at 1000 characters */
 #define NGX_HTTP_POSTHOG_UA_MAX           1000
 
+/* posthog_event_max_size: the default, and the bounds it may take */
+#define NGX_HTTP_POSTHOG_EVENT_SIZE       8192
+#define NGX_HTTP_POSTHOG_EVENT_SIZE_MIN    2048
+#define NGX_HTTP_POSTHOG_EVENT_SIZE_MAX    (900 * 1024)
+
+/*
+ * The order in which properties are cut when an event is over
+ * posthog_event_max_size: the least useful first.  0: never cut (ids,
+ * names, times, raw JSON).
+ */
+#define NGX_HTTP_POSTHOG_CUT_NEVER        0
+#define NGX_HTTP_POSTHOG_CUT_USER_AGENT   1
+#define NGX_HTTP_POSTHOG_CUT_REFERRER     2
+#define NGX_HTTP_POSTHOG_CUT_REF_DOMAIN   3
+#define NGX_HTTP_POSTHOG_CUT_CUSTOM       4   /* posthog_property, signals */
+#define NGX_HTTP_POSTHOG_CUT_URL          5
+#define NGX_HTTP_POSTHOG_CUT_PATHNAME     6
+#define NGX_HTTP_POSTHOG_CUT_HOST         7
+#define NGX_HTTP_POSTHOG_CUT_LAST         7
+
 
 
 /*
@@ -125,6 +145,7 @@ typedef struct {
     ngx_http_complex_value_t  *event;
     ngx_array_t               *props;        /* ngx_http_posthog_prop_conf_t */
     ngx_uint_t                 personless;   /* "identified_only" */
+    size_t                     event_max;    /* posthog_event_max_size */
     ngx_http_posthog_cookie_conf_t  *cookie;
 
     ngx_http_complex_value_t  *identify;
@@ -236,6 +257,7 @@ typedef struct {
     ngx_str_t                  value;
     size_t                     max;          /* input cut, see posthog_json.h */
     ngx_uint_t                 raw;          /* value is JSON already */
+    ngx_uint_t                 cut;          /* NGX_HTTP_POSTHOG_CUT_* */
     size_t                     len;          /* escaped length, pass 1 */
 } ngx_http_posthog_member_t;
 

@@ -6,6 +6,7 @@
 
 #include "ngx_http_posthog.h"
 #include "posthog_cookie.h"
+#include "posthog_seen.h"
 
 
 #define NGX_HTTP_POSTHOG_COOKIE_MAX_AGE  (400 * 24 * 60 * 60)
@@ -25,6 +26,38 @@ static ngx_http_posthog_cookie_conf_t  ngx_http_posthog_default_cookie = {
     NGX_HTTP_POSTHOG_SAMESITE_LAX,
     0
 };
+
+
+/*
+ * A signed value verified once is taken as verified while it stays in the
+ * worker's small set (its exact bytes, for this very key): a returning
+ * visitor's cookie costs one HMAC per worker, not one per request.
+ */
+
+static int
+ngx_http_posthog_decode(ngx_http_posthog_loc_conf_t *plcf,
+    posthog_state_t *st, const u_char *v, size_t len)
+{
+    int  rc;
+
+    static posthog_seen_t  verified;
+
+    if (plcf->secret == NULL) {
+        return posthog_state_decode(st, v, len, NULL);
+    }
+
+    if (posthog_seen_has(&verified, plcf->secret, v, len)) {
+        return posthog_state_decode(st, v, len, NULL);
+    }
+
+    rc = posthog_state_decode(st, v, len, plcf->secret);
+
+    if (rc == POSTHOG_STATE_OK) {
+        posthog_seen_add(&verified, plcf->secret, v, len);
+    }
+
+    return rc;
+}
 
 
 /*
@@ -52,7 +85,7 @@ ngx_http_posthog_read_cookie(ngx_http_request_t *r,
     ngx_table_elt_t **hh;
 #endif
 
-    static ngx_http_posthog_limit_t  dup_limit, bad_limit;
+    static ngx_http_posthog_limit_t  dup_limit, bad_limit, exp_limit;
 
     name = &plcf->cookie->name;
     n = 0;
@@ -92,7 +125,7 @@ ngx_http_posthog_read_cookie(ngx_http_request_t *r,
                 continue;
             }
 
-            rc = posthog_state_decode(&ctx->st, v, vlen, plcf->secret);
+            rc = ngx_http_posthog_decode(plcf, &ctx->st, v, vlen);
 
             if (rc != POSTHOG_STATE_OK && first == POSTHOG_STATE_OK) {
                 first = rc;
@@ -123,6 +156,24 @@ ngx_http_posthog_read_cookie(ngx_http_request_t *r,
                                      "client sent an invalid \"%V\" cookie "
                                      "(%uz bytes, %s), a new id is issued",
                                      name, len, posthog_state_reason(first));
+        return NGX_DECLINED;
+    }
+
+    /*
+     * A signed identified state is trusted for the cookie's max_age from
+     * the identify that made it, not forever: a cookie captured once
+     * stops naming its user.  It is replaced as a whole: its anonymous id
+     * was merged into that user's person.
+     */
+
+    if (plcf->secret && ctx->st.user_len
+        && ctx->st.issued + plcf->cookie->max_age < (uint64_t) ngx_time())
+    {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_EXPIRED, 1);
+        ngx_http_posthog_log_limited(&exp_limit, NGX_LOG_INFO,
+                                     r->connection->log,
+                                     "an identified \"%V\" cookie is past "
+                                     "its max_age, a new id is issued", name);
         return NGX_DECLINED;
     }
 

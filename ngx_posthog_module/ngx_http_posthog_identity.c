@@ -895,6 +895,7 @@ ngx_http_posthog_signals(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
             m->key = key;
             m->value = h[i].value;
             m->max = NGX_HTTP_POSTHOG_VALUE_MAX;
+            m->cut = NGX_HTTP_POSTHOG_CUT_CUSTOM;
         }
     }
 

@@ -34,6 +34,14 @@ static ngx_conf_enum_t  ngx_http_posthog_person_profiles[] = {
 };
 
 
+static char *ngx_http_posthog_event_max_check(ngx_conf_t *cf, void *post,
+    void *data);
+
+static ngx_conf_post_t  ngx_http_posthog_event_max_post = {
+    ngx_http_posthog_event_max_check
+};
+
+
 static ngx_conf_enum_t  ngx_http_posthog_bots[] = {
     { ngx_string("ignore"), NGX_HTTP_POSTHOG_BOTS_IGNORE },
     { ngx_string("capture"), NGX_HTTP_POSTHOG_BOTS_CAPTURE },
@@ -147,6 +155,13 @@ static ngx_command_t  ngx_http_posthog_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_posthog_loc_conf_t, personless),
       &ngx_http_posthog_person_profiles },
+
+    { ngx_string("posthog_event_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, event_max),
+      &ngx_http_posthog_event_max_post },
 
     { ngx_string("posthog_redis"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
@@ -411,6 +426,7 @@ ngx_http_posthog_create_loc_conf(ngx_conf_t *cf)
     conf->enable = NGX_CONF_UNSET;
     conf->capture = NGX_CONF_UNSET_UINT;
     conf->personless = NGX_CONF_UNSET_UINT;
+    conf->event_max = NGX_CONF_UNSET_SIZE;
     conf->reset = NGX_HTTP_POSTHOG_RESET_UNSET;
     conf->signals = NGX_CONF_UNSET;
     ngx_http_posthog_ua_create_conf(&conf->ua);
@@ -440,6 +456,8 @@ ngx_http_posthog_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->capture, prev->capture,
                               NGX_HTTP_POSTHOG_CAPTURE_PAGEVIEW);
     ngx_conf_merge_uint_value(conf->personless, prev->personless, 1);
+    ngx_conf_merge_size_value(conf->event_max, prev->event_max,
+                              NGX_HTTP_POSTHOG_EVENT_SIZE);
 
     if (conf->event == NULL) {
         conf->event = prev->event;
@@ -542,4 +560,26 @@ ngx_http_posthog_set_enum(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                        last - buf, buf);
 
     return NGX_CONF_ERROR;
+}
+
+
+/* the ids, names and times of an event must fit; Redis takes 900 KiB */
+
+static char *
+ngx_http_posthog_event_max_check(ngx_conf_t *cf, void *post, void *data)
+{
+    size_t  *sp = data;
+
+    if (*sp < NGX_HTTP_POSTHOG_EVENT_SIZE_MIN
+        || *sp > NGX_HTTP_POSTHOG_EVENT_SIZE_MAX)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"posthog_event_max_size\" must be from %uz "
+                           "to %uz bytes, not %uz",
+                           (size_t) NGX_HTTP_POSTHOG_EVENT_SIZE_MIN,
+                           (size_t) NGX_HTTP_POSTHOG_EVENT_SIZE_MAX, *sp);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }
