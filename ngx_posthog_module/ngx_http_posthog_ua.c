@@ -264,6 +264,7 @@ ngx_http_posthog_ua_campaign(ngx_http_request_t *r, ngx_array_t *a)
         m[i].key.len = ngx_strlen(posthog_campaign_params[i]);
         m[i].max = POSTHOG_CAMPAIGN_VALUE_MAX;
         m[i].raw = 1;
+        m[i].cut = NGX_HTTP_POSTHOG_CUT_CUSTOM;
         ngx_str_set(&m[i].value, "null");
 
         v = posthog_query_param(uri->data, uri->len,
@@ -368,6 +369,7 @@ ngx_http_posthog_ua_member(ngx_http_request_t *r, ngx_array_t *a, char *key,
     m->key.len = ngx_strlen(key);
     m->max = NGX_HTTP_POSTHOG_VALUE_MAX;
     m->raw = raw;
+    m->cut = NGX_HTTP_POSTHOG_CUT_NEVER;    /* short: names, versions, tags */
 
     return NGX_OK;
 }
@@ -959,6 +961,7 @@ ngx_http_posthog_ua_initial(ngx_http_request_t *r, ngx_array_t *a,
     m->value.len = len;
     m->max = NGX_HTTP_POSTHOG_VALUE_MAX;
     m->raw = raw;
+    m->cut = NGX_HTTP_POSTHOG_CUT_NEVER;
 
     return NGX_OK;
 }

@@ -126,6 +126,21 @@ like $p->{utm_content}, qr/^\x{fffd}+"$/, 'invalid bytes become U+FFFD';
 is length $p->{utm_campaign}, 1000, 'a value is cut at 1000 bytes';
 ok !exists $p->{'$browser_language'}, 'a bad Accept-Language is left out';
 
+# seven parameters at their 1000-byte limit and the URL: over
+# posthog_event_max_size, the event is cut (campaign values with the custom
+# ones), not dropped
+
+my $cut0 = $t->status->{events_cut};
+my @names = qw(utm_source utm_medium utm_campaign utm_content utm_term
+    gad_source mc_cid gclid gclsrc dclid gbraid wbraid fbclid msclkid twclid
+    li_fat_id igshid ttclid rdt_cid epik qclid sccid irclid _kx);
+$r = $t->get('/p?' . join('&', map { "$_=" . ('v' x 1000) } @names[0 .. 6]));
+($e) = $t->new_events(1);
+ok $e && length $e->{_raw} <= 8192, 'a campaign-heavy event fits the max';
+is $e->{properties}{'$browser'}, 'Chrome', 'the other properties are there';
+is $t->wait_status(events_cut => $cut0 + 1)->{events_cut}, $cut0 + 1,
+   'events_cut +1';
+
 # bots and non-browsers: no event, no cookie, counted
 
 my $bots0 = $t->status->{bots};
