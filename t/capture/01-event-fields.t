@@ -19,6 +19,7 @@ server {
     listen 127.0.0.1:%%PORT%%;
     posthog on;
     posthog_api_key phc_fields;
+    posthog_event_max_size 64k;    # the per-value cuts, not the event's
     posthog_property status $status number;
     posthog_property plan $sent_http_x_plan;
     posthog_property cached $arg_cached boolean;
