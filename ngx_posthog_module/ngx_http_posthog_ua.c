@@ -403,6 +403,8 @@ ngx_http_posthog_ua_is_bot(ngx_http_request_t *r,
     ngx_regex_t        **re;
     const posthog_ua_t  *ua;
 
+    static ngx_http_posthog_limit_t  limit;
+
     if (r->headers_in.user_agent) {
         s = r->headers_in.user_agent->value;
 
@@ -437,8 +439,10 @@ ngx_http_posthog_ua_is_bot(ngx_http_request_t *r,
         }
 
         if (rc != NGX_REGEX_NO_MATCHED) {
-            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                          ngx_regex_exec_n " failed: %i on \"%V\"", rc, &s);
+            ngx_http_posthog_log_limited(&limit, NGX_LOG_ERR,
+                                         r->connection->log,
+                                         "posthog_bot_user_agent: "
+                                         ngx_regex_exec_n " failed: %i", rc);
         }
     }
 
@@ -451,7 +455,6 @@ ngx_http_posthog_ua_get(ngx_http_request_t *r)
 {
     size_t                         size;
     ngx_str_t                      s;
-    posthog_ua_t                  *tmp;
     const posthog_ua_t            *ua;
     ngx_http_posthog_ua_main_t    *um;
     ngx_http_posthog_main_conf_t  *pmcf;
@@ -492,9 +495,7 @@ ngx_http_posthog_ua_get(ngx_http_request_t *r)
 
     /* a result that is not cached lives until the next one: copy at once */
 
-    tmp = &scratch;
-
-    ua = posthog_ua_get(ngx_http_posthog_ua_cache, tmp, s.data, s.len,
+    ua = posthog_ua_get(ngx_http_posthog_ua_cache, &scratch, s.data, s.len,
                         ngx_http_posthog_ua_exec, um);
 
     if (ua->errors) {

@@ -73,10 +73,12 @@ const posthog_ua_regex_t  posthog_ua_regex[POSTHOG_UA_RE_N] = {
     [POSTHOG_UA_RE_D_IPAD] =         { "iPad", 0 },
     [POSTHOG_UA_RE_D_IPOD] =         { "iPod", 0 },
     [POSTHOG_UA_RE_D_IPHONE] =       { "iPhone", 0 },
-    [POSTHOG_UA_RE_D_WATCH] =        { "(watch)(?: ?os[,/]|\\d,\\d\\/)[\\d.]+", 1 },
+    [POSTHOG_UA_RE_D_WATCH] =
+        { "(watch)(?: ?os[,/]|\\d,\\d\\/)[\\d.]+", 1 },
     [POSTHOG_UA_RE_D_KOBO] =         { "(kobo)\\s(ereader|touch)", 1 },
     [POSTHOG_UA_RE_D_NOKIA] =        { "Nokia", 1 },
-    [POSTHOG_UA_RE_D_KINDLE] =       { "(kf[a-z]{2}wi|aeo[c-r]{2})( bui|\\))", 1 },
+    [POSTHOG_UA_RE_D_KINDLE] =
+        { "(kf[a-z]{2}wi|aeo[c-r]{2})( bui|\\))", 1 },
     [POSTHOG_UA_RE_D_KINDLE_HD] =    { "(kf[a-z]+)( bui|\\)).+silk\\/", 1 },
     [POSTHOG_UA_RE_D_ANDROID] =      { "(Android|ZTE)", 1 },
     [POSTHOG_UA_RE_D_TABLET_MODELS] =
