@@ -13,6 +13,7 @@
 
 #include "posthog_uuid.h"
 #include "posthog_state.h"
+#include "posthog_ua.h"
 
 
 #define NGX_HTTP_POSTHOG_VERSION        "0.1.0"
@@ -320,7 +321,7 @@ char *ngx_http_posthog_cookie_secret(ngx_conf_t *cf, ngx_command_t *cmd,
  * (once per request: the log phase).
  */
 ngx_uint_t ngx_http_posthog_ua_skip(ngx_http_request_t *r, ngx_uint_t count);
-/* the User-Agent, Accept-Language and campaign properties of the request */
+/* the User-Agent's properties of the request ($browser, $os ...) */
 ngx_int_t ngx_http_posthog_ua_props(ngx_http_request_t *r, ngx_array_t *a);
 /* $pageview of a captured bot becomes $bot_pageview */
 void ngx_http_posthog_ua_event_name(ngx_http_request_t *r, ngx_str_t *name);
@@ -334,11 +335,23 @@ char *ngx_http_posthog_bot_user_agent(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_posthog_user_agent_cache(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_posthog_ua_add_variables(ngx_conf_t *cf);
+/* what posthog-js's rules say of the request's User-Agent: copy the
+ * versions at once, the result is valid until the next call */
+const posthog_ua_t *ngx_http_posthog_ua_get(ngx_http_request_t *r);
+
+
+/* ngx_http_posthog_campaign.c */
+
+/* $browser_language... and the campaign parameters of the request */
+ngx_int_t ngx_http_posthog_campaign_props(ngx_http_request_t *r,
+    ngx_array_t *a);
+/* the first tag of Accept-Language, and the length of its prefix */
+ngx_int_t ngx_http_posthog_language(ngx_http_request_t *r, ngx_str_t *tag,
+    size_t *prefix);
 /* the first touch of a new visitor: this request's referrer and URL */
-void ngx_http_posthog_ua_first_touch(ngx_http_request_t *r,
-    posthog_touch_t *t);
+void ngx_http_posthog_first_touch(ngx_http_request_t *r, posthog_touch_t *t);
 /* $initial_* of the first touch and the browser, added to $set_once */
-ngx_int_t ngx_http_posthog_ua_set_once(ngx_http_request_t *r,
+ngx_int_t ngx_http_posthog_set_once_initial(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx, ngx_str_t *set_once);
 
 

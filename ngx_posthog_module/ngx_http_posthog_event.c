@@ -300,7 +300,8 @@ ngx_http_posthog_identity_event(ngx_http_request_t *r,
             || ngx_http_posthog_props_object(r, plcf->person_props_once,
                                              &ev.set_once)
                != NGX_OK
-            || ngx_http_posthog_ua_set_once(r, ctx, &ev.set_once) != NGX_OK)
+            || ngx_http_posthog_set_once_initial(r, ctx, &ev.set_once)
+               != NGX_OK)
         {
             ngx_http_posthog_dropped(r, "no memory");
             return NGX_ERROR;
@@ -741,7 +742,11 @@ ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
         return NGX_ERROR;
     }
 
-    return ngx_http_posthog_ua_props(r, a);
+    if (ngx_http_posthog_ua_props(r, a) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_posthog_campaign_props(r, a);
 }
 
 

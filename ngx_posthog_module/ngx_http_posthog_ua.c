@@ -1,7 +1,7 @@
 /*
- * ngx_posthog_module: what a request says about its browser, as posthog-js
- * would say it (posthog_ua.c, posthog_campaign.c): event properties, the
- * bot gate, the $posthog_browser... variables, and their directives.
+ * ngx_posthog_module: what a request's User-Agent says about its browser,
+ * as posthog-js would say it (posthog_ua.c): event properties, the bot
+ * gate, the $posthog_browser... variables, and their directives.
  *
  * posthog-js's patterns are compiled once, at configuration time, with
  * ngx_regex (PCRE2, JIT with "pcre_jit on"); each worker keeps a small
@@ -10,8 +10,6 @@
 
 #include "ngx_http_posthog.h"
 #include "posthog_ua.h"
-#include "posthog_campaign.h"
-#include "posthog_json.h"
 
 
 #define NGX_HTTP_POSTHOG_UA_CACHE_DEFAULT  128
@@ -38,7 +36,6 @@ enum {
 };
 
 
-static const posthog_ua_t *ngx_http_posthog_ua_get(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_posthog_ua_is_bot(ngx_http_request_t *r,
     ngx_http_posthog_loc_conf_t *plcf);
 static ngx_uint_t ngx_http_posthog_ua_bot(ngx_http_request_t *r);
@@ -47,10 +44,6 @@ static int ngx_http_posthog_ua_exec(void *data, unsigned id,
 static ngx_int_t ngx_http_posthog_ua_member(ngx_http_request_t *r,
     ngx_array_t *a, char *key, u_char *value, size_t len, ngx_uint_t copy,
     ngx_uint_t raw);
-static ngx_int_t ngx_http_posthog_ua_campaign(ngx_http_request_t *r,
-    ngx_array_t *a);
-static ngx_int_t ngx_http_posthog_ua_language(ngx_http_request_t *r,
-    ngx_str_t *tag, size_t *prefix);
 static ngx_int_t ngx_http_posthog_ua_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
@@ -142,8 +135,6 @@ ngx_http_posthog_ua_event_name(ngx_http_request_t *r, ngx_str_t *name)
 ngx_int_t
 ngx_http_posthog_ua_props(ngx_http_request_t *r, ngx_array_t *a)
 {
-    size_t                        prefix;
-    ngx_str_t                     lang;
     const posthog_ua_t           *ua;
     ngx_http_posthog_loc_conf_t  *plcf;
 
@@ -212,128 +203,6 @@ ngx_http_posthog_ua_props(ngx_http_request_t *r, ngx_array_t *a)
             return NGX_ERROR;
         }
     }
-
-    if (ngx_http_posthog_ua_language(r, &lang, &prefix) == NGX_OK) {
-        if (ngx_http_posthog_ua_member(r, a, "$browser_language", lang.data,
-                                       lang.len, 0, 0)
-            != NGX_OK
-            || (prefix
-                && ngx_http_posthog_ua_member(r, a,
-                                              "$browser_language_prefix",
-                                              lang.data, prefix, 0, 0)
-                   != NGX_OK))
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    return ngx_http_posthog_ua_campaign(r, a);
-}
-
-
-/*
- * posthog-js registers all campaign parameters once one of them is in the
- * URL, the absent ones as null: a new campaign's visit then clears what an
- * older one left in the person's properties.
- */
-
-static ngx_int_t
-ngx_http_posthog_ua_campaign(ngx_http_request_t *r, ngx_array_t *a)
-{
-    u_char                     *out;
-    size_t                      i, vlen, found;
-    ngx_str_t                  *uri;
-    const u_char               *v;
-    ngx_http_posthog_member_t  *m;
-
-    uri = &r->main->unparsed_uri;
-
-    if (ngx_strlchr(uri->data, uri->data + uri->len, '?') == NULL) {
-        return NGX_OK;
-    }
-
-    m = ngx_array_push_n(a, posthog_campaign_nparams);
-    if (m == NULL) {
-        return NGX_ERROR;
-    }
-
-    found = 0;
-
-    for (i = 0; i < posthog_campaign_nparams; i++) {
-        m[i].key.data = (u_char *) posthog_campaign_params[i];
-        m[i].key.len = ngx_strlen(posthog_campaign_params[i]);
-        m[i].max = POSTHOG_CAMPAIGN_VALUE_MAX;
-        m[i].raw = 1;
-        m[i].cut = NGX_HTTP_POSTHOG_CUT_CUSTOM;
-        ngx_str_set(&m[i].value, "null");
-
-        v = posthog_query_param(uri->data, uri->len,
-                                posthog_campaign_params[i], &vlen);
-        if (v == NULL || vlen == 0) {
-            continue;
-        }
-
-        out = ngx_pnalloc(r->pool, vlen);
-        if (out == NULL) {
-            return NGX_ERROR;
-        }
-
-        m[i].value.len = posthog_campaign_decode(out, v, vlen);
-        m[i].value.data = out;
-
-        if (m[i].value.len) {
-            m[i].raw = 0;
-            found++;
-        }
-    }
-
-    if (found == 0) {
-        a->nelts -= posthog_campaign_nparams;
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_posthog_ua_language(ngx_http_request_t *r, ngx_str_t *tag,
-    size_t *prefix)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-    const u_char     *t;
-
-    part = &r->main->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NGX_DECLINED;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("Accept-Language") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Accept-Language",
-                               sizeof("Accept-Language") - 1) == 0)
-        {
-            break;
-        }
-    }
-
-    tag->len = posthog_language(h[i].value.data, h[i].value.len, &t, prefix);
-
-    if (tag->len == 0) {
-        return NGX_DECLINED;
-    }
-
-    tag->data = (u_char *) t;
 
     return NGX_OK;
 }
@@ -450,7 +319,7 @@ ngx_http_posthog_ua_is_bot(ngx_http_request_t *r,
 }
 
 
-static const posthog_ua_t *
+const posthog_ua_t *
 ngx_http_posthog_ua_get(ngx_http_request_t *r)
 {
     size_t                         size;
@@ -570,7 +439,7 @@ ngx_http_posthog_ua_variable(ngx_http_request_t *r,
         break;
 
     case NGX_HTTP_POSTHOG_VAR_LANGUAGE:
-        if (ngx_http_posthog_ua_language(r, &lang, &prefix) == NGX_OK) {
+        if (ngx_http_posthog_language(r, &lang, &prefix) == NGX_OK) {
             s = (const char *) lang.data;
             len = lang.len;
         }
@@ -850,390 +719,4 @@ ngx_http_posthog_user_agent_cache(ngx_conf_t *cf, ngx_command_t *cmd,
     um->cache = n;
 
     return NGX_CONF_OK;
-}
-
-
-/*
- * posthog-js keeps {r, u} of the first page of a browser
- * ($initial_person_info) and derives the $initial_* person properties
- * from it at identify; the signed state keeps the same two strings.  Only
- * a signed one: an unsigned first-visit cookie stays the bare id, and
- * what a client could write there would become its person's properties.
- */
-
-void
-ngx_http_posthog_ua_first_touch(ngx_http_request_t *r, posthog_touch_t *t)
-{
-    u_char                       *url, *p;
-    size_t                        len;
-    ngx_str_t                     host, scheme, *ref;
-    ngx_http_core_srv_conf_t     *cscf;
-    ngx_http_posthog_loc_conf_t  *plcf;
-
-    plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
-
-    if (plcf->secret == NULL) {
-        return;
-    }
-
-    r = r->main;
-
-    ref = r->headers_in.referer ? &r->headers_in.referer->value : NULL;
-
-    t->ref_len = 0;
-
-    if (ref && ref->len) {
-        t->ref_len = posthog_touch_copy(t->ref, POSTHOG_STATE_REF_MAX,
-                                        ref->data, ref->len);
-    }
-
-    if (t->ref_len == 0) {
-        t->ref_len = sizeof("$direct") - 1;
-        ngx_memcpy(t->ref, "$direct", t->ref_len);
-    }
-
-    /* the URL as $current_url has it */
-
-    if (r->headers_in.host) {
-        host = r->headers_in.host->value;
-
-    } else {
-        cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
-        host = cscf->server_name;
-    }
-
-#if (NGX_HTTP_SSL)
-    if (r->connection->ssl) {
-        ngx_str_set(&scheme, "https://");
-    } else
-#endif
-    {
-        ngx_str_set(&scheme, "http://");
-    }
-
-    len = scheme.len + host.len + r->unparsed_uri.len;
-
-    url = ngx_pnalloc(r->pool, len);
-    if (url == NULL) {
-        t->url_len = 0;
-        return;
-    }
-
-    p = ngx_cpymem(url, scheme.data, scheme.len);
-    p = ngx_cpymem(p, host.data, host.len);
-    ngx_memcpy(p, r->unparsed_uri.data, r->unparsed_uri.len);
-
-    t->url_len = posthog_touch_copy(t->url, POSTHOG_STATE_URL_MAX, url, len);
-}
-
-
-static ngx_int_t
-ngx_http_posthog_ua_initial(ngx_http_request_t *r, ngx_array_t *a,
-    const char *name, u_char *value, size_t len, ngx_uint_t raw)
-{
-    u_char                     *key;
-    size_t                      n;
-    ngx_http_posthog_member_t  *m;
-
-    /* "$initial_" + the name without its '$' (stripLeadingDollar) */
-
-    if (name[0] == '$') {
-        name++;
-    }
-
-    n = ngx_strlen(name);
-
-    key = ngx_pnalloc(r->pool, sizeof("$initial_") - 1 + n);
-    if (key == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(ngx_cpymem(key, "$initial_", sizeof("$initial_") - 1), name,
-               n);
-
-    m = ngx_array_push(a);
-    if (m == NULL) {
-        return NGX_ERROR;
-    }
-
-    m->key.data = key;
-    m->key.len = sizeof("$initial_") - 1 + n;
-    m->value.data = value;
-    m->value.len = len;
-    m->max = NGX_HTTP_POSTHOG_VALUE_MAX;
-    m->raw = raw;
-    m->cut = NGX_HTTP_POSTHOG_CUT_NEVER;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_posthog_ua_touch_props(ngx_http_request_t *r, ngx_array_t *a,
-    posthog_touch_t *t)
-{
-    u_char               *out;
-    size_t                hl, pl, vlen, i;
-    const u_char         *h, *path, *v;
-    const char           *engine, *param;
-    static u_char         slash[] = "/";
-
-    if (t->ref_len == 0 && t->url_len == 0) {
-        return NGX_OK;
-    }
-
-    if (ngx_http_posthog_ua_initial(r, a, "$referrer", t->ref, t->ref_len, 0)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (t->ref_len == sizeof("$direct") - 1
-        && ngx_strncmp(t->ref, "$direct", t->ref_len) == 0)
-    {
-        if (ngx_http_posthog_ua_initial(r, a, "$referring_domain", t->ref,
-                                        t->ref_len, 0)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-    } else {
-        h = posthog_url_host(t->ref, t->ref_len, &hl, &path, &pl);
-
-        if (h && hl
-            && ngx_http_posthog_ua_initial(r, a, "$referring_domain",
-                                           (u_char *) h, hl, 0)
-               != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    if (t->url_len) {
-        if (ngx_http_posthog_ua_initial(r, a, "$current_url", t->url,
-                                        t->url_len, 0)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        h = posthog_url_host(t->url, t->url_len, &hl, &path, &pl);
-
-        if (h) {
-            if (pl == 0) {
-                path = slash;
-                pl = 1;
-            }
-
-            if (ngx_http_posthog_ua_initial(r, a, "$host", (u_char *) h, hl,
-                                            0)
-                != NGX_OK
-                || ngx_http_posthog_ua_initial(r, a, "$pathname",
-                                               (u_char *) path, pl, 0)
-                   != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-        }
-
-        /* every campaign parameter, null when absent, as posthog-js */
-
-        for (i = 0; i < posthog_campaign_nparams; i++) {
-            v = posthog_query_param(t->url, t->url_len,
-                                    posthog_campaign_params[i], &vlen);
-
-            if (v && vlen) {
-                out = ngx_pnalloc(r->pool, vlen);
-                if (out == NULL) {
-                    return NGX_ERROR;
-                }
-
-                vlen = posthog_campaign_decode(out, v, vlen);
-
-            } else {
-                vlen = 0;
-            }
-
-            if ((vlen
-                 && ngx_http_posthog_ua_initial(r, a,
-                                                posthog_campaign_params[i],
-                                                out, vlen, 0)
-                    != NGX_OK)
-                || (vlen == 0
-                    && ngx_http_posthog_ua_initial(r, a,
-                                                   posthog_campaign_params[i],
-                                                   (u_char *) "null", 4, 1)
-                       != NGX_OK))
-            {
-                return NGX_ERROR;
-            }
-        }
-    }
-
-    engine = posthog_search_engine(t->ref, t->ref_len, &param);
-
-    if (engine == NULL) {
-        return NGX_OK;
-    }
-
-    if (ngx_http_posthog_ua_initial(r, a, "$search_engine", (u_char *) engine,
-                                    ngx_strlen(engine), 0)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    v = posthog_query_param(t->ref, t->ref_len, param, &vlen);
-
-    if (v == NULL || vlen == 0) {
-        return NGX_OK;
-    }
-
-    out = ngx_pnalloc(r->pool, vlen);
-    if (out == NULL) {
-        return NGX_ERROR;
-    }
-
-    vlen = posthog_campaign_decode(out, v, vlen);
-
-    return ngx_http_posthog_ua_initial(r, a, "ph_keyword", out, vlen, 0);
-}
-
-
-ngx_int_t
-ngx_http_posthog_ua_set_once(ngx_http_request_t *r,
-    ngx_http_posthog_ctx_t *ctx, ngx_str_t *set_once)
-{
-    u_char                       *p, *buf, *bv, *ov;
-    size_t                        len;
-    ngx_uint_t                    i;
-    ngx_array_t                   a;
-    posthog_touch_t              *t;
-    const posthog_ua_t           *ua;
-    ngx_http_posthog_member_t    *m;
-    ngx_http_posthog_loc_conf_t  *plcf;
-
-    plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
-
-    if (ngx_array_init(&a, r->pool, 48, sizeof(ngx_http_posthog_member_t))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    /* the state before this request's identify still has the first touch */
-
-    t = ctx->saved ? &ctx->saved->first : &ctx->st.first;
-
-    if (ngx_http_posthog_ua_touch_props(r, &a, t) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (plcf->ua.parse) {
-        ua = ngx_http_posthog_ua_get(r);
-
-        /* copied: the cache slot may go before the event is written */
-
-        bv = ngx_pnalloc(r->pool, ua->browser_version_len
-                                  + ua->os_version_len + 4);
-        if (bv == NULL) {
-            return NGX_ERROR;
-        }
-
-        if (ua->browser_version_len) {
-            ngx_memcpy(bv, ua->browser_version, ua->browser_version_len);
-            ov = bv + ua->browser_version_len;
-
-        } else {
-            ngx_memcpy(bv, "null", 4);
-            ov = bv + 4;
-        }
-
-        ngx_memcpy(ov, ua->os_version, ua->os_version_len);
-
-        if ((ua->browser[0]
-             && ngx_http_posthog_ua_initial(r, &a, "$browser",
-                                            (u_char *) ua->browser,
-                                            ngx_strlen(ua->browser), 0)
-                != NGX_OK)
-            || ngx_http_posthog_ua_initial(r, &a, "$browser_version", bv,
-                                           ov - bv, 1)
-               != NGX_OK
-            || (ua->os[0]
-                && ngx_http_posthog_ua_initial(r, &a, "$os",
-                                               (u_char *) ua->os,
-                                               ngx_strlen(ua->os), 0)
-                   != NGX_OK)
-            || (ua->os_version_len
-                && ngx_http_posthog_ua_initial(r, &a, "$os_version", ov,
-                                               ua->os_version_len, 0)
-                   != NGX_OK)
-            || ngx_http_posthog_ua_initial(r, &a, "$device_type",
-                                           (u_char *) ua->device_type,
-                                           ngx_strlen(ua->device_type), 0)
-               != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    if (a.nelts == 0) {
-        return NGX_OK;
-    }
-
-    /* {ours,configured}: posthog_person_property_once comes last and wins */
-
-    m = a.elts;
-    len = set_once->len + 2;
-
-    for (i = 0; i < a.nelts; i++) {
-        len += sizeof(",\"\":\"\"") - 1 + m[i].key.len
-               + (m[i].raw ? m[i].value.len
-                           : posthog_json_escape_len(m[i].value.data,
-                                                     m[i].value.len,
-                                                     m[i].max));
-    }
-
-    buf = ngx_pnalloc(r->pool, len);
-    if (buf == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = buf;
-    *p++ = '{';
-
-    for (i = 0; i < a.nelts; i++) {
-        if (i) {
-            *p++ = ',';
-        }
-
-        *p++ = '"';
-        p = ngx_cpymem(p, m[i].key.data, m[i].key.len);
-        *p++ = '"';
-        *p++ = ':';
-
-        if (m[i].raw) {
-            p = ngx_cpymem(p, m[i].value.data, m[i].value.len);
-            continue;
-        }
-
-        *p++ = '"';
-        p = posthog_json_escape(p, m[i].value.data, m[i].value.len,
-                                m[i].max);
-        *p++ = '"';
-    }
-
-    if (set_once->len > 2) {
-        *p++ = ',';
-        p = ngx_cpymem(p, set_once->data + 1, set_once->len - 1);
-
-    } else {
-        *p++ = '}';
-    }
-
-    set_once->data = buf;
-    set_once->len = p - buf;
-
-    return NGX_OK;
 }
