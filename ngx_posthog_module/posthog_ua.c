@@ -573,11 +573,17 @@ posthog_ua_os(posthog_ua_t *ua, const unsigned char *s, size_t len,
                 break;
             }
 
+            /* a version past the buffer is cut there: the rest is noise */
+
             n = 0;
 
-            for (k = 0; k < 3; k++) {
+            for (k = 0; k < 3 && n < sizeof(buf); k++) {
                 if (k) {
                     buf[n++] = '.';
+
+                    if (n == sizeof(buf)) {
+                        break;
+                    }
                 }
 
                 if (cap[2 * (g + k)] < 0) {
@@ -587,10 +593,8 @@ posthog_ua_os(posthog_ua_t *ua, const unsigned char *s, size_t len,
 
                 l = cap[2 * (g + k) + 1] - cap[2 * (g + k)];
 
-                /* the version is cut at the buffer: the rest is noise */
-
-                if (l > sizeof(buf) - n - 4) {
-                    l = sizeof(buf) - n - 4;
+                if (l > sizeof(buf) - n) {
+                    l = sizeof(buf) - n;
                 }
 
                 memcpy(buf + n, s + cap[2 * (g + k)], l);

@@ -215,6 +215,36 @@ test_number(void)
 }
 
 
+/* found by fuzz_ua: an OS version longer than its buffer */
+
+static void
+test_long_os_version(void)
+{
+    size_t        i;
+    char          ua[300];
+    posthog_ua_t  r;
+
+    static const char  *pre[] = {
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 1",
+        "Mozilla/5.0 (Linux; Android 1",
+    };
+
+    for (i = 0; i < sizeof(pre) / sizeof(pre[0]); i++) {
+        memset(ua, '8', sizeof(ua));
+        memcpy(ua, pre[i], strlen(pre[i]));
+        memcpy(ua + 150, i == 2 ? ".1.2 x" : "_1_2 x", 6);
+
+        posthog_ua_parse(&r, (unsigned char *) ua, sizeof(ua), exec_pcre2,
+                         NULL);
+
+        tap_ok(r.os_version_len == POSTHOG_UA_OS_VERSION_MAX, __FILE__,
+               __LINE__, "a long OS version is cut to the buffer (%s)",
+               r.os);
+    }
+}
+
+
 static void
 test_client(void)
 {
@@ -336,6 +366,7 @@ main(int argc, char **argv)
     }
 
     test_number();
+    test_long_os_version();
     test_client();
     test_cache();
 
