@@ -824,18 +824,18 @@ posthog_ua_has_lc(const unsigned char *s, size_t len, const char *needle)
 
 
 /*
- * parseFloat() of "digits[.digits]" printed as JSON the way JavaScript
- * prints the number: no leading zeros, no trailing fractional zeros.  A
- * number with more digits than a double holds goes through strtod() and
- * the shortest "%.*g" that reads back the same.  Returns 0 for a value
- * JSON cannot hold (posthog-js's would be Infinity, sent as null).
+ * parseFloat() of "digits[.digits]" printed as JSON the way JavaScript's
+ * Number#toString() prints it: the shortest digits that read back as the
+ * same double, in plain notation from 1e-7 to 1e21 and with an exponent
+ * outside ("131", "17.6", "1e-7", "1.5e+21").  Returns 0 for a value JSON
+ * cannot hold (posthog-js's is Infinity, sent as null).
  */
 
 static size_t
 posthog_ua_number(char *out, const unsigned char *p, size_t len)
 {
-    int                   prec;
-    char                 *tmp;
+    int                   prec, e, k, pt, i;
+    char                  tmp[309 + 1 + 20 + 1], sci[32], dig[20];
     size_t                n, il, fl;
     double                d;
     const unsigned char  *dot, *end;
@@ -843,51 +843,91 @@ posthog_ua_number(char *out, const unsigned char *p, size_t len)
     end = p + len;
     dot = memchr(p, '.', len);
 
-    while (p < end - 1 && p[0] == '0' && p + 1 != dot) {
-        p++;
-    }
-
     il = (dot ? dot : end) - p;
     fl = dot ? (size_t) (end - dot - 1) : 0;
 
-    while (fl && dot[fl] == '0') {
-        fl--;
-    }
+    /* more than 309 integer digits: Infinity; 20 fraction digits decide */
 
-    if (il + fl <= 15) {
-        memcpy(out, p, il);
-        n = il;
-
-        if (fl) {
-            out[n++] = '.';
-            memcpy(out + n, dot + 1, fl);
-            n += fl;
-        }
-
-        return n;
-    }
-
-    tmp = malloc(len + 1);
-    if (tmp == NULL) {
+    if (il > 309) {
         return 0;
     }
 
-    memcpy(tmp, p, end - p);
-    tmp[end - p] = '\0';
+    memcpy(tmp, p, il);
+    n = il;
+
+    if (fl) {
+        tmp[n++] = '.';
+        fl = fl < 20 ? fl : 20;
+        memcpy(tmp + n, dot + 1, fl);
+        n += fl;
+    }
+
+    tmp[n] = '\0';
     d = strtod(tmp, NULL);
-    free(tmp);
 
     if (!isfinite(d)) {
         return 0;
     }
 
-    for (prec = 15; prec <= 17; prec++) {
-        n = snprintf(out, POSTHOG_UA_NUMBER_MAX, "%.*g", prec, d);
+    if (d == 0) {
+        out[0] = '0';
+        return 1;
+    }
 
-        if (strtod(out, NULL) == d) {
+    /* the shortest "D.DDDe+X" that reads back as d */
+
+    for (prec = 1; prec <= 17; prec++) {
+        snprintf(sci, sizeof(sci), "%.*e", prec - 1, d);
+
+        if (strtod(sci, NULL) == d) {
             break;
         }
     }
+
+    k = 0;
+
+    for (i = 0; sci[i] != 'e'; i++) {
+        if (sci[i] != '.') {
+            dig[k++] = sci[i];
+        }
+    }
+
+    e = atoi(sci + i + 1);
+    pt = e + 1;                       /* ECMAScript's n: digits before '.' */
+    n = 0;
+
+    if (k <= pt && pt <= 21) {
+        memcpy(out, dig, k);
+        memset(out + k, '0', pt - k);
+        return pt;
+    }
+
+    if (0 < pt && pt <= 21) {
+        memcpy(out, dig, pt);
+        out[pt] = '.';
+        memcpy(out + pt + 1, dig + pt, k - pt);
+        return k + 1;
+    }
+
+    if (-6 < pt && pt <= 0) {
+        out[n++] = '0';
+        out[n++] = '.';
+        memset(out + n, '0', -pt);
+        n += -pt;
+        memcpy(out + n, dig, k);
+        return n + k;
+    }
+
+    out[n++] = dig[0];
+
+    if (k > 1) {
+        out[n++] = '.';
+        memcpy(out + n, dig + 1, k - 1);
+        n += k - 1;
+    }
+
+    n += snprintf(out + n, POSTHOG_UA_NUMBER_MAX - n, "e%c%d",
+                  pt - 1 < 0 ? '-' : '+', pt - 1 < 0 ? 1 - pt : pt - 1);
 
     return n;
 }

@@ -200,7 +200,7 @@ test_number(void)
         { "Chrome/007.50", "7.5" },
         { "Chrome/0.0", "0" },
         { "Chrome/100", "100" },
-        { "Chrome/12345678901234567890.5", "1.2345678901234567e+19" },
+        { "Chrome/12345678901234567890.5", "12345678901234567000" },
         { "Chrome/1.10000000000000000000000001", "1.1" },
     };
 
@@ -211,6 +211,29 @@ test_number(void)
         tap_is_mem(ua.browser_version, ua.browser_version_len, cases[i][1],
                    strlen(cases[i][1]), __FILE__, __LINE__,
                    "version of %s", cases[i][0]);
+    }
+
+    /* parseFloat() of 400 digits is Infinity: null; of 300, 1e+299 */
+
+    {
+        char  big[7 + 400 + 3];
+
+        memcpy(big, "Chrome/", 7);
+        memset(big + 7, '1', 400);
+        memcpy(big + 407, ".5", 3);
+
+        posthog_ua_parse(&ua, (unsigned char *) big, strlen(big),
+                         exec_pcre2, NULL);
+        tap_ok(ua.browser_version_len == 0, __FILE__, __LINE__,
+               "400 digits: null");
+
+        memcpy(big + 307, ".5", 3);
+
+        posthog_ua_parse(&ua, (unsigned char *) big, strlen(big),
+                         exec_pcre2, NULL);
+        tap_is_mem(ua.browser_version, ua.browser_version_len,
+                   "1.1111111111111112e+299", 23, __FILE__, __LINE__,
+                   "300 digits: the double's shortest form");
     }
 }
 
