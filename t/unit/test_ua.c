@@ -377,12 +377,44 @@ test_cache(void)
 }
 
 
+/* "--dump": one result line per UA line of stdin (t/unit/ua-posthog-js.t) */
+
+static int
+dump(void)
+{
+    size_t        n;
+    char          line[8192];
+    posthog_ua_t  u;
+
+    while (fgets(line, sizeof(line), stdin)) {
+        n = strlen(line);
+
+        if (n && line[n - 1] == '\n') {
+            line[--n] = '\0';
+        }
+
+        posthog_ua_parse(&u, (unsigned char *) line, n, exec_pcre2, NULL);
+
+        printf("%s\t%.*s\t%s\t%.*s\t%s\t%s\t%d\n", u.browser,
+               (int) u.browser_version_len, u.browser_version, u.os,
+               (int) u.os_version_len, u.os_version, u.device,
+               u.device_type, u.bot);
+    }
+
+    return 0;
+}
+
+
 int
 main(int argc, char **argv)
 {
     int  i;
 
     compile_all();
+
+    if (argc == 2 && strcmp(argv[1], "--dump") == 0) {
+        return dump();
+    }
 
     for (i = 1; i < argc; i++) {
         run_file(argv[i]);
