@@ -19,15 +19,8 @@
 
 #include "ngx_http_posthog.h"
 #include "ngx_http_posthog_redis_adapter.h"
-#include "posthog_resp.h"
-#include "posthog_ring.h"
+#include "ngx_http_posthog_redis_queue.h"
 
-
-/*
- * The first size of the buffer an XADD is formatted in, past its constant
- * prefix: an event is ~700 bytes.  It grows for a larger one.
- */
-#define NGX_HTTP_POSTHOG_CMD_SIZE           4096
 
 #define NGX_HTTP_POSTHOG_BACKOFF_MIN        100
 #define NGX_HTTP_POSTHOG_BACKOFF_MAX        5000
@@ -59,18 +52,12 @@ typedef struct {
     ngx_uint_t                 handshake;    /* replies still awaited */
     const char                *close_reason;
 
-    posthog_ring_t             ring;         /* the events, oldest first */
+    ngx_http_posthog_queue_t   queue;        /* the events, oldest first */
 
     ngx_msec_t                 backoff;
     ngx_msec_t                 retry_at;
     ngx_msec_t                 exit_deadline;
     time_t                     down_since;
-
-    u_char                     refusal[128]; /* the last XADD refusal */
-
-    u_char                    *cmd;          /* an XADD in RESP, see flush */
-    size_t                     cmd_prefix;   /* up to the token, constant */
-    size_t                     cmd_size;
 
     ngx_event_t                flush_ev;     /* cancelable */
     ngx_event_t                io_ev;        /* connect/reply timeout */
@@ -78,9 +65,6 @@ typedef struct {
     ngx_event_t                exit_ev;      /* not cancelable */
 
     ngx_http_posthog_limit_t   redis_limit;
-    ngx_http_posthog_limit_t   full_limit;
-    ngx_http_posthog_limit_t   too_large_limit;
-    ngx_http_posthog_limit_t   xadd_limit;       /* an event Redis refused */
 
     unsigned                   exiting:1;
     unsigned                   exit_expired:1;
@@ -105,8 +89,8 @@ static void ngx_http_posthog_redis_connected(const redisAsyncContext *ac,
     int status);
 static void ngx_http_posthog_redis_handshake_cb(redisAsyncContext *ac,
     void *reply, void *privdata);
-static void ngx_http_posthog_redis_xadd_cb(redisAsyncContext *ac,
-    void *reply, void *privdata);
+static void ngx_http_posthog_redis_refused(void *data, const char *reason);
+static void ngx_http_posthog_redis_replied(void *data, ngx_uint_t written);
 
 static void ngx_http_posthog_redis_error(void *data, const char *reason);
 static void ngx_http_posthog_redis_closed(void *data);
@@ -116,9 +100,6 @@ static void ngx_http_posthog_redis_flush_handler(ngx_event_t *ev);
 static void ngx_http_posthog_redis_io_handler(ngx_event_t *ev);
 static void ngx_http_posthog_redis_retry_handler(ngx_event_t *ev);
 static void ngx_http_posthog_redis_exit_handler(ngx_event_t *ev);
-
-static void ngx_http_posthog_redis_unbuffered(ngx_uint_t n, size_t size);
-static ngx_int_t ngx_http_posthog_redis_cmd_init(ngx_http_posthog_redis_t *rd);
 
 
 static ngx_http_posthog_redis_t  *ngx_http_posthog_redis_worker;
@@ -130,7 +111,6 @@ ngx_int_t
 ngx_http_posthog_enqueue(ngx_http_request_t *r, ngx_str_t *token,
     ngx_str_t *event)
 {
-    ngx_int_t                  rc;
     ngx_http_posthog_redis_t  *rd;
 
     rd = ngx_http_posthog_redis_worker;
@@ -154,47 +134,13 @@ ngx_http_posthog_enqueue(ngx_http_request_t *r, ngx_str_t *token,
         ngx_http_posthog_redis_exiting(rd);
     }
 
-    rc = POSTHOG_RING_TOO_LARGE;
-
-    if (event->len <= POSTHOG_STREAM_EVENT_MAX) {
-        rc = posthog_ring_push(&rd->ring, token->data, token->len,
-                               event->data, event->len);
-    }
-
-    if (rc == POSTHOG_RING_TOO_LARGE) {
-        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_TOO_LARGE, 1);
-        ngx_http_posthog_log_limited(&rd->too_large_limit, NGX_LOG_WARN,
-                                   r->connection->log,
-                                   "event of %uz bytes dropped: larger than "
-                                   "%uz bytes or than \"posthog_buffer\"",
-                                   event->len,
-                                   (size_t) POSTHOG_STREAM_EVENT_MAX);
+    if (ngx_http_posthog_queue_push(&rd->queue, r->connection->log, token,
+                                    event,
+                                    rd->state == NGX_HTTP_POSTHOG_REDIS_READY)
+        != NGX_OK)
+    {
         return NGX_DECLINED;
     }
-
-    if (rc == POSTHOG_RING_FULL) {
-
-        /*
-         * The newest event is dropped.  The buffered ones are older,
-         * some are already in flight, and keeping them keeps the stream in
-         * the order the requests happened.
-         */
-
-        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_FULL, 1);
-        ngx_http_posthog_log_limited(&rd->full_limit, NGX_LOG_WARN,
-                                   r->connection->log,
-                                   "buffer full (%uz events, %uz bytes, "
-                                   "redis %s): event dropped",
-                                   rd->ring.buffered, rd->ring.bytes,
-                                   rd->state == NGX_HTTP_POSTHOG_REDIS_READY
-                                   ? "slow" : "unavailable");
-        return NGX_DECLINED;
-    }
-
-    ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BUFFERED_EVENTS, 1);
-    ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BUFFERED_BYTES,
-                              posthog_ring_record_size(token->len,
-                                                       event->len));
 
     if (rd->retry_ev.timer_set && rd->retry_ev.cancelable
         && !rd->exit_expired)
@@ -210,7 +156,7 @@ ngx_http_posthog_enqueue(ngx_http_request_t *r, ngx_str_t *token,
         return NGX_OK;
     }
 
-    if (rd->ring.unsent >= rd->bcf->size / 4) {
+    if (rd->queue.ring.unsent >= rd->bcf->size / 4) {
         ngx_http_posthog_redis_flush(rd);
 
     } else if (!rd->flush_ev.timer_set) {
@@ -391,7 +337,7 @@ ngx_http_posthog_redis_ready(ngx_http_posthog_redis_t *rd)
                       "posthog: redis %V available again after %T s, "
                       "%uz events buffered",
                       &rd->conf->addr, ngx_time() - rd->down_since,
-                      rd->ring.buffered);
+                      rd->queue.ring.buffered);
         rd->down_since = 0;
 
     } else {
@@ -403,75 +349,27 @@ ngx_http_posthog_redis_ready(ngx_http_posthog_redis_t *rd)
 }
 
 
-/*
- * Hands every unsent event to hiredis, which appends each XADD to its
- * output buffer: they leave in as few write(2)s as the socket allows.
- *
- * The XADD is formatted here, not by hiredis (redisAsyncCommandArgv made
- * and grew an sds with sdscatfmt for each of its 12 arguments): rd->cmd
- * holds, from init_process on, the part that is the same for every event
- * (posthog_resp_xadd_prefix()), and only the entry is written after it.
- * These are the bytes hiredis wrote, byte for byte (t/unit/test_resp.c).
- * redisAsyncFormattedCommand() copies the command into hiredis's output
- * buffer, so rd->cmd is free again when it returns.
- */
+/* hands every unsent event to hiredis, see ngx_http_posthog_queue_send() */
 
 static void
 ngx_http_posthog_redis_flush(ngx_http_posthog_redis_t *rd)
 {
-    u_char                         *q, *cmd;
-    size_t                          need;
-    posthog_ring_record_t           rec;
-    ngx_http_posthog_redis_conf_t  *rcf;
-
     if (rd->flush_ev.timer_set) {
         ngx_del_timer(&rd->flush_ev);
     }
 
     if (rd->state != NGX_HTTP_POSTHOG_REDIS_READY
-        || rd->ring.sent == rd->ring.tail)
+        || rd->queue.ring.sent == rd->queue.ring.tail)
     {
         return;
     }
 
-    rcf = rd->conf;
-
-    while (posthog_ring_next_unsent(&rd->ring, &rec)) {
-
-        need = rd->cmd_prefix
-               + posthog_resp_xadd_entry_max(rec.token_len, rec.event_len);
-
-        if (need > rd->cmd_size) {
-            cmd = ngx_alloc(need, rd->log);
-
-            if (cmd == NULL) {
-                /* the events stay, and are tried again by the timer */
-                ngx_add_timer(&rd->flush_ev, rd->bcf->flush);
-                break;
-            }
-
-            ngx_memcpy(cmd, rd->cmd, rd->cmd_prefix);
-            ngx_free(rd->cmd);
-
-            rd->cmd = cmd;
-            rd->cmd_size = need;
-        }
-
-        q = posthog_resp_xadd_entry(rd->cmd + rd->cmd_prefix, rec.token,
-                                    rec.token_len, rec.event, rec.event_len);
-
-        if (redisAsyncFormattedCommand(rd->ac, ngx_http_posthog_redis_xadd_cb,
-                                       NULL, (char *) rd->cmd, q - rd->cmd)
-            != REDIS_OK)
-        {
-            /* the context is going away: the events stay for the next */
-            break;
-        }
-
-        posthog_ring_sent(&rd->ring);
+    if (ngx_http_posthog_queue_send(&rd->queue, rd->ac) != NGX_OK) {
+        /* the events stay, and are tried again by the timer */
+        ngx_add_timer(&rd->flush_ev, rd->bcf->flush);
     }
 
-    if (rd->ring.inflight == 0) {
+    if (rd->queue.ring.inflight == 0) {
         return;
     }
 
@@ -487,73 +385,39 @@ ngx_http_posthog_redis_flush(ngx_http_posthog_redis_t *rd)
     }
 
     if (!rd->io_ev.timer_set) {
-        ngx_add_timer(&rd->io_ev, rcf->timeout);
+        ngx_add_timer(&rd->io_ev, rd->conf->timeout);
     }
 }
 
 
+/* what the queue tells */
+
 static void
-ngx_http_posthog_redis_xadd_cb(redisAsyncContext *ac, void *reply,
-    void *privdata)
+ngx_http_posthog_redis_refused(void *data, const char *reason)
 {
-    size_t                     size;
-    redisReply                *r;
-    ngx_http_posthog_redis_t  *rd;
+    ngx_http_posthog_redis_t *rd = data;
 
-    rd = ac->data;
-    r = reply;
+    rd->refused = 1;
 
-    if (r == NULL) {
-        /* the connection is lost: the cleanup keeps the event for a retry */
-        return;
+    /* deferred by hiredis until the reply callback returns */
+    ngx_http_posthog_redis_close(rd, reason);
+}
+
+
+static void
+ngx_http_posthog_redis_replied(void *data, ngx_uint_t written)
+{
+    ngx_http_posthog_redis_t *rd = data;
+
+    if (written && rd->refused) {
+        /* after a refused XADD the backoff went on until one succeeded */
+        rd->refused = 0;
+        rd->backoff = 0;
     }
-
-    if (r->type == REDIS_REPLY_ERROR
-        && posthog_resp_error_transient(r->str, r->len))
-    {
-
-        /*
-         * About this connection or this Redis, not about the event (a
-         * replica after a failover, out of memory, loading, busy ...):
-         * the event stays at head and goes again on a new connection,
-         * after the backoff.  The cleanup counts and logs it.
-         */
-
-        ngx_snprintf(rd->refusal, sizeof(rd->refusal) - 1,
-                     "XADD refused: %*s%Z",
-                     (size_t) ngx_min(r->len, 80), r->str);
-        rd->refused = 1;
-
-        /* deferred by hiredis until this callback returns */
-        ngx_http_posthog_redis_close(rd, (const char *) rd->refusal);
-        return;
-    }
-
-    if (r->type == REDIS_REPLY_ERROR) {
-        /* e.g. WRONGTYPE: sending it again would not help */
-        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_REDIS, 1);
-        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_REDIS_ERRORS, 1);
-        ngx_http_posthog_log_limited(&rd->xadd_limit, NGX_LOG_ERR, rd->log,
-                                   "redis %V: XADD to \"%V\" failed, event "
-                                   "dropped: %*s", &rd->conf->addr,
-                                   &rd->conf->stream, (size_t) r->len,
-                                   r->str);
-
-    } else {
-        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_WRITTEN, 1);
-
-        if (rd->refused) {
-            rd->refused = 0;
-            rd->backoff = 0;
-        }
-    }
-
-    size = posthog_ring_ack(&rd->ring);
-    ngx_http_posthog_redis_unbuffered(1, size);
 
     /* the reply timeout counts from the last reply */
 
-    if (rd->ring.inflight) {
+    if (rd->queue.ring.inflight) {
         ngx_add_timer(&rd->io_ev, rd->conf->timeout);
 
     } else if (rd->io_ev.timer_set) {
@@ -563,48 +427,6 @@ ngx_http_posthog_redis_xadd_cb(redisAsyncContext *ac, void *reply,
     if (rd->exiting) {
         ngx_http_posthog_redis_exit_timer(rd);
     }
-}
-
-
-/* the gauges, for events that left the ring */
-
-static void
-ngx_http_posthog_redis_unbuffered(ngx_uint_t n, size_t size)
-{
-    ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BUFFERED_EVENTS,
-                              - (ngx_atomic_int_t) n);
-    ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BUFFERED_BYTES,
-                              - (ngx_atomic_int_t) size);
-}
-
-
-/*
- * rd->cmd with the constant start of every XADD (see flush), and room for
- * a usual event after it
- */
-
-static ngx_int_t
-ngx_http_posthog_redis_cmd_init(ngx_http_posthog_redis_t *rd)
-{
-    u_char                         *p;
-    ngx_http_posthog_redis_conf_t  *rcf;
-
-    rcf = rd->conf;
-
-    rd->cmd_size = posthog_resp_xadd_prefix_max(rcf->stream.len)
-                   + NGX_HTTP_POSTHOG_CMD_SIZE;
-
-    rd->cmd = ngx_alloc(rd->cmd_size, rd->log);
-    if (rd->cmd == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = posthog_resp_xadd_prefix(rd->cmd, rcf->stream.data, rcf->stream.len,
-                                 rcf->maxlen);
-
-    rd->cmd_prefix = p - rd->cmd;
-
-    return NGX_OK;
 }
 
 
@@ -672,7 +494,7 @@ ngx_http_posthog_redis_retry_timer(ngx_http_posthog_redis_t *rd)
         left = 1;
     }
 
-    if (rd->ring.buffered && !rd->exit_expired) {
+    if (rd->queue.ring.buffered && !rd->exit_expired) {
         rd->retry_ev.cancelable = 0;
 
         if (!rd->exiting && left > NGX_HTTP_POSTHOG_EXIT_CHECK) {
@@ -717,7 +539,7 @@ ngx_http_posthog_redis_closed(void *data)
             ngx_http_posthog_log_limited(&rd->redis_limit, NGX_LOG_ERR, rd->log,
                                        "redis %V unavailable: %s, %uz events "
                                        "buffered", &rd->conf->addr,
-                                       rd->ac->errstr, rd->ring.buffered);
+                                       rd->ac->errstr, rd->queue.ring.buffered);
 
         } else {
             ngx_http_posthog_log_limited(&rd->redis_limit, NGX_LOG_ERR, rd->log,
@@ -725,7 +547,7 @@ ngx_http_posthog_redis_closed(void *data)
                                        "buffered", &rd->conf->addr,
                                        rd->close_reason ? rd->close_reason
                                                         : "closed",
-                                       rd->ring.buffered);
+                                       rd->queue.ring.buffered);
         }
     }
 
@@ -737,7 +559,7 @@ ngx_http_posthog_redis_closed(void *data)
     rd->state = NGX_HTTP_POSTHOG_REDIS_DOWN;
 
     /* what was in flight has no answer: it goes again on the next one */
-    posthog_ring_rewind(&rd->ring);
+    posthog_ring_rewind(&rd->queue.ring);
 
     if (rd->io_ev.timer_set) {
         ngx_del_timer(&rd->io_ev);
@@ -809,7 +631,7 @@ ngx_http_posthog_redis_retry_handler(ngx_event_t *ev)
         return;
     }
 
-    if (rd->exiting && rd->ring.buffered == 0) {
+    if (rd->exiting && rd->queue.ring.buffered == 0) {
         /* nothing to deliver: no new connection for an exiting worker */
         return;
     }
@@ -845,10 +667,10 @@ ngx_http_posthog_redis_exiting(ngx_http_posthog_redis_t *rd)
     rd->exiting = 1;
     rd->exit_deadline = ngx_current_msec + rd->bcf->exit_timeout;
 
-    if (rd->ring.buffered) {
+    if (rd->queue.ring.buffered) {
         ngx_log_error(NGX_LOG_INFO, rd->log, 0,
                       "posthog: exiting, delivering %uz buffered events",
-                      rd->ring.buffered);
+                      rd->queue.ring.buffered);
     }
 
     if (rd->gave_up) {
@@ -858,7 +680,7 @@ ngx_http_posthog_redis_exiting(ngx_http_posthog_redis_t *rd)
     if (rd->state == NGX_HTTP_POSTHOG_REDIS_READY) {
         ngx_http_posthog_redis_flush(rd);
 
-    } else if (rd->ac == NULL && rd->ring.buffered) {
+    } else if (rd->ac == NULL && rd->queue.ring.buffered) {
         /* down: try now, then every NGX_HTTP_POSTHOG_BACKOFF_EXITING ms */
         rd->retry_at = ngx_current_msec;
         ngx_http_posthog_redis_retry_timer(rd);
@@ -879,7 +701,7 @@ ngx_http_posthog_redis_exit_timer(ngx_http_posthog_redis_t *rd)
         return;
     }
 
-    if (rd->ring.buffered == 0) {
+    if (rd->queue.ring.buffered == 0) {
         if (rd->exit_ev.timer_set) {
             ngx_del_timer(&rd->exit_ev);
         }
@@ -910,7 +732,7 @@ ngx_http_posthog_redis_exit_handler(ngx_event_t *ev)
 
     ngx_log_error(NGX_LOG_INFO, rd->log, 0,
                   "posthog: exit_timeout passed with %uz events not "
-                  "acknowledged, redis %s", rd->ring.buffered,
+                  "acknowledged, redis %s", rd->queue.ring.buffered,
                   rd->state == NGX_HTTP_POSTHOG_REDIS_READY
                   ? "slow" : "unavailable");
 
@@ -963,7 +785,6 @@ ngx_http_posthog_redis_give_up(ngx_http_posthog_redis_t *rd)
 ngx_int_t
 ngx_http_posthog_redis_init_process(ngx_cycle_t *cycle)
 {
-    u_char                          *mem;
     ngx_http_posthog_redis_t        *rd;
     ngx_http_posthog_main_conf_t    *pmcf;
     ngx_http_posthog_buffer_conf_t  *bcf;
@@ -991,13 +812,6 @@ ngx_http_posthog_redis_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    mem = ngx_alloc(bcf->size, cycle->log);
-    if (mem == NULL) {
-        return NGX_ERROR;
-    }
-
-    posthog_ring_init(&rd->ring, mem, bcf->size);
-
     rd->conf = pmcf->redis;
     rd->bcf = bcf;
     rd->log = cycle->log;
@@ -1007,7 +821,14 @@ ngx_http_posthog_redis_init_process(ngx_cycle_t *cycle)
     rd->ad.shutdown = ngx_http_posthog_redis_shutdown;
     rd->ad.data = rd;
 
-    if (ngx_http_posthog_redis_cmd_init(rd) != NGX_OK) {
+    rd->queue.refused = ngx_http_posthog_redis_refused;
+    rd->queue.replied = ngx_http_posthog_redis_replied;
+    rd->queue.data = rd;
+
+    if (ngx_http_posthog_queue_init(&rd->queue, rd->conf, bcf->size,
+                                    cycle->log)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -1055,20 +876,16 @@ ngx_http_posthog_redis_exit_process(ngx_cycle_t *cycle)
         ngx_del_timer(&rd->io_ev);
     }
 
-    if (rd->ring.buffered) {
+    if (rd->queue.ring.buffered) {
         ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
                       "posthog: %uz events not acknowledged by redis %V "
                       "at worker exit are lost (some may have reached it)",
-                      rd->ring.buffered, &rd->conf->addr);
+                      rd->queue.ring.buffered, &rd->conf->addr);
 
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_EXIT,
-                                  rd->ring.buffered);
-
-        ngx_http_posthog_redis_unbuffered(rd->ring.buffered, rd->ring.bytes);
-        posthog_ring_clear(&rd->ring);
+                                  rd->queue.ring.buffered);
     }
 
-    ngx_free(rd->ring.start);
-    ngx_free(rd->cmd);
+    ngx_http_posthog_queue_free(&rd->queue);
     ngx_http_posthog_redis_worker = NULL;
 }
