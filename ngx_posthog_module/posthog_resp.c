@@ -8,7 +8,7 @@
 
 
 #define posthog_resp_str(p, s)                                               \
-    posthog_resp_bulk(p, s, sizeof(s) - 1)
+    posthog_resp_write_bulk(p, s, sizeof(s) - 1)
 
 
 /* the decimal digits of n, written backwards before "end" */
@@ -25,27 +25,38 @@ posthog_resp_digits(unsigned char *end, size_t n)
 }
 
 
-/* "<type><n>\r\n" */
+/*
+ * "<type><n>\r\n", the digits written in place (a memcpy() call of a few
+ * bytes costs more than the number: this runs three times per event)
+ */
 
 static unsigned char *
 posthog_resp_number(unsigned char *p, unsigned char type, size_t n)
 {
-    unsigned char  *d, digits[20];
-
-    d = posthog_resp_digits(digits + sizeof(digits), n);
+    size_t          m;
+    unsigned char  *end;
 
     *p++ = type;
-    memcpy(p, d, (size_t) (digits + sizeof(digits) - d));
-    p += digits + sizeof(digits) - d;
-    *p++ = '\r';
-    *p++ = '\n';
 
-    return p;
+    end = p;
+    m = n;
+
+    do {
+        end++;
+        m /= 10;
+    } while (m);
+
+    (void) posthog_resp_digits(end, n);
+
+    *end++ = '\r';
+    *end++ = '\n';
+
+    return end;
 }
 
 
-unsigned char *
-posthog_resp_bulk(unsigned char *p, const void *data, size_t len)
+static inline unsigned char *
+posthog_resp_write_bulk(unsigned char *p, const void *data, size_t len)
 {
     p = posthog_resp_number(p, '$', len);
 
@@ -59,6 +70,13 @@ posthog_resp_bulk(unsigned char *p, const void *data, size_t len)
 
 
 unsigned char *
+posthog_resp_bulk(unsigned char *p, const void *data, size_t len)
+{
+    return posthog_resp_write_bulk(p, data, len);
+}
+
+
+unsigned char *
 posthog_resp_xadd_prefix(unsigned char *p, const unsigned char *stream,
     size_t stream_len, size_t maxlen)
 {
@@ -66,14 +84,15 @@ posthog_resp_xadd_prefix(unsigned char *p, const unsigned char *stream,
 
     p = posthog_resp_number(p, '*', maxlen ? 12 : 9);
     p = posthog_resp_str(p, "XADD");
-    p = posthog_resp_bulk(p, stream, stream_len);
+    p = posthog_resp_write_bulk(p, stream, stream_len);
 
     if (maxlen) {
         d = posthog_resp_digits(digits + sizeof(digits), maxlen);
 
         p = posthog_resp_str(p, "MAXLEN");
         p = posthog_resp_str(p, "~");
-        p = posthog_resp_bulk(p, d, (size_t) (digits + sizeof(digits) - d));
+        p = posthog_resp_write_bulk(p, d,
+                                    (size_t) (digits + sizeof(digits) - d));
     }
 
     p = posthog_resp_str(p, "*");
@@ -89,9 +108,9 @@ unsigned char *
 posthog_resp_xadd_entry(unsigned char *p, const unsigned char *token,
     size_t token_len, const unsigned char *event, size_t event_len)
 {
-    p = posthog_resp_bulk(p, token, token_len);
+    p = posthog_resp_write_bulk(p, token, token_len);
     p = posthog_resp_str(p, POSTHOG_STREAM_FIELD_EVENT);
-    p = posthog_resp_bulk(p, event, event_len);
+    p = posthog_resp_write_bulk(p, event, event_len);
 
     return p;
 }
