@@ -212,7 +212,6 @@ invalid:
 }
 
 
-
 /* posthog_buffer SIZE [flush=] [exit_timeout=] */
 
 char *

@@ -1,19 +1,18 @@
 /*
  * ngx_posthog_module: the Redis writer's connection state machine.
  *
- * Each worker owns one ring of events (posthog_ring.h) and one hiredis
- * async connection driven by nginx's event loop
+ * Each worker owns one queue of events (ngx_http_posthog_redis_queue.c)
+ * and one hiredis async connection driven by nginx's event loop
  * (ngx_http_posthog_redis_adapter.c).  A request only copies its event
- * into the ring; timers and socket events move the ring into a Redis
- * stream as pipelined XADDs (posthog_resp.h).  An event leaves the ring
- * when Redis has answered its XADD: when the connection is lost first,
- * it is sent again on the next one (at-least-once; the event's uuid lets
- * PostHog collapse duplicates).  Replies arrive in order, so each reply
- * acknowledges the oldest event in flight.
+ * into the queue; timers and socket events move the queue into a Redis
+ * stream as pipelined XADDs.  An event leaves the queue when Redis has
+ * answered its XADD: when the connection is lost first, it is sent again
+ * on the next one (at-least-once; the event's uuid lets PostHog collapse
+ * duplicates).
  *
- * Here: connect, handshake, flush, replies, reconnect with backoff,
- * timeouts, and the worker's exit.  The directives are in
- * ngx_http_posthog_conf.c.
+ * Here: the request side (enqueue), connect, handshake, flush, reconnect
+ * with backoff, timeouts, and the worker's exit.  The directives are in
+ * ngx_http_posthog_conf.c; see docs/architecture.md for the layers.
  */
 
 
