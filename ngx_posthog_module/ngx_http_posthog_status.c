@@ -79,6 +79,17 @@ static ngx_http_posthog_stat_def_t  ngx_http_posthog_stat_defs[] = {
         "Workers with a working Redis connection."),
     ngx_http_posthog_counter("dropped_internal",
         "posthog_events_dropped_total", "{reason=\"internal\"}", NULL),
+    ngx_http_posthog_counter("duplicate_cookies",
+        "posthog_duplicate_cookies_total", "",
+        "Requests that sent the identity cookie more than once."),
+    ngx_http_posthog_counter("expired_identities",
+        "posthog_expired_identities_total", "",
+        "Signed identified states past their lifetime: a new anonymous id."),
+    ngx_http_posthog_counter("events_cut", "posthog_events_cut_total", "",
+        "Events whose properties were cut to fit posthog_event_max_size."),
+    ngx_http_posthog_counter("identify_on_error",
+        "posthog_identify_on_error_total", "",
+        "Identify or alias not applied: the response was an error (>= 400)."),
 };
 
 

@@ -26,7 +26,7 @@ server {
     add_header X-Anon $posthog_anon_id;
     add_header X-Device $posthog_device_id;
 
-    location / { return 200 "<html>page</html>"; }
+    location / { %%PAGE%% }
     location = /logout { posthog_reset; return 200 "<html>bye</html>"; }
     location = /forget { posthog_reset device; return 200 "<html>gone</html>"; }
     location = /status { posthog off; posthog_status; }
@@ -46,7 +46,7 @@ my $cookie = $r->{cookies}{ph_id}{value};
 my $anon = $r->{headers}{'x-id'};
 like($anon, $UUID, 'new visitor');
 my @f = split /\./, $cookie;
-is(scalar @f, 7, 'with a secret the cookie is the long, signed form');
+is(scalar @f, 10, 'with a secret the cookie is the long, signed form');
 is($f[0], $anon, 'its first field is the anonymous id');
 is(length $f[-1], 43, 'HMAC-SHA256 signature, base64url');
 $t->new_events(1);
