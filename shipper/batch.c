@@ -93,6 +93,20 @@ ph_batch_form(ph_token_t *t, const ph_conf_t *cf)
 }
 
 
+/* a rejected range, in halves; the first half on top, so order is kept */
+
+void
+ph_batch_split(ph_token_t *t, const ph_range_t *r)
+{
+    t->stack[t->nstack].off = r->off + r->len / 2;
+    t->stack[t->nstack].len = r->len - r->len / 2;
+    t->nstack++;
+    t->stack[t->nstack].off = r->off;
+    t->stack[t->nstack].len = r->len / 2;
+    t->nstack++;
+}
+
+
 /* the batch's ranges are all settled: forget its entries */
 
 void

@@ -8,11 +8,8 @@
  *           it holds --batch-size events or --batch-bytes, or its oldest
  *           event waited --flush-interval.
  *   send    one batch at a time, oldest first; gzip; fresh sent_at.
- *   settle  2xx: XACK. 400/413: split in halves, a single bad event goes to
- *           the dead-letter stream. 401/403 and any other status (404,
- *           3xx...): keep the token's events pending and leave the token
- *           alone for --auth-retry-delay. Network, 408, 429, 5xx: back off
- *           and retry, forever: the events are safe in Redis meanwhile.
+ *   settle  by PostHog's answer (policy.c): XACK, split and dead-letter,
+ *           park the token, or back off and retry.
  *
  * Nothing is acknowledged that PostHog (or --output) did not take. Memory is
  * only a cache of our PEL: a crash at any point loses nothing; the next
@@ -57,48 +54,10 @@ typedef struct {
 } ph_shipper_t;
 
 
-static volatile sig_atomic_t  ph_stop;      /* signals received */
-static volatile sig_atomic_t  ph_reopen;    /* SIGHUP */
-
 static char    *ph_body;            /* the request body being sent */
 static size_t   ph_body_size;
 static char    *ph_zbody;
 static size_t   ph_zbody_size;
-
-
-static void
-ph_on_signal(int signo)
-{
-    if (signo == SIGHUP) {
-        ph_reopen = 1;
-        return;
-    }
-
-    if (ph_stop < 10) {
-        ph_stop++;
-    }
-}
-
-
-static int
-ph_signals(void)
-{
-    struct sigaction  sa;
-
-    memset(&sa, 0, sizeof(sa));
-    sigemptyset(&sa.sa_mask);
-
-    /* no SA_RESTART: poll() returns at once; hiredis and curl retry EINTR */
-    sa.sa_handler = ph_on_signal;
-    if (sigaction(SIGTERM, &sa, NULL) || sigaction(SIGINT, &sa, NULL)
-        || sigaction(SIGHUP, &sa, NULL))
-    {
-        return -1;
-    }
-
-    sa.sa_handler = SIG_IGN;
-    return sigaction(SIGPIPE, &sa, NULL);
-}
 
 
 /* The entry callback of the stream client, for every entry a read or a
@@ -109,12 +68,12 @@ ph_signals(void)
 static int
 ph_on_entry(void *data, const ph_rentry_t *en)
 {
-    int           rc;
-    char          id[POSTHOG_STREAM_ID_MAX + 1];
-    uint64_t      ms, seq;
-    ph_token_t   *t;
-    ph_intake_t   in;
-    ph_shipper_t *sh;
+    int            rc;
+    char           id[POSTHOG_STREAM_ID_MAX + 1];
+    uint64_t       ms, seq;
+    ph_token_t    *t;
+    ph_intake_t    in;
+    ph_shipper_t  *sh;
 
     sh = data;
 
@@ -269,14 +228,7 @@ ph_settle_reject(ph_shipper_t *sh, ph_token_t *t, ph_http_result_t *res)
     t->attempt = 0;
 
     if (ph_policy_split(r.len, t->nstack, PH_MAX_SPLIT_DEPTH)) {
-        /* halves; the first half on top, so order is kept */
-        t->stack[t->nstack].off = r.off + r.len / 2;
-        t->stack[t->nstack].len = r.len - r.len / 2;
-        t->nstack++;
-        t->stack[t->nstack].off = r.off;
-        t->stack[t->nstack].len = r.len / 2;
-        t->nstack++;
-
+        ph_batch_split(t, &r);
         sh->st.splits++;
 
         ph_log(PH_LOG_WARN, "token %.12s: %ld for %zu events, splitting "
@@ -354,29 +306,21 @@ ph_settle(ph_shipper_t *sh, ph_token_t *t, ph_http_result_t *res)
 {
     long         s;
     size_t       n;
-    uint64_t     now, delay;
+    uint64_t     now, delay, *cls[5];
     const char  *what;
+
+    /* in the order of PH_CLASS_* */
+    cls[PH_CLASS_NETWORK] = &sh->st.http_network;
+    cls[PH_CLASS_2XX] = &sh->st.http_2xx;
+    cls[PH_CLASS_4XX] = &sh->st.http_4xx;
+    cls[PH_CLASS_5XX] = &sh->st.http_5xx;
+    cls[PH_CLASS_OTHER] = &sh->st.http_other;
 
     s = res->status;
     n = t->stack[t->nstack - 1].len;
     now = ph_now_ms();
 
-    switch (ph_policy_class(s)) {
-    case PH_CLASS_NETWORK:
-        sh->st.http_network++;
-        break;
-    case PH_CLASS_2XX:
-        sh->st.http_2xx++;
-        break;
-    case PH_CLASS_4XX:
-        sh->st.http_4xx++;
-        break;
-    case PH_CLASS_5XX:
-        sh->st.http_5xx++;
-        break;
-    default:
-        sh->st.http_other++;
-    }
+    (*cls[ph_policy_class(s)])++;
 
     switch (ph_policy_action(s)) {
 

@@ -13,22 +13,6 @@
 #include "shipper.h"
 
 
-/* argv of C strings */
-
-static redisReply *
-ph_cmds(ph_rstream_t *rs, int argc, const char **argv)
-{
-    int     i;
-    size_t  lens[16];
-
-    for (i = 0; i < argc && i < 16; i++) {
-        lens[i] = strlen(argv[i]);
-    }
-
-    return ph_rstream_cmd(rs, argc, argv, lens);
-}
-
-
 /* --replay-dead: XADD every dead-letter entry's v, t, e back to the stream,
  * then XDEL it from the dead-letter stream. A crash in between replays it
  * twice: same uuid, collapsed by PostHog. Each XRANGE reads from the start
@@ -60,7 +44,7 @@ ph_replay_dead(ph_rstream_t *rs, volatile sig_atomic_t *stop)
     argv[4] = "COUNT";
     argv[5] = "1";
 
-    r = ph_cmds(rs, 6, argv);
+    r = ph_rstream_cmds(rs, 6, argv);
     if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
         if (r) {
             freeReplyObject(r);
@@ -100,7 +84,7 @@ ph_replay_dead(ph_rstream_t *rs, volatile sig_atomic_t *stop)
         argv[4] = "COUNT";
         argv[5] = "100";
 
-        r = ph_cmds(rs, 6, argv);
+        r = ph_rstream_cmds(rs, 6, argv);
         if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
             if (r) {
                 freeReplyObject(r);
@@ -178,7 +162,7 @@ ph_replay_dead(ph_rstream_t *rs, volatile sig_atomic_t *stop)
             argv[0] = "XDEL";
             argv[1] = cf->dead_stream;
             argv[2] = e->element[0]->str;
-            x = ph_cmds(rs, 3, argv);
+            x = ph_rstream_cmds(rs, 3, argv);
             if (x == NULL || x->type == REDIS_REPLY_ERROR) {
                 /* (NOPERM: an ACL user without XDEL) not deleted, it
                  * would be read and XADDed again forever */

@@ -63,8 +63,8 @@ ph_rstream_cmd(ph_rstream_t *rs, int argc, const char **argv,
 
 /* argv of C strings */
 
-static redisReply *
-ph_cmds(ph_rstream_t *rs, int argc, const char **argv)
+redisReply *
+ph_rstream_cmds(ph_rstream_t *rs, int argc, const char **argv)
 {
     int     i;
     size_t  lens[32];
@@ -163,7 +163,7 @@ ph_rstream_connect(ph_rstream_t *rs)
         }
         argv[argc++] = cf->redis_password;
 
-        r = ph_cmds(rs, argc, argv);
+        r = ph_rstream_cmds(rs, argc, argv);
         if (r == NULL || r->type == REDIS_REPLY_ERROR) {
             if (r) {
                 freeReplyObject(r);
@@ -181,7 +181,7 @@ ph_rstream_connect(ph_rstream_t *rs)
     argv[4] = "0";
     argv[5] = "MKSTREAM";
 
-    r = ph_cmds(rs, 6, argv);
+    r = ph_rstream_cmds(rs, 6, argv);
     if (r == NULL) {
         return -1;
     }
@@ -363,7 +363,7 @@ ph_rstream_xreadgroup(ph_rstream_t *rs, const char *id, long count,
     argv[argc++] = cf->stream;
     argv[argc++] = id;
 
-    r = ph_cmds(rs, argc, argv);
+    r = ph_rstream_cmds(rs, argc, argv);
     if (r == NULL) {
         return -1;
     }
@@ -434,7 +434,7 @@ ph_rstream_ack_id(ph_rstream_t *rs, const char *id)
     argv[2] = rs->cf->group;
     argv[3] = id;
 
-    r = ph_cmds(rs, 4, argv);
+    r = ph_rstream_cmds(rs, 4, argv);
     if (r == NULL || r->type == REDIS_REPLY_ERROR) {
         rs->st->ack_errors++;
         if (r) {
@@ -616,7 +616,7 @@ ph_rstream_autoclaim(ph_rstream_t *rs, int max_pages)
         argv[6] = "COUNT";
         argv[7] = cnt;
 
-        r = ph_cmds(rs, 8, argv);
+        r = ph_rstream_cmds(rs, 8, argv);
         if (r == NULL) {
             return -1;
         }
@@ -749,7 +749,7 @@ ph_rstream_info(ph_rstream_t *rs)
     argv[1] = "GROUPS";
     argv[2] = rs->cf->stream;
 
-    r = ph_cmds(rs, 3, argv);
+    r = ph_rstream_cmds(rs, 3, argv);
     if (r == NULL) {
         return -1;
     }
@@ -790,7 +790,7 @@ ph_rstream_info(ph_rstream_t *rs)
 
     argv[0] = "XLEN";
     argv[1] = rs->cf->stream;
-    r = ph_cmds(rs, 2, argv);
+    r = ph_rstream_cmds(rs, 2, argv);
     if (r == NULL) {
         return -1;
     }

@@ -13,7 +13,8 @@
  *   output.c      --output                     body.c     the /batch/ body
  *   batch.c       which batch is next          queue.c    what is held
  *   intake.c      entry checks (pure)          policy.c   HTTP answers (pure)
- *   conf.c, log.c; ../ngx_posthog_module/posthog_stream.c: the contract
+ *   conf.c, log.c, signals.c; ../ngx_posthog_module/posthog_stream.c: the
+ *   contract between the module and the shipper
  */
 
 #ifndef PH_SHIPPER_H
@@ -169,6 +170,7 @@ void ph_tokens_free(ph_queue_t *qu);
 
 ph_token_t *ph_batch_pick(ph_queue_t *qu, const ph_conf_t *cf, uint64_t now);
 void ph_batch_form(ph_token_t *t, const ph_conf_t *cf);
+void ph_batch_split(ph_token_t *t, const ph_range_t *r);
 void ph_batch_done(ph_queue_t *qu, ph_token_t *t);
 uint64_t ph_batch_next(ph_queue_t *qu, const ph_conf_t *cf, uint64_t due);
 
@@ -302,6 +304,16 @@ int ph_rstream_info(ph_rstream_t *rs);
 /* one command; logs and counts errors, closes the connection when lost */
 struct redisReply *ph_rstream_cmd(ph_rstream_t *rs, int argc,
     const char **argv, const size_t *lens);
+struct redisReply *ph_rstream_cmds(ph_rstream_t *rs, int argc,
+    const char **argv);                 /* C strings, at most 32 */
+
+
+/* ---- signals.c ---- */
+
+extern volatile sig_atomic_t  ph_stop;     /* SIGTERM, SIGINT received */
+extern volatile sig_atomic_t  ph_reopen;   /* SIGHUP */
+
+int ph_signals(void);
 
 
 /* ---- replay.c ---- */
