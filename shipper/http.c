@@ -1,8 +1,9 @@
 /*
  * One POST /batch/ at a time through libcurl's multi interface, so that
  * waiting for PostHog also notices signals and the caller's descriptors
- * (curl_multi_wait takes them; the loop serves what became readable). One easy handle is reused:
- * the connection to PostHog stays open between batches.
+ * (curl_multi_wait takes them; the loop serves what became readable).
+ * One easy handle is reused: the connection to PostHog stays open between
+ * batches.
  */
 
 #include <stdio.h>

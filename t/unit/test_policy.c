@@ -119,7 +119,7 @@ static const struct {
     const char  *body;
     const char  *reason;
 } reasons[] = {
-    { 400, "{\"type\":\"validation_error\"}", "{\"type\":\"validation_error\"}" },
+    { 400, "{\"type\":\"invalid\"}", "{\"type\":\"invalid\"}" },
     { 400, "", "rejected" },
     { 413, "payload too large", "too_large: payload too large" },
     { 413, "", "too_large" },
