@@ -209,9 +209,9 @@ typedef struct {
     uint64_t    redis_errors;
     uint64_t    claimed;
     uint64_t    duplicates;         /* entries read again while held */
-    long long   held;               /* gauges */
-    long long   pending;            /* XINFO GROUPS; -1 unknown */
-    long long   lag;
+    long long   held;               /* gauges; held and redis_connected */
+    long long   pending;            /* are filled in snapshots only */
+    long long   lag;                /* XINFO GROUPS; -1 unknown */
     long long   stream_len;
     long long   redis_connected;
 } ph_stats_t;
