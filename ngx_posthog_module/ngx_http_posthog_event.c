@@ -6,6 +6,7 @@
 
 #include "ngx_http_posthog.h"
 #include "posthog_json.h"
+#include "posthog_stream.h"
 
 #include <math.h>
 
@@ -1082,7 +1083,6 @@ ngx_http_posthog_api_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_posthog_loc_conf_t *plcf = conf;
 
-    u_char     *p;
     ngx_str_t  *value;
 
     if (plcf->api_key.data) {
@@ -1105,13 +1105,12 @@ ngx_http_posthog_api_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    for (p = value[1].data; p < value[1].data + value[1].len; p++) {
-        if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '\\') {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid value \"%V\" in \"%V\" directive",
-                               &value[1], &cmd->name);
-            return NGX_CONF_ERROR;
-        }
+    /* the shipper's rule too: a token it would dead-letter fails here */
+    if (!posthog_stream_token_ok(value[1].data, value[1].len)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\" directive",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
     }
 
     plcf->api_key = value[1];

@@ -217,6 +217,15 @@ EOF
 ok(!$ok, 'a personal api key is refused');
 like($out, qr/"phx_personal" is a personal API key in "posthog_api_key" directive/, 'with a message');
 
+# the token rule of the stream contract (posthog_stream.c), which the
+# shipper applies too: a token it would dead-letter fails nginx -t
+($ok, $out) = $t->conf_test(<<EOF);
+server { listen 127.0.0.1:%%PORT_W%%; posthog_api_key phc_@{[ 'a' x 197 ]}; }
+EOF
+ok(!$ok, 'a token over 200 bytes is refused');
+like($out, qr/invalid value "phc_a+" in "posthog_api_key" directive/,
+     'with a message');
+
 ($ok, $out) = $t->conf_test(<<'EOF');
 server { listen 127.0.0.1:%%PORT_W%%; posthog_property x $y number; }
 EOF
