@@ -13,6 +13,7 @@
 
 #include "posthog_uuid.h"
 #include "posthog_state.h"
+#include "posthog_stream.h"
 
 
 #define NGX_HTTP_POSTHOG_VERSION        "0.1.0"
@@ -37,7 +38,7 @@
 /* posthog_event_max_size: the default, and the bounds it may take */
 #define NGX_HTTP_POSTHOG_EVENT_SIZE       8192
 #define NGX_HTTP_POSTHOG_EVENT_SIZE_MIN    2048
-#define NGX_HTTP_POSTHOG_EVENT_SIZE_MAX    (900 * 1024)
+#define NGX_HTTP_POSTHOG_EVENT_SIZE_MAX    POSTHOG_STREAM_EVENT_MAX
 
 /*
  * The order in which properties are cut when an event is over

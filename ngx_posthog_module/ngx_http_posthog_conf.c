@@ -302,7 +302,7 @@ ngx_http_posthog_redis_init_main_conf(ngx_conf_t *cf,
 
     if (rcf) {
         if (rcf->stream.data == NULL) {
-            ngx_str_set(&rcf->stream, POSTHOG_STREAM_DEFAULT);
+            ngx_str_set(&rcf->stream, POSTHOG_STREAM_KEY);
         }
 
         ngx_conf_init_uint_value(rcf->maxlen, NGX_HTTP_POSTHOG_REDIS_MAXLEN);

@@ -516,7 +516,8 @@ ngx_http_posthog_set_enum(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* the ids, names and times of an event must fit; Redis takes 900 KiB */
+/* the ids, names and times of an event must fit; the stream takes at most
+ * POSTHOG_STREAM_EVENT_MAX */
 
 static char *
 ngx_http_posthog_event_max_check(ngx_conf_t *cf, void *post, void *data)

@@ -18,18 +18,7 @@
 
 #include <stddef.h>
 
-
-/* contract: see posthog_stream.h (to merge) */
-#define POSTHOG_STREAM_DEFAULT        "posthog:events"
-#define POSTHOG_STREAM_FIELD_VERSION  "v"
-#define POSTHOG_STREAM_VERSION        "1"
-#define POSTHOG_STREAM_FIELD_TOKEN    "t"
-#define POSTHOG_STREAM_FIELD_EVENT    "e"
-/*
- * PostHog refuses events of about 1 MB; its SDKs drop events over 900 KiB
- * so that the rest of a batch still fits.  We do the same.
- */
-#define POSTHOG_STREAM_EVENT_MAX      (900 * 1024)
+#include "posthog_stream.h"   /* the fields of an entry */
 
 
 /* the most bytes of "$<len>\r\n" and "\r\n" around a bulk string */
