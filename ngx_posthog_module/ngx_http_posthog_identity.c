@@ -106,7 +106,13 @@ ngx_http_posthog_get_ctx(ngx_http_request_t *r)
 
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
 
-    if (ngx_http_posthog_read_cookie(r, plcf, ctx) != NGX_OK) {
+    /* without consent nothing of the visitor's is read or made */
+
+    ngx_http_posthog_consent_check(r, plcf, ctx);
+
+    if (!ctx->cookieless
+        && ngx_http_posthog_read_cookie(r, plcf, ctx) != NGX_OK)
+    {
         if (ngx_http_posthog_new_anon(r, ctx) != NGX_OK) {
             return NULL;
         }
@@ -157,7 +163,7 @@ ngx_http_posthog_identity_access(ngx_http_request_t *r)
 
     ctx = ngx_http_posthog_get_ctx(r);
 
-    if (ctx == NULL || ctx->final) {
+    if (ctx == NULL || ctx->final || ctx->cookieless) {
         return NGX_DECLINED;
     }
 
@@ -661,6 +667,12 @@ ngx_http_posthog_identity_header_filter(ngx_http_request_t *r)
             return NGX_ERROR;
         }
 
+        /* no identity without consent: X-PostHog-Identify/Reset unused */
+
+        if (ctx->cookieless) {
+            return ngx_http_posthog_consent_header_filter(r, plcf, ctx);
+        }
+
         /*
          * Identify and alias only for a request that passed the access
          * phase and gets a response below 400: a wrong password's 401
@@ -979,6 +991,12 @@ ngx_http_posthog_id_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    /* no consent: no id (the events carry PostHog's cookieless sentinel) */
+
+    if (ctx->cookieless) {
+        data = NGX_HTTP_POSTHOG_VAR_IDENTIFIED;
+    }
+
     switch (data) {
 
     case NGX_HTTP_POSTHOG_VAR_ANON_ID:
@@ -992,7 +1010,7 @@ ngx_http_posthog_id_variable(ngx_http_request_t *r,
         break;
 
     case NGX_HTTP_POSTHOG_VAR_IDENTIFIED:
-        if (ctx->st.user_len) {
+        if (ctx->st.user_len && !ctx->cookieless) {
             ngx_str_set(&id, "1");
 
         } else {
