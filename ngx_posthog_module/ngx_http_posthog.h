@@ -29,6 +29,9 @@
 #define NGX_HTTP_POSTHOG_CAPTURE_PAGEVIEW 1
 #define NGX_HTTP_POSTHOG_CAPTURE_ALL      2
 
+/* posthog-js's COOKIELESS_SENTINEL_VALUE: the ids of a cookieless event */
+#define NGX_HTTP_POSTHOG_SENTINEL  "$posthog_cookieless"
+
 /* posthog_consent_missing */
 #define NGX_HTTP_POSTHOG_CONSENT_COOKIELESS  0
 #define NGX_HTTP_POSTHOG_CONSENT_DROP        1

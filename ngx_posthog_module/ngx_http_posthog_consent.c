@@ -14,10 +14,9 @@
 
 
 #include "ngx_http_posthog.h"
+#include "posthog_consent.h"
 #include "posthog_cookie.h"
 
-
-#define NGX_HTTP_POSTHOG_SENTINEL  "$posthog_cookieless"
 
 /* a deleted cookie's value and lifetime, for browsers old and new */
 #define NGX_HTTP_POSTHOG_GONE                                                 \
@@ -28,7 +27,6 @@
      && ngx_strncmp((m)->key.data, k, sizeof(k) - 1) == 0)
 
 
-static ngx_uint_t ngx_http_posthog_consent_given(ngx_str_t *value);
 static ngx_uint_t ngx_http_posthog_gpc(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_posthog_has_cookie(ngx_http_request_t *r,
     ngx_str_t *name);
@@ -79,7 +77,7 @@ ngx_http_posthog_consent_check(ngx_http_request_t *r,
     rc = ngx_http_complex_value(r, plcf->consent, &value);
     busy = 0;
 
-    if (rc == NGX_OK && ngx_http_posthog_consent_given(&value)) {
+    if (rc == NGX_OK && posthog_consent_given(value.data, value.len)) {
         return;
     }
 
@@ -91,37 +89,6 @@ none:
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "posthog: no consent, cookieless%s",
                    ctx->withdraw ? ", the cookie is deleted" : "");
-}
-
-
-/* empty, "0", "off", "false" or "no", in any case: no */
-
-static ngx_uint_t
-ngx_http_posthog_consent_given(ngx_str_t *value)
-{
-    static ngx_str_t  no[] = {
-        ngx_string("0"),
-        ngx_string("off"),
-        ngx_string("false"),
-        ngx_string("no"),
-        ngx_null_string
-    };
-
-    ngx_str_t  *n;
-
-    if (value->len == 0) {
-        return 0;
-    }
-
-    for (n = no; n->len; n++) {
-        if (value->len == n->len
-            && ngx_strncasecmp(value->data, n->data, n->len) == 0)
-        {
-            return 0;
-        }
-    }
-
-    return 1;
 }
 
 

@@ -373,7 +373,10 @@ ngx_http_posthog_keep(ngx_http_request_t *r, ngx_str_t *dst, u_char *data,
 void
 ngx_http_posthog_distinct_id(ngx_http_posthog_ctx_t *ctx, ngx_str_t *id)
 {
-    if (ctx->st.user_len) {
+    if (ctx->cookieless) {
+        ngx_str_set(id, NGX_HTTP_POSTHOG_SENTINEL);
+
+    } else if (ctx->st.user_len) {
         id->data = ctx->st.user;
         id->len = ctx->st.user_len;
 

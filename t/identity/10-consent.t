@@ -35,6 +35,7 @@ server {
     location /gpc/ { posthog_honor_gpc on; %%PAGE%% }
     location /drop/ { posthog_consent_missing drop; %%PAGE%% }
     location /signals/ { posthog_signals on; proxy_pass http://app; }
+    location /loop/ { posthog_consent $posthog_distinct_id; %%PAGE%% }
     location = /status { posthog off; posthog_status; }
 }
 
@@ -189,6 +190,16 @@ like($resp, qr{^HTTP/1\.1 200}, 'no user agent, no consent: 200');
 my $st = $t->wait_status(dropped_unhashable => 1);
 is($st->{dropped_unhashable}, 1, '... the event dropped, counted');
 
+# a consent that reads the module's own variables cannot be decided: no
+# consent, logged
+$r = $t->get('/loop/', Cookie => 'cookie_consent=yes');
+is($r->{status}, 200, 'posthog_consent $posthog_*: 200');
+ok(!defined $r->{headers}{'set-cookie'}, '... no cookie');
+($e) = $t->new_events(1);
+cookieless_ok($e, 'posthog_consent $posthog_*');
+ok($t->log_count(qr/"posthog_consent" depends on the module's own/),
+   '... logged');
+
 # posthog_consent_missing drop: no event, counted
 
 my $before = $t->status;
@@ -204,7 +215,7 @@ is(scalar @ev, 1, 'drop: nothing in the stream but the consented event');
 like($ev[0]{distinct_id}, $UUID, 'drop, with consent: a normal event');
 
 $st = $t->status;
-is($st->{cookieless}, 12, 'the cookieless events are counted');
+is($st->{cookieless}, 13, 'the cookieless events are counted');
 is($st->{events} - $before->{events}, 1,
    'dropped events are not counted as made');
 
