@@ -45,6 +45,7 @@ static ngx_int_t ngx_http_posthog_id_variable(ngx_http_request_t *r,
 #define NGX_HTTP_POSTHOG_VAR_ANON_ID      1
 #define NGX_HTTP_POSTHOG_VAR_IDENTIFIED   2
 #define NGX_HTTP_POSTHOG_VAR_DEVICE_ID    3
+#define NGX_HTTP_POSTHOG_VAR_NONE         4
 
 
 static ngx_http_variable_t  ngx_http_posthog_vars[] = {
@@ -997,10 +998,14 @@ ngx_http_posthog_id_variable(ngx_http_request_t *r,
     /* no consent: no id (the events carry PostHog's cookieless sentinel) */
 
     if (ctx->cookieless) {
-        data = NGX_HTTP_POSTHOG_VAR_IDENTIFIED;
+        data = NGX_HTTP_POSTHOG_VAR_NONE;
     }
 
     switch (data) {
+
+    case NGX_HTTP_POSTHOG_VAR_NONE:
+        ngx_str_null(&id);
+        break;
 
     case NGX_HTTP_POSTHOG_VAR_ANON_ID:
         id.data = ctx->st.anon;
@@ -1013,7 +1018,7 @@ ngx_http_posthog_id_variable(ngx_http_request_t *r,
         break;
 
     case NGX_HTTP_POSTHOG_VAR_IDENTIFIED:
-        if (ctx->st.user_len && !ctx->cookieless) {
+        if (ctx->st.user_len) {
             ngx_str_set(&id, "1");
 
         } else {
