@@ -207,8 +207,11 @@ for (1 .. 3) {
     $r = $t->get('/drop/');
     ok(!defined $r->{headers}{'set-cookie'}, "drop: no Set-Cookie ($_)");
 }
-$st = $t->wait_status(dropped_unconsented => 3);
-is($st->{dropped_unconsented}, 3, 'drop: three events not made, counted');
+$r = $t->get('/drop/', Cookie => "ph_id=$c");
+is($r->{cookies}{ph_id}{attrs}{'max-age'}, '0',
+   'drop, withdrawn: the cookie is deleted too');
+$st = $t->wait_status(dropped_unconsented => 4);
+is($st->{dropped_unconsented}, 4, 'drop: four events not made, counted');
 $r = $t->get('/drop/', Cookie => 'cookie_consent=1');
 @ev = $t->new_events(1);
 is(scalar @ev, 1, 'drop: nothing in the stream but the consented event');
