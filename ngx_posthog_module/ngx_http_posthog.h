@@ -30,6 +30,13 @@
 #define NGX_HTTP_POSTHOG_CAPTURE_PAGEVIEW 1
 #define NGX_HTTP_POSTHOG_CAPTURE_ALL      2
 
+/* posthog-js's COOKIELESS_SENTINEL_VALUE: the ids of a cookieless event */
+#define NGX_HTTP_POSTHOG_SENTINEL  "$posthog_cookieless"
+
+/* posthog_consent_missing */
+#define NGX_HTTP_POSTHOG_CONSENT_COOKIELESS  0
+#define NGX_HTTP_POSTHOG_CONSENT_DROP        1
+
 /* where string property values are cut (input bytes, on a UTF-8 boundary) */
 #define NGX_HTTP_POSTHOG_VALUE_MAX        4096
 /* posthog-js cuts the user agent at 1000 characters */
@@ -86,6 +93,9 @@ typedef enum {
     NGX_HTTP_POSTHOG_STAT_EXPIRED,           /* signed identity too old */
     NGX_HTTP_POSTHOG_STAT_EVENTS_CUT,        /* cut to posthog_event_max */
     NGX_HTTP_POSTHOG_STAT_IDENTIFY_ON_ERROR, /* not applied: status >= 400 */
+    NGX_HTTP_POSTHOG_STAT_COOKIELESS,        /* made without consent */
+    NGX_HTTP_POSTHOG_STAT_DROPPED_UNCONSENTED, /* consent_missing drop */
+    NGX_HTTP_POSTHOG_STAT_DROPPED_UNHASHABLE,  /* cookieless, no UA/host */
     NGX_HTTP_POSTHOG_STAT_N
 } ngx_http_posthog_stat_e;
 
@@ -169,6 +179,10 @@ typedef struct {
     ngx_flag_t                 signals;
     ngx_str_t                  cookie_secret;  /* posthog_cookie_secret */
     posthog_state_key_t       *secret;       /* derived from it, see merge */
+
+    ngx_http_complex_value_t  *consent;      /* posthog_consent */
+    ngx_uint_t                 consent_missing;
+    ngx_flag_t                 honor_gpc;
 } ngx_http_posthog_loc_conf_t;
 
 
@@ -218,6 +232,8 @@ typedef struct {
     unsigned                   access:1;     /* past the access phase */
     unsigned                   settled:1;    /* identity kept or undone */
     unsigned                   saved_dirty:1;
+    unsigned                   cookieless:1; /* no consent: see _consent.c */
+    unsigned                   withdraw:1;   /* ... and our cookie was sent */
 } ngx_http_posthog_ctx_t;
 
 
@@ -287,6 +303,7 @@ typedef struct {
     ngx_str_t                  set_once;     /* JSON object or empty */
     unsigned                   personless:1;
     unsigned                   custom:1;     /* add posthog_property values */
+    unsigned                   cookieless:1; /* without consent */
 } ngx_http_posthog_event_t;
 
 
@@ -325,6 +342,20 @@ char *ngx_http_posthog_merge_cookie_conf(ngx_conf_t *cf,
     ngx_http_posthog_loc_conf_t *prev, ngx_http_posthog_loc_conf_t *conf);
 char *ngx_http_posthog_cookie_secret(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+
+
+/* ngx_http_posthog_consent.c */
+
+void ngx_http_posthog_consent_check(ngx_http_request_t *r,
+    ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx);
+ngx_int_t ngx_http_posthog_consent_header_filter(ngx_http_request_t *r,
+    ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx);
+ngx_int_t ngx_http_posthog_delete_cookie(ngx_http_request_t *r,
+    ngx_http_posthog_cookie_conf_t *cc);
+ngx_int_t ngx_http_posthog_consent_event(ngx_http_request_t *r,
+    ngx_http_posthog_event_t *ev);
+ngx_int_t ngx_http_posthog_consent_props(ngx_array_t *props);
+ngx_int_t ngx_http_posthog_consent_add_variables(ngx_conf_t *cf);
 
 
 #endif /* _NGX_HTTP_POSTHOG_H_INCLUDED_ */

@@ -56,6 +56,7 @@ static ngx_str_t  ngx_http_posthog_reserved[] = {
     ngx_string("$device_id"),
     ngx_string("$process_person_profile"),
     ngx_string("$anon_distinct_id"),
+    ngx_string("$cookieless_mode"),
     ngx_null_string
 };
 
@@ -121,6 +122,8 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
     /* the distinct id of this request's events: the user's at a logout */
 
     ngx_memzero(&ev, sizeof(ngx_http_posthog_event_t));
+
+    ev.cookieless = ctx->cookieless;
 
     if (ctx->reset) {
         ev.distinct_id = ctx->event_id;
@@ -404,6 +407,12 @@ ngx_http_posthog_event_send(ngx_http_request_t *r,
 
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
 
+    /* without consent: cookieless, or none (counted there) */
+
+    if (ev->cookieless && ngx_http_posthog_consent_event(r, ev) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     rc = ngx_http_posthog_event_build(r, ev, &json);
 
     if (rc == NGX_DECLINED) {
@@ -424,6 +433,10 @@ ngx_http_posthog_event_send(ngx_http_request_t *r,
                    "posthog event: %V \"%V\"", &ev->name, &json);
 
     ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_EVENTS, 1);
+
+    if (ev->cookieless) {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_COOKIELESS, 1);
+    }
 
     return ngx_http_posthog_enqueue(r, &plcf->api_key, &json);
 }
@@ -488,6 +501,10 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
 
             ((ngx_http_posthog_member_t *) props.elts)[props.nelts - 1] = m[i];
         }
+    }
+
+    if (ev->cookieless && ngx_http_posthog_consent_props(&props) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     if (ev->custom

@@ -34,6 +34,13 @@ static ngx_conf_enum_t  ngx_http_posthog_person_profiles[] = {
 };
 
 
+static ngx_conf_enum_t  ngx_http_posthog_consent_missing[] = {
+    { ngx_string("cookieless"), NGX_HTTP_POSTHOG_CONSENT_COOKIELESS },
+    { ngx_string("drop"), NGX_HTTP_POSTHOG_CONSENT_DROP },
+    { ngx_null_string, 0 }
+};
+
+
 static char *ngx_http_posthog_event_max_check(ngx_conf_t *cf, void *post,
     void *data);
 
@@ -156,6 +163,27 @@ static ngx_command_t  ngx_http_posthog_commands[] = {
       offsetof(ngx_http_posthog_loc_conf_t, event_max),
       &ngx_http_posthog_event_max_post },
 
+    { ngx_string("posthog_consent"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, consent),
+      NULL },
+
+    { ngx_string("posthog_consent_missing"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_posthog_set_enum,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, consent_missing),
+      &ngx_http_posthog_consent_missing },
+
+    { ngx_string("posthog_honor_gpc"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, honor_gpc),
+      NULL },
+
     { ngx_string("posthog_redis"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_posthog_redis,
@@ -259,6 +287,10 @@ ngx_http_posthog_header_filter(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_posthog_add_variables(ngx_conf_t *cf)
 {
+    if (ngx_http_posthog_consent_add_variables(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_posthog_identity_add_variables(cf);
 }
 
@@ -376,6 +408,7 @@ ngx_http_posthog_create_loc_conf(ngx_conf_t *cf)
      *     conf->logout = NULL;
      *     conf->cookie_secret = { 0, NULL };
      *     conf->secret = NULL;
+     *     conf->consent = NULL;
      */
 
     conf->enable = NGX_CONF_UNSET;
@@ -384,6 +417,8 @@ ngx_http_posthog_create_loc_conf(ngx_conf_t *cf)
     conf->event_max = NGX_CONF_UNSET_SIZE;
     conf->reset = NGX_HTTP_POSTHOG_RESET_UNSET;
     conf->signals = NGX_CONF_UNSET;
+    conf->consent_missing = NGX_CONF_UNSET_UINT;
+    conf->honor_gpc = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -442,6 +477,16 @@ ngx_http_posthog_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->logout == NULL) {
         conf->logout = prev->logout;
     }
+
+    /* no posthog_consent: consent assumed, as before it existed */
+
+    if (conf->consent == NULL) {
+        conf->consent = prev->consent;
+    }
+
+    ngx_conf_merge_uint_value(conf->consent_missing, prev->consent_missing,
+                              NGX_HTTP_POSTHOG_CONSENT_COOKIELESS);
+    ngx_conf_merge_value(conf->honor_gpc, prev->honor_gpc, 0);
 
     /*
      * posthog_reset marks one location: it is not inherited, and "unset"

@@ -90,6 +90,12 @@ static ngx_http_posthog_stat_def_t  ngx_http_posthog_stat_defs[] = {
     ngx_http_posthog_counter("identify_on_error",
         "posthog_identify_on_error_total", "",
         "Identify or alias not applied: the response was an error (>= 400)."),
+    ngx_http_posthog_counter("cookieless", "posthog_cookieless_events_total",
+        "", "Events made in PostHog's cookieless form (no consent)."),
+    ngx_http_posthog_counter("dropped_unconsented",
+        "posthog_events_dropped_total", "{reason=\"unconsented\"}", NULL),
+    ngx_http_posthog_counter("dropped_unhashable",
+        "posthog_events_dropped_total", "{reason=\"unhashable\"}", NULL),
 };
 
 
