@@ -114,7 +114,8 @@ typedef struct {
     ngx_uint_t                 reset;        /* NGX_HTTP_POSTHOG_RESET_* */
     ngx_array_t               *logout;       /* ngx_regex_t * */
     ngx_flag_t                 signals;
-    posthog_state_key_t       *secret;       /* posthog_cookie_secret */
+    ngx_str_t                  cookie_secret;  /* posthog_cookie_secret */
+    posthog_state_key_t       *secret;       /* derived from it, see merge */
 } ngx_http_posthog_loc_conf_t;
 
 

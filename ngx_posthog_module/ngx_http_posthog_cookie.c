@@ -394,8 +394,10 @@ invalid:
 
 
 /*
- * posthog_cookie_secret KEY: HMAC-SHA256 key that signs the state.  The
- * key is set up here, once: workers inherit it and only hash per request.
+ * posthog_cookie_secret KEY: the secret of the HMAC-SHA256 that signs the
+ * state.  Only checked here: the key proper is derived at merge time for
+ * each project and cookie name (see posthog_state.h), once; workers
+ * inherit it and only hash per request.
  */
 
 char *
@@ -403,10 +405,9 @@ ngx_http_posthog_cookie_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_posthog_loc_conf_t *plcf = conf;
 
-    ngx_str_t           *value;
-    ngx_pool_cleanup_t  *cln;
+    ngx_str_t  *value;
 
-    if (plcf->secret) {
+    if (plcf->cookie_secret.data) {
         return "is duplicate";
     }
 
@@ -422,21 +423,7 @@ ngx_http_posthog_cookie_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    plcf->secret = posthog_state_key_new(value[1].data, value[1].len);
-    if (plcf->secret == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": cannot set up HMAC-SHA256 in OpenSSL",
-                           &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    cln->handler = ngx_http_posthog_free_secret;
-    cln->data = plcf->secret;
+    plcf->cookie_secret = value[1];
 
     return NGX_CONF_OK;
 }
@@ -453,14 +440,63 @@ char *
 ngx_http_posthog_merge_cookie_conf(ngx_conf_t *cf,
     ngx_http_posthog_loc_conf_t *prev, ngx_http_posthog_loc_conf_t *conf)
 {
+    u_char              *p;
+    size_t               len;
+    ngx_pool_cleanup_t  *cln;
+
     if (conf->cookie == NULL) {
         conf->cookie = prev->cookie ? prev->cookie
                                     : &ngx_http_posthog_default_cookie;
     }
 
-    if (conf->secret == NULL) {
-        conf->secret = prev->secret;
+    if (conf->cookie_secret.data == NULL) {
+        conf->cookie_secret = prev->cookie_secret;
     }
+
+    if (conf->cookie_secret.data == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    /* a location that changes neither shares its parent's key */
+
+    if (prev->secret && prev->cookie_secret.data == conf->cookie_secret.data
+        && prev->cookie == conf->cookie
+        && prev->api_key.data == conf->api_key.data)
+    {
+        conf->secret = prev->secret;
+        return NGX_CONF_OK;
+    }
+
+    /* the context: the api key, NUL, the cookie name */
+
+    len = conf->api_key.len + 1 + conf->cookie->name.len;
+
+    p = ngx_pnalloc(cf->temp_pool, len);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memcpy(p, conf->api_key.data, conf->api_key.len);
+    p[conf->api_key.len] = '\0';
+    ngx_memcpy(p + conf->api_key.len + 1, conf->cookie->name.data,
+               conf->cookie->name.len);
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    conf->secret = posthog_state_key_new(conf->cookie_secret.data,
+                                         conf->cookie_secret.len, p, len);
+    if (conf->secret == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"posthog_cookie_secret\": cannot set up "
+                           "HMAC-SHA256 in OpenSSL");
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_posthog_free_secret;
+    cln->data = conf->secret;
 
     return NGX_CONF_OK;
 }

@@ -339,6 +339,7 @@ ngx_http_posthog_create_loc_conf(ngx_conf_t *cf)
      *     conf->person_props = NULL;
      *     conf->person_props_once = NULL;
      *     conf->logout = NULL;
+     *     conf->cookie_secret = { 0, NULL };
      *     conf->secret = NULL;
      */
 

@@ -12,10 +12,13 @@
 #include <openssl/params.h>
 
 #include "posthog_state.h"
+#include "posthog_utf8.h"
 
 
-#define POSTHOG_STATE_MAC_PREFIX  "posthog-state-1:"
-#define POSTHOG_STATE_FIELDS      7
+#define POSTHOG_STATE_MAC_PREFIX  "posthog-state-2:"
+#define POSTHOG_STATE_KEY_PREFIX  "posthog-state-key-2:"
+#define POSTHOG_STATE_FIELDS      10
+#define POSTHOG_STATE_FIELDS_V1   7
 
 #define posthog_state_uuid(dst, src)  memcpy(dst, src, POSTHOG_UUID_LEN)
 
@@ -34,14 +37,23 @@ static int posthog_state_parse_num(const unsigned char *p, size_t len,
     uint64_t *n);
 static int posthog_state_mac(unsigned char *sig, const unsigned char *p,
     size_t len, posthog_state_key_t *key);
+static int posthog_state_touch_valid(const posthog_touch_t *t);
+static size_t posthog_state_touch_len(const posthog_touch_t *t);
+static unsigned char *posthog_state_touch(unsigned char *p,
+    const posthog_touch_t *t);
+static int posthog_state_parse_touch(const unsigned char *p, size_t len,
+    posthog_touch_t *t);
 
 
 posthog_state_key_t *
-posthog_state_key_new(const unsigned char *key, size_t len)
+posthog_state_key_new(const unsigned char *secret, size_t len,
+    const unsigned char *context, size_t context_len)
 {
     int                   ok;
+    size_t                mdlen;
     EVP_MAC              *mac;
     OSSL_PARAM            params[2];
+    unsigned char         sub[EVP_MAX_MD_SIZE];
     posthog_state_key_t  *k;
 
     if (len == 0 || len > INT_MAX) {
@@ -68,7 +80,18 @@ posthog_state_key_new(const unsigned char *key, size_t len)
                                                  "SHA256", 0);
     params[1] = OSSL_PARAM_construct_end();
 
-    ok = k->ctx != NULL && EVP_MAC_init(k->ctx, key, len, params) == 1;
+    /* the context's own key, then keyed with it for good */
+
+    ok = k->ctx != NULL
+         && EVP_MAC_init(k->ctx, secret, len, params) == 1
+         && EVP_MAC_update(k->ctx, (const unsigned char *)
+                           POSTHOG_STATE_KEY_PREFIX,
+                           sizeof(POSTHOG_STATE_KEY_PREFIX) - 1) == 1
+         && EVP_MAC_update(k->ctx, context, context_len) == 1
+         && EVP_MAC_final(k->ctx, sub, &mdlen, sizeof(sub)) == 1
+         && EVP_MAC_init(k->ctx, sub, mdlen, params) == 1;
+
+    OPENSSL_cleanse(sub, sizeof(sub));
 
     if (!ok) {
         posthog_state_key_free(k);
@@ -110,8 +133,15 @@ posthog_state_encoded_len(const posthog_state_t *st, int signed_)
 
     if (st->session_start) {
         len += POSTHOG_UUID_LEN + posthog_state_num_len(st->session_start)
-               + posthog_state_num_len(st->session_last);
+               + posthog_state_num_len(st->session_last)
+               + posthog_state_touch_len(&st->entry);
     }
+
+    if (st->issued) {
+        len += posthog_state_num_len(st->issued);
+    }
+
+    len += posthog_state_touch_len(&st->first);
 
     if (signed_) {
         len += POSTHOG_STATE_SIG_LEN;
@@ -169,6 +199,20 @@ posthog_state_encode(unsigned char *out, const posthog_state_t *st,
 
     *p++ = '.';
 
+    if (st->issued) {
+        p = posthog_state_num(p, st->issued);
+    }
+
+    *p++ = '.';
+    p = posthog_state_touch(p, &st->first);
+    *p++ = '.';
+
+    if (st->session_start) {
+        p = posthog_state_touch(p, &st->entry);
+    }
+
+    *p++ = '.';
+
     if (signed_) {
         if (posthog_state_mac(p, out, (size_t) (p - out) - 1, key) != 0) {
             return 0;
@@ -186,7 +230,7 @@ posthog_state_decode(posthog_state_t *st, const unsigned char *p,
     size_t len, posthog_state_key_t *key)
 {
     int                   signed_, session;
-    size_t                i, nf, n, start, k;
+    size_t                i, nf, n, start, k, sf;
     size_t                fl[POSTHOG_STATE_FIELDS];
     posthog_state_t       s;
     const unsigned char  *f[POSTHOG_STATE_FIELDS];
@@ -236,18 +280,20 @@ posthog_state_decode(posthog_state_t *st, const unsigned char *p,
         return POSTHOG_STATE_OK;
     }
 
-    if (nf != POSTHOG_STATE_FIELDS) {
+    if (nf != POSTHOG_STATE_FIELDS && nf != POSTHOG_STATE_FIELDS_V1) {
         return POSTHOG_STATE_BAD_FORMAT;
     }
+
+    sf = nf - 1;
 
     /* verify before parsing: with a key, only our own bytes get parsed */
 
     if (signed_) {
-        if (fl[6] == 0) {
+        if (fl[sf] == 0) {
             return POSTHOG_STATE_NO_SIG;
         }
 
-        if (fl[6] != POSTHOG_STATE_SIG_LEN) {
+        if (fl[sf] != POSTHOG_STATE_SIG_LEN) {
             return POSTHOG_STATE_BAD_SIG;
         }
 
@@ -257,13 +303,13 @@ posthog_state_decode(posthog_state_t *st, const unsigned char *p,
             return POSTHOG_STATE_ERROR;
         }
 
-        if (CRYPTO_memcmp(sig, f[6], POSTHOG_STATE_SIG_LEN) != 0) {
+        if (CRYPTO_memcmp(sig, f[sf], POSTHOG_STATE_SIG_LEN) != 0) {
             return POSTHOG_STATE_BAD_SIG;
         }
 
-    } else if (fl[6] != 0) {
-        if (fl[6] != POSTHOG_STATE_SIG_LEN
-            || posthog_base64url_decode(mac, &n, f[6], fl[6]) != 0)
+    } else if (fl[sf] != 0) {
+        if (fl[sf] != POSTHOG_STATE_SIG_LEN
+            || posthog_base64url_decode(mac, &n, f[sf], fl[sf]) != 0)
         {
             return POSTHOG_STATE_BAD_SIG;
         }
@@ -321,6 +367,26 @@ posthog_state_decode(posthog_state_t *st, const unsigned char *p,
         return POSTHOG_STATE_BAD_SESSION;
     }
 
+    if (nf == POSTHOG_STATE_FIELDS) {
+        if (fl[6] != 0
+            && posthog_state_parse_num(f[6], fl[6], &s.issued) != 0)
+        {
+            return POSTHOG_STATE_BAD_NUMBER;
+        }
+
+        if (posthog_state_parse_touch(f[7], fl[7], &s.first) != 0
+            || posthog_state_parse_touch(f[8], fl[8], &s.entry) != 0)
+        {
+            return POSTHOG_STATE_BAD_TOUCH;
+        }
+
+        /* an entry page belongs to a session */
+
+        if (fl[8] != 0 && session == 0) {
+            return POSTHOG_STATE_BAD_SESSION;
+        }
+    }
+
     *st = s;
 
     return POSTHOG_STATE_OK;
@@ -353,6 +419,8 @@ posthog_state_reason(int rc)
         return "bad state cookie signature";
     case POSTHOG_STATE_ERROR:
         return "state cookie signature failed";
+    case POSTHOG_STATE_BAD_TOUCH:
+        return "bad page in state cookie";
     }
 
     return "unknown state cookie error";
@@ -382,14 +450,124 @@ posthog_state_valid(const posthog_state_t *st)
         return 0;
     }
 
+    if (st->issued > POSTHOG_STATE_NUM_MAX
+        || !posthog_state_touch_valid(&st->first))
+    {
+        return 0;
+    }
+
     if (st->session_start == 0) {
         return 1;
     }
 
-    return st->session_start <= POSTHOG_STATE_NUM_MAX
+    return posthog_state_touch_valid(&st->entry)
+           && st->session_start <= POSTHOG_STATE_NUM_MAX
            && st->session_last >= 1
            && st->session_last <= POSTHOG_STATE_NUM_MAX
            && posthog_uuid_v7_valid(st->session, POSTHOG_UUID_LEN);
+}
+
+
+/* UTF-8 without control bytes (so no NUL, the separator), within bounds */
+
+static int
+posthog_state_touch_valid(const posthog_touch_t *t)
+{
+    size_t  i;
+
+    if (t->ref_len > POSTHOG_STATE_REF_MAX
+        || t->url_len > POSTHOG_STATE_URL_MAX)
+    {
+        return 0;
+    }
+
+    for (i = 0; i < t->ref_len; i++) {
+        if (t->ref[i] < 0x20 || t->ref[i] == 0x7f) {
+            return 0;
+        }
+    }
+
+    for (i = 0; i < t->url_len; i++) {
+        if (t->url[i] < 0x20 || t->url[i] == 0x7f) {
+            return 0;
+        }
+    }
+
+    return posthog_utf8_valid(t->ref, t->ref_len)
+           && posthog_utf8_valid(t->url, t->url_len);
+}
+
+
+static size_t
+posthog_state_touch_len(const posthog_touch_t *t)
+{
+    if (t->ref_len == 0 && t->url_len == 0) {
+        return 0;
+    }
+
+    return posthog_base64url_encoded_len(t->ref_len + 1 + t->url_len);
+}
+
+
+static unsigned char *
+posthog_state_touch(unsigned char *p, const posthog_touch_t *t)
+{
+    unsigned char  buf[POSTHOG_STATE_REF_MAX + 1 + POSTHOG_STATE_URL_MAX];
+
+    if (t->ref_len == 0 && t->url_len == 0) {
+        return p;
+    }
+
+    memcpy(buf, t->ref, t->ref_len);
+    buf[t->ref_len] = '\0';
+    memcpy(buf + t->ref_len + 1, t->url, t->url_len);
+
+    return p + posthog_base64url_encode(p, buf, t->ref_len + 1 + t->url_len);
+}
+
+
+static int
+posthog_state_parse_touch(const unsigned char *p, size_t len,
+    posthog_touch_t *t)
+{
+    size_t          n;
+    unsigned char  *nul;
+    unsigned char   buf[POSTHOG_STATE_REF_MAX + 1 + POSTHOG_STATE_URL_MAX];
+
+    if (len == 0) {
+        return 0;
+    }
+
+    if (len > POSTHOG_STATE_TOUCH_LEN
+        || posthog_base64url_decode(buf, &n, p, len) != 0)
+    {
+        return -1;
+    }
+
+    nul = memchr(buf, '\0', n);
+    if (nul == NULL) {
+        return -1;
+    }
+
+    t->ref_len = (size_t) (nul - buf);
+    t->url_len = n - t->ref_len - 1;
+
+    if (t->ref_len > POSTHOG_STATE_REF_MAX
+        || t->url_len > POSTHOG_STATE_URL_MAX)
+    {
+        return -1;
+    }
+
+    memcpy(t->ref, buf, t->ref_len);
+    memcpy(t->url, nul + 1, t->url_len);
+
+    /* "\0" alone would encode as "AA", never written: one text per value */
+
+    if (t->ref_len == 0 && t->url_len == 0) {
+        return -1;
+    }
+
+    return posthog_state_touch_valid(t) ? 0 : -1;
 }
 
 
@@ -404,7 +582,8 @@ static int
 posthog_state_short(const posthog_state_t *st, int signed_)
 {
     return !signed_ && st->user_len == 0 && st->session_start == 0
-           && posthog_state_same_device(st);
+           && st->issued == 0 && st->first.ref_len == 0
+           && st->first.url_len == 0 && posthog_state_same_device(st);
 }
 
 

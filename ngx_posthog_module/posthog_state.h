@@ -4,15 +4,23 @@
  *
  * Cookie value grammar (every byte is an RFC 6265 cookie-octet):
  *
- *   value  = short / long
+ *   value  = short / long / v1
  *   short  = UUID                        ; ANON alone
- *   long   = ANON "." DEV "." UID "." SID "." START "." LAST "." SIG
+ *   long   = ANON "." DEV "." UID "." SID "." START "." LAST "." ISSUED
+ *            "." FIRST "." ENTRY "." SIG
+ *   v1     = ANON "." DEV "." UID "." SID "." START "." LAST "." SIG
+ *                                        ; 0.1.0's form, still read
  *   ANON   = UUID                        ; anonymous distinct id
  *   DEV    = "" / UUID                   ; device id, "" means = ANON
  *   UID    = "" / B64                    ; identified id, "" = anonymous
  *   SID    = "" / UUIDv7                 ; session id
  *   START  = "" / NUM                    ; session start, Unix seconds
  *   LAST   = "" / NUM                    ; last activity, Unix seconds
+ *   ISSUED = "" / NUM                    ; when this identity was set
+ *   FIRST  = "" / TOUCH                  ; the browser's first touch
+ *   ENTRY  = "" / TOUCH                  ; the session's entry page
+ *   TOUCH  = B64 of REF %x00 URL         ; REF <= 256, URL <= 512 bytes of
+ *                                        ; UTF-8 without control bytes
  *   SIG    = "" / 43B64                  ; "" when unsigned
  *   UUID   = 8HEX "-" 4HEX "-" 4HEX "-" 4HEX "-" 12HEX  (lower case,
  *            RFC 9562 variant, any version: posthog_uuid_valid())
@@ -22,10 +30,13 @@
  * - SID, START and LAST are all empty (no session) or all set.
  * - UID decodes to at most POSTHOG_ID_MAX bytes that pass
  *   posthog_id_check() as they are: already trimmed, legal, UTF-8.
- * - SIG = base64url(HMAC-SHA256(key, "posthog-state-1:" || V)), where V
- *   is the value before its last "." (that dot excluded); the constant
- *   prefix keeps these MACs apart from anything else the same secret
- *   may sign.
+ * - SIG = base64url(HMAC-SHA256(K, "posthog-state-2:" || V)), where V
+ *   is the value before its last "." (that dot excluded) and K =
+ *   HMAC-SHA256(secret, "posthog-state-key-2:" || context): the context
+ *   (the project's api key and the cookie name) binds a signed value to
+ *   the site that issued it, so one secret shared by two projects does
+ *   not let a cookie of one pass on the other.  The constant prefixes
+ *   keep these MACs apart from anything else the same secret may sign.
  * - The short form is written only without a key, for a state with
  *   device == anon, no user and no session: the first-visit cookie.
  *
@@ -37,7 +48,7 @@
  * removes the secret, and are written back unsigned.
  *
  * The decoder checks only the syntax above and the MAC: whether a
- * session has expired is the caller's business.
+ * session or the issued identity has expired is the caller's business.
  */
 
 #ifndef POSTHOG_STATE_H
@@ -54,11 +65,32 @@
 #define POSTHOG_STATE_NUM_LEN   12      /* digits of a time */
 #define POSTHOG_STATE_NUM_MAX   999999999999ULL
 
-/* the longest value: 3 UUIDs, a 800-byte user id (1067 chars) -> 1248 */
+#define POSTHOG_STATE_REF_MAX   256     /* bytes of a stored referrer */
+#define POSTHOG_STATE_URL_MAX   512     /* bytes of a stored URL */
+#define POSTHOG_STATE_TOUCH_LEN                                              \
+    posthog_base64url_encoded_len(POSTHOG_STATE_REF_MAX + 1                  \
+                                  + POSTHOG_STATE_URL_MAX)
+
+/*
+ * The longest value: 3 UUIDs, an 800-byte user id (1067 chars), 3 times,
+ * 2 touches (1024 chars each) -> 3322.  Real ones are far shorter: the
+ * first touch is dropped at identify, so a user id and a first touch
+ * are not stored together (see docs/security.md for measured sizes).
+ */
 #define POSTHOG_STATE_MAX_LEN                                                \
     (3 * POSTHOG_UUID_LEN                                                    \
      + posthog_base64url_encoded_len(POSTHOG_ID_MAX)                         \
-     + 2 * POSTHOG_STATE_NUM_LEN + POSTHOG_STATE_SIG_LEN + 6)
+     + 3 * POSTHOG_STATE_NUM_LEN + 2 * POSTHOG_STATE_TOUCH_LEN               \
+     + POSTHOG_STATE_SIG_LEN + 9)
+
+/* one visit's page and where it came from, as posthog-js's {r, u} */
+
+typedef struct {
+    size_t         ref_len;         /* "$direct" or the referrer URL */
+    unsigned char  ref[POSTHOG_STATE_REF_MAX];
+    size_t         url_len;
+    unsigned char  url[POSTHOG_STATE_URL_MAX];
+} posthog_touch_t;                  /* both lengths 0: none stored */
 
 typedef struct {
     unsigned char  anon[POSTHOG_UUID_LEN];     /* anonymous distinct id */
@@ -66,8 +98,12 @@ typedef struct {
     unsigned char  session[POSTHOG_UUID_LEN];  /* UUIDv7 if session_start */
     uint64_t       session_start;   /* Unix seconds, 0 = no session */
     uint64_t       session_last;    /* Unix seconds of last activity */
+    uint64_t       issued;          /* Unix seconds this identity (anon
+                                       id, or user) was set; 0 unknown */
     size_t         user_len;        /* 0 = anonymous */
     unsigned char  user[POSTHOG_ID_MAX];       /* identified-as id */
+    posthog_touch_t  first;         /* first touch, kept until identify */
+    posthog_touch_t  entry;         /* the session's entry page */
 } posthog_state_t;
 
 enum {
@@ -81,7 +117,8 @@ enum {
     POSTHOG_STATE_BAD_SESSION = -7,  /* SID, START, LAST not all or none */
     POSTHOG_STATE_NO_SIG = -8,       /* unsigned, but a key is set */
     POSTHOG_STATE_BAD_SIG = -9,
-    POSTHOG_STATE_ERROR = -10        /* HMAC failed */
+    POSTHOG_STATE_ERROR = -10,       /* HMAC failed */
+    POSTHOG_STATE_BAD_TOUCH = -11    /* FIRST or ENTRY malformed */
 };
 
 
@@ -94,9 +131,13 @@ enum {
  */
 typedef struct posthog_state_key_s  posthog_state_key_t;
 
-/* NULL if "len" is 0 or over INT_MAX, or OpenSSL fails. */
-posthog_state_key_t *posthog_state_key_new(const unsigned char *key,
-    size_t len);
+/*
+ * The key for one context (see SIG above): e.g. the api key and the
+ * cookie name, the caller's choice as long as it is unambiguous.  NULL if
+ * "len" is 0 or over INT_MAX, or OpenSSL fails.
+ */
+posthog_state_key_t *posthog_state_key_new(const unsigned char *secret,
+    size_t len, const unsigned char *context, size_t context_len);
 
 void posthog_state_key_free(posthog_state_key_t *key);
 
@@ -110,9 +151,9 @@ size_t posthog_state_encoded_len(const posthog_state_t *st, int signed_);
 /*
  * Writes the cookie value for "st" to "out", signed when "key" is not
  * NULL.  Returns the length written, or 0 if "st" would not decode (an
- * invalid UUID, user id or time: the state is checked as strictly as a
- * decoded one) or the HMAC failed.  Session fields are ignored when
- * session_start is 0.
+ * invalid UUID, user id, time or touch: the state is checked as strictly
+ * as a decoded one) or the HMAC failed.  Session fields and the entry
+ * touch are ignored when session_start is 0.
  */
 size_t posthog_state_encode(unsigned char *out, const posthog_state_t *st,
     posthog_state_key_t *key);

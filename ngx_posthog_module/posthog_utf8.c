@@ -93,3 +93,24 @@ posthog_utf8_valid(const unsigned char *p, size_t len)
 
     return 1;
 }
+
+
+size_t
+posthog_utf8_cut(const unsigned char *p, size_t len, size_t max)
+{
+    size_t  i;
+
+    if (len <= max) {
+        return len;
+    }
+
+    /* step back over continuation bytes to the start of a character */
+
+    i = max;
+
+    while (i > 0 && (p[i] & 0xc0) == 0x80) {
+        i--;
+    }
+
+    return i;
+}

@@ -27,4 +27,11 @@ size_t posthog_utf8_next(const unsigned char *p, size_t len, uint32_t *cp);
 /* Returns 1 if the "len" bytes at "p" are well-formed UTF-8, else 0. */
 int posthog_utf8_valid(const unsigned char *p, size_t len);
 
+/*
+ * The length of the longest prefix of "p" ("len" bytes) that is at most
+ * "max" bytes and does not end inside a character: the cut never splits
+ * a sequence (what came before it is kept as it was, valid or not).
+ */
+size_t posthog_utf8_cut(const unsigned char *p, size_t len, size_t max);
+
 #endif /* POSTHOG_UTF8_H */

@@ -27,7 +27,8 @@ posthog_state_fuzz_key(int other)
     if (key[other] == NULL) {
         key[other] = posthog_state_key_new((const unsigned char *)
                                            (other ? "fuzz-kez" : "fuzz-key"),
-                                           8);
+                                           8, (const unsigned char *)
+                                           "phc_fuzz", 8);
         if (key[other] == NULL) {
             abort();
         }

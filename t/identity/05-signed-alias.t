@@ -46,7 +46,7 @@ my $cookie = $r->{cookies}{ph_id}{value};
 my $anon = $r->{headers}{'x-id'};
 like($anon, $UUID, 'new visitor');
 my @f = split /\./, $cookie;
-is(scalar @f, 7, 'with a secret the cookie is the long, signed form');
+is(scalar @f, 10, 'with a secret the cookie is the long, signed form');
 is($f[0], $anon, 'its first field is the anonymous id');
 is(length $f[-1], 43, 'HMAC-SHA256 signature, base64url');
 $t->new_events(1);

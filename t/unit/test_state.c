@@ -9,6 +9,7 @@
 
 #include "tap.h"
 #include "posthog_state.h"
+#include "posthog_utf8.h"
 
 #define KEY      key
 #define NOKEY    NULL
@@ -17,25 +18,37 @@
 #define SID      "018f3e1c-7a2b-7c3d-9e4f-5a6b7c8d9e10"
 #define SIG43    "UqVhfeHkOxv1toRFT__rN08HErfj49dvgT0ZW92tUrc"
 
-/* computed with Python's hmac module: the cookie format is an interface,
- * a change here must be deliberate */
+/* computed with Python's hmac module (key: "secret-key", context
+ * "phc_test\0ph_anon"): the cookie format is an interface, a change here
+ * must be deliberate */
+#define FIRST_REF  "$direct"
+#define FIRST_URL  "https://example.com/?utm_source=x"
+#define ENTRY_REF  "https://ref.example/"
+#define ENTRY_URL  "https://example.com/p"
+#define FIRST_B64  "JGRpcmVjdABodHRwczovL2V4YW1wbGUuY29tLz91dG1fc291cmNlPXg"
+#define ENTRY_B64  "aHR0cHM6Ly9yZWYuZXhhbXBsZS8AaHR0cHM6Ly9leGFtcGxlLmNvbS9w"
 #define GOLDEN_FULL                                                          \
     ANON "." DEV ".YWxpY2VAZXhhbXBsZS5jb20." SID ".1717000000.1717000123."  \
-    SIG43
+    "1717000000." FIRST_B64 "." ENTRY_B64                                   \
+    ".nRrC7OR8BVEItvPz7ayx--rMdRp_UWxJKT7EefN4F-M"
 #define GOLDEN_ANON                                                          \
-    ANON "......0b-giWuH42ouwOk-_tVfaU9-sipctFH-5zSU-P9AMks"
+    ANON ".........z9KWWRVXAFOZu86GGSC9Mk3ht3zX0bzdYFYBBNaKaCA"
+#define CTX        "phc_test\0ph_anon"
 
 
 /* "secret-key" and keys one byte off it */
 static posthog_state_key_t  *key, *key_z, *key_long, *key_short;
+/* "secret-key" for another project, and for another cookie name */
+static posthog_state_key_t  *key_project, *key_name;
 
 
 static posthog_state_key_t *
-key_new(const char *k)
+key_ctx(const char *k, const char *ctx, size_t ctx_len)
 {
     posthog_state_key_t  *sk;
 
-    sk = posthog_state_key_new((const unsigned char *) k, strlen(k));
+    sk = posthog_state_key_new((const unsigned char *) k, strlen(k),
+                               (const unsigned char *) ctx, ctx_len);
 
     if (sk == NULL) {
         diag("posthog_state_key_new(\"%s\") failed", k);
@@ -45,6 +58,8 @@ key_new(const char *k)
     return sk;
 }
 
+#define key_new(k)  key_ctx(k, CTX, sizeof(CTX) - 1)
+
 
 static int
 dec(posthog_state_t *st, const char *s, size_t len, posthog_state_key_t *k)
@@ -53,6 +68,16 @@ dec(posthog_state_t *st, const char *s, size_t len, posthog_state_key_t *k)
 }
 
 #define D(st, s, k)  dec(st, s, sizeof(s) - 1, k)
+
+
+static void
+touch_set(posthog_touch_t *t, const char *ref, const char *url)
+{
+    t->ref_len = strlen(ref);
+    memcpy(t->ref, ref, t->ref_len);
+    t->url_len = strlen(url);
+    memcpy(t->url, url, t->url_len);
+}
 
 
 static void
@@ -71,6 +96,20 @@ state_init(posthog_state_t *st, int device, int user, int session)
         memcpy(st->session, SID, 36);
         st->session_start = 1717000000;
         st->session_last = 1717000123;
+    }
+}
+
+
+/* the v2 fields: issue time, first touch, entry page (with a session) */
+
+static void
+state_v2(posthog_state_t *st)
+{
+    st->issued = 1717000000;
+    touch_set(&st->first, FIRST_REF, FIRST_URL);
+
+    if (st->session_start) {
+        touch_set(&st->entry, ENTRY_REF, ENTRY_URL);
     }
 }
 
@@ -250,7 +289,7 @@ cookie_ok(const unsigned char *p, size_t n)
 static void
 test_roundtrips(void)
 {
-    int              d, u, s, sig, rc;
+    int              d, u, s, v, sig, rc;
     size_t           n, len;
     unsigned char    out[POSTHOG_STATE_MAX_LEN];
     posthog_state_t  st, st2;
@@ -259,17 +298,23 @@ test_roundtrips(void)
     for (sig = 0; sig < 2; sig++)
     for (d = 0; d < 2; d++)
     for (u = 0; u < 2; u++)
-    for (s = 0; s < 2; s++) {
-        sprintf(name, "%s device=%d user=%d session=%d",
-                sig ? "signed" : "unsigned", d, u, s);
+    for (s = 0; s < 2; s++)
+    for (v = 0; v < 2; v++) {
+        sprintf(name, "%s device=%d user=%d session=%d v2=%d",
+                sig ? "signed" : "unsigned", d, u, s, v);
 
         state_init(&st, d, u, s);
+
+        if (v) {
+            state_v2(&st);
+        }
+
         len = posthog_state_encoded_len(&st, sig);
         n = posthog_state_encode(out, &st, sig ? KEY : NOKEY);
 
         is_int(n, len, "%s: encoded_len exact", name);
 
-        if (!sig && !d && !u && !s) {
+        if (!sig && !d && !u && !s && !v) {
             is_mem(out, n, ANON, 36, "%s: short form", name);
 
         } else {
@@ -312,6 +357,8 @@ main(void)
     key_z = key_new("secret-kez");
     key_long = key_new("secret-key ");
     key_short = key_new("secret-ke");
+    key_project = key_ctx("secret-key", "phc_other\0ph_anon", 18);
+    key_name = key_ctx("secret-key", "phc_test\0ph_anon2", 18);
 
     test_base64url();
     test_roundtrips();
@@ -319,6 +366,7 @@ main(void)
     /* golden values */
 
     state_init(&st, 1, 1, 1);
+    state_v2(&st);
     n = posthog_state_encode(out, &st, KEY);
     is_mem(out, n, GOLDEN_FULL, sizeof(GOLDEN_FULL) - 1,
            "golden signed value, all fields");
@@ -329,8 +377,18 @@ main(void)
            "golden signed value, anonymous only");
 
     state_init(&st, 1, 1, 1);
+    state_v2(&st);
     ok(D(&st2, GOLDEN_FULL, KEY) == POSTHOG_STATE_OK && state_eq(&st, &st2),
        "golden value decodes");
+
+    /* bound to the project and the cookie name */
+
+    is_int(D(&st2, GOLDEN_FULL, key_project), POSTHOG_STATE_BAD_SIG,
+           "signed for another api key: refused");
+    is_int(D(&st2, GOLDEN_FULL, key_name), POSTHOG_STATE_BAD_SIG,
+           "signed for another cookie name: refused");
+    is_int(D(&st2, GOLDEN_ANON, key_project), POSTHOG_STATE_BAD_SIG,
+           "anonymous, signed for another api key: refused");
 
     /* the longest state is POSTHOG_STATE_MAX_LEN */
 
@@ -343,6 +401,12 @@ main(void)
     st.user_len = POSTHOG_ID_MAX;
     st.session_start = POSTHOG_STATE_NUM_MAX;
     st.session_last = POSTHOG_STATE_NUM_MAX;
+    st.issued = POSTHOG_STATE_NUM_MAX;
+    memset(st.first.ref, 'r', POSTHOG_STATE_REF_MAX);
+    st.first.ref_len = POSTHOG_STATE_REF_MAX;
+    memset(st.first.url, 'u', POSTHOG_STATE_URL_MAX);
+    st.first.url_len = POSTHOG_STATE_URL_MAX;
+    st.entry = st.first;
     n = posthog_state_encode(out, &st, KEY);
     is_int(n, POSTHOG_STATE_MAX_LEN, "the longest state takes "
            "POSTHOG_STATE_MAX_LEN bytes");
@@ -380,6 +444,12 @@ main(void)
            "6 fields");
     is_int(D(&st2, ANON ".......", NOKEY), POSTHOG_STATE_BAD_FORMAT,
            "8 fields");
+    is_int(D(&st2, ANON "........", NOKEY), POSTHOG_STATE_BAD_FORMAT,
+           "9 fields");
+    is_int(D(&st2, ANON ".........", NOKEY), POSTHOG_STATE_OK,
+           "10 fields, all optional ones empty");
+    is_int(D(&st2, ANON "..........", NOKEY), POSTHOG_STATE_BAD_FORMAT,
+           "11 fields");
     is_int(D(&st2, ANON "......", NOKEY), POSTHOG_STATE_OK,
            "7 fields, all optional ones empty");
     is_int(D(&st2, "......", NOKEY), POSTHOG_STATE_BAD_UUID,
@@ -424,6 +494,52 @@ main(void)
     ok(D(&st2, ANON "..." SID ".5.3.", NOKEY) == POSTHOG_STATE_OK
        && st2.session_start == 5 && st2.session_last == 3,
        "LAST before START is the caller's business");
+
+    /* v2: issue time and touches */
+
+    ok(D(&st2, ANON "......1717000000...", NOKEY) == POSTHOG_STATE_OK
+       && st2.issued == 1717000000, "ISSUED decoded");
+    is_int(D(&st2, ANON "......0...", NOKEY), POSTHOG_STATE_BAD_NUMBER,
+           "ISSUED 0");
+    is_int(D(&st2, ANON "......x...", NOKEY), POSTHOG_STATE_BAD_NUMBER,
+           "ISSUED not a number");
+    ok(D(&st2, ANON "......." FIRST_B64 "..", NOKEY) == POSTHOG_STATE_OK
+       && st2.first.ref_len == sizeof(FIRST_REF) - 1
+       && memcmp(st2.first.ref, FIRST_REF, st2.first.ref_len) == 0
+       && st2.first.url_len == sizeof(FIRST_URL) - 1
+       && memcmp(st2.first.url, FIRST_URL, st2.first.url_len) == 0,
+       "FIRST decoded");
+    is_int(D(&st2, ANON ".......AA..", NOKEY), POSTHOG_STATE_BAD_TOUCH,
+           "FIRST of two empty strings refused (written as empty)");
+    is_int(D(&st2, ANON ".......YWJj..", NOKEY), POSTHOG_STATE_BAD_TOUCH,
+           "FIRST without the NUL refused");
+    is_int(D(&st2, ANON ".......YQBiAGM..", NOKEY), POSTHOG_STATE_BAD_TOUCH,
+           "FIRST with two NULs refused");
+    is_int(D(&st2, ANON ".......YQBiCmM..", NOKEY), POSTHOG_STATE_BAD_TOUCH,
+           "FIRST with a LF refused");
+    is_int(D(&st2, ANON ".......YQBi_2M..", NOKEY), POSTHOG_STATE_BAD_TOUCH,
+           "FIRST with invalid UTF-8 refused");
+    is_int(D(&st2, ANON ".......YQBi=..", NOKEY), POSTHOG_STATE_BAD_TOUCH,
+           "FIRST with bad base64url refused");
+    is_int(D(&st2, ANON "........" ENTRY_B64 ".", NOKEY),
+           POSTHOG_STATE_BAD_SESSION, "ENTRY without a session refused");
+    ok(D(&st2, ANON "..." SID ".1.2..." ENTRY_B64 ".", NOKEY)
+       == POSTHOG_STATE_OK && st2.entry.url_len == sizeof(ENTRY_URL) - 1,
+       "ENTRY with a session decoded");
+
+    memset(out, 'a', POSTHOG_STATE_URL_MAX + 1);
+    out[0] = '\0';
+    memcpy(big, ANON ".......", 43);
+    n = 43 + posthog_base64url_encode(big + 43, out,
+                                      POSTHOG_STATE_URL_MAX + 1);
+    memcpy(big + n, "..", 2);
+    is_int(posthog_state_decode(&st2, big, n + 2, NOKEY), POSTHOG_STATE_OK,
+           "FIRST with an empty referrer and a URL of the maximum length");
+    n = 43 + posthog_base64url_encode(big + 43, out,
+                                      POSTHOG_STATE_URL_MAX + 2);
+    memcpy(big + n, "..", 2);
+    is_int(posthog_state_decode(&st2, big, n + 2, NOKEY),
+           POSTHOG_STATE_BAD_TOUCH, "FIRST with a URL one byte too long");
 
     /* user ids */
 
@@ -484,7 +600,8 @@ main(void)
     is_int(D(&st2, ANON "......UqVhfeHkOxv1toRFT__rN08HErfj49dvgT0ZW92tUrd",
              NOKEY), POSTHOG_STATE_BAD_SIG,
            "SIG with non-canonical bits refused");
-    ok(posthog_state_key_new((const unsigned char *) "secret-key", 0)
+    ok(posthog_state_key_new((const unsigned char *) "secret-key", 0,
+                             (const unsigned char *) CTX, sizeof(CTX) - 1)
        == NULL, "no key of length 0");
     posthog_state_key_free(NULL);
 
@@ -540,9 +657,38 @@ main(void)
     n = posthog_state_encode(out, &st, NOKEY);
     is_mem(out, n, ANON, 36, "encode: session fields ignored without start");
 
+    state_init(&st, 0, 0, 0);
+    touch_set(&st.first, "$direct", "https://x/\x01");
+    is_int(posthog_state_encode(out, &st, NOKEY), 0,
+           "encode: control byte in a touch");
+    touch_set(&st.first, "$direct", "https://x/\xff");
+    is_int(posthog_state_encode(out, &st, NOKEY), 0,
+           "encode: invalid UTF-8 in a touch");
+    st.first.url_len = POSTHOG_STATE_URL_MAX + 1;
+    is_int(posthog_state_encode(out, &st, NOKEY), 0,
+           "encode: touch over its maximum");
+
+    state_init(&st, 0, 0, 0);
+    touch_set(&st.entry, "$direct", "https://x/");
+    n = posthog_state_encode(out, &st, NOKEY);
+    is_mem(out, n, ANON, 36, "encode: entry ignored without a session");
+
+    /* posthog_utf8_cut: never inside a character */
+
+    is_int(posthog_utf8_cut((const unsigned char *) "abc", 3, 5), 3,
+           "cut: shorter than max");
+    is_int(posthog_utf8_cut((const unsigned char *) "abc", 3, 2), 2,
+           "cut: ASCII");
+    is_int(posthog_utf8_cut((const unsigned char *) "a\xc3" "\xa9", 3, 2), 1,
+           "cut: not inside a 2-byte character");
+    is_int(posthog_utf8_cut((const unsigned char *) "\xf0\x9f\x98\x80" "b",
+                            5, 4), 4, "cut: after a 4-byte character");
+    is_int(posthog_utf8_cut((const unsigned char *) "\xf0\x9f\x98\x80" "b",
+                            5, 3), 0, "cut: not inside a 4-byte character");
+
     /* reasons */
 
-    for (rc = POSTHOG_STATE_OK; rc >= POSTHOG_STATE_ERROR; rc--) {
+    for (rc = POSTHOG_STATE_OK; rc >= POSTHOG_STATE_BAD_TOUCH; rc--) {
         ok(posthog_state_reason(rc)[0] != '\0'
            && strstr(posthog_state_reason(rc), "unknown") == NULL,
            "reason %d: %s", rc, posthog_state_reason(rc));
@@ -552,6 +698,8 @@ main(void)
     posthog_state_key_free(key_z);
     posthog_state_key_free(key_long);
     posthog_state_key_free(key_short);
+    posthog_state_key_free(key_project);
+    posthog_state_key_free(key_name);
 
     return done_testing();
 }
