@@ -61,6 +61,7 @@ typedef enum {
     NGX_HTTP_POSTHOG_STAT_DROPPED_NO_REDIS,  /* no posthog_redis */
     NGX_HTTP_POSTHOG_STAT_REDIS_CONNECTED,   /* gauge: workers connected */
     NGX_HTTP_POSTHOG_STAT_DROPPED_INTERNAL,  /* could not be made */
+    NGX_HTTP_POSTHOG_STAT_BAD_JS_COOKIES,    /* posthog-js's, refused */
     NGX_HTTP_POSTHOG_STAT_N
 } ngx_http_posthog_stat_e;
 
@@ -116,6 +117,14 @@ typedef struct {
     ngx_flag_t                 signals;
     ngx_str_t                  cookie_secret;  /* posthog_cookie_secret */
     posthog_state_key_t       *secret;       /* derived from it, see merge */
+
+    /* ngx_http_posthog_session.c */
+    time_t                     session_idle;     /* posthog_session */
+    time_t                     session_max;
+    time_t                     session_refresh;
+    ngx_flag_t                 js_cookie;        /* posthog_js_cookie */
+    ngx_flag_t                 js_headers;       /* posthog_js_headers */
+    ngx_str_t                  js_cookie_name;   /* ph_<token>_posthog */
 } ngx_http_posthog_loc_conf_t;
 
 
@@ -144,6 +153,9 @@ typedef struct {
     /* the ids of this request's own events, kept across a reset */
     ngx_str_t                  event_id;
     u_char                     event_device[POSTHOG_UUID_LEN];
+
+    /* the session and posthog-js's cookie: ngx_http_posthog_session.c */
+    void                      *session;
 
     /* signals from the upstream response (posthog_signals on) */
     ngx_array_t               *signal_events;  /* ngx_str_t */
@@ -245,6 +257,23 @@ char *ngx_http_posthog_logout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_posthog_identity_header_filter(ngx_http_request_t *r);
 void ngx_http_posthog_strip_signals(ngx_http_request_t *r);
 ngx_int_t ngx_http_posthog_identity_add_variables(ngx_conf_t *cf);
+
+
+/* ngx_http_posthog_session.c */
+
+ngx_int_t ngx_http_posthog_session_begin(ngx_http_request_t *r,
+    ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx);
+ngx_int_t ngx_http_posthog_session_reset(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx);
+ngx_int_t ngx_http_posthog_session_props(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx, ngx_array_t *a);
+ngx_int_t ngx_http_posthog_js_set_cookie(ngx_http_request_t *r,
+    ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx);
+ngx_int_t ngx_http_posthog_session_add_variables(ngx_conf_t *cf);
+char *ngx_http_posthog_session(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_posthog_session_merge_conf(ngx_conf_t *cf,
+    ngx_http_posthog_loc_conf_t *prev, ngx_http_posthog_loc_conf_t *conf);
 
 
 /* ngx_http_posthog_cookie.c */

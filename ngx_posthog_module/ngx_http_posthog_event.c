@@ -144,6 +144,11 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
     m->value.len = POSTHOG_UUID_LEN;
     m->max = POSTHOG_UUID_LEN;
 
+    if (ngx_http_posthog_session_props(r, ctx, &props) != NGX_OK) {
+        ngx_http_posthog_dropped(r, "no memory");
+        return NGX_OK;
+    }
+
     /*
      * Identity events go first, as posthog-js sends them: whatever the
      * request itself is (a login is often a POST answered with a 302),
@@ -482,6 +487,18 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
                     r->start_msec);
 
     if (ngx_http_posthog_new_uuid(r, uuid) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* posthog-js's $pageview_id is the $pageview's own uuid */
+
+    if (ev->name.len == ngx_http_posthog_pageview.len
+        && ngx_strncmp(ev->name.data, ngx_http_posthog_pageview.data,
+                       ev->name.len) == 0
+        && ngx_http_posthog_member(&props, "$pageview_id", uuid,
+                                   POSTHOG_UUID_LEN)
+           == NULL)
+    {
         return NGX_ERROR;
     }
 

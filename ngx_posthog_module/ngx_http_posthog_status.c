@@ -79,6 +79,8 @@ static ngx_http_posthog_stat_def_t  ngx_http_posthog_stat_defs[] = {
         "Workers with a working Redis connection."),
     ngx_http_posthog_counter("dropped_internal",
         "posthog_events_dropped_total", "{reason=\"internal\"}", NULL),
+    ngx_http_posthog_counter("bad_js_cookies", "posthog_bad_js_cookies_total",
+        "", "posthog-js cookies refused (malformed, refused id, doubled)."),
 };
 
 

@@ -34,17 +34,6 @@ posthog_session_check(const posthog_session_conf_t *conf, uint64_t start,
 }
 
 
-int
-posthog_session_id_valid(const unsigned char *id, uint64_t start)
-{
-    if (!posthog_uuid_v7_valid(id, POSTHOG_UUID_LEN)) {
-        return 0;
-    }
-
-    return posthog_uuid_v7_time(id) / 1000 == start;
-}
-
-
 const char *
 posthog_session_action(int rc)
 {

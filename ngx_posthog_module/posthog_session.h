@@ -43,12 +43,6 @@ typedef struct {
 int posthog_session_check(const posthog_session_conf_t *conf, uint64_t start,
     uint64_t last, uint64_t now);
 
-/*
- * 1 if "id" (POSTHOG_UUID_LEN bytes) is a UUIDv7 of a session that
- * started at "start" (Unix seconds): its time is within that second.
- */
-int posthog_session_id_valid(const unsigned char *id, uint64_t start);
-
 /* A short text for logs: "keep", "touch", "new". */
 const char *posthog_session_action(int rc);
 

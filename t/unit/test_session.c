@@ -1,7 +1,7 @@
 /*
  * Session rules: keep within the idle and max limits, touch when the
  * stored activity is a refresh interval old, a new session past either
- * limit or for times that cannot be; the id's time is the start.
+ * limit or for times that cannot be.
  */
 
 #include <string.h>
@@ -13,7 +13,6 @@
 int
 main(void)
 {
-    unsigned char           id[POSTHOG_UUID_LEN], rnd[POSTHOG_UUID_RANDOM];
     posthog_session_conf_t  c;
 
     c.idle = POSTHOG_SESSION_IDLE;
@@ -59,16 +58,6 @@ main(void)
            "refresh=0: same second, keep");
     is_int(posthog_session_check(&c, T0, T0, T0 + 1), POSTHOG_SESSION_TOUCH,
            "refresh=0: next second, touch");
-
-    memset(rnd, 0x5a, sizeof(rnd));
-    posthog_uuid_v7(id, T0 * 1000 + 999, rnd);
-    ok(posthog_session_id_valid(id, T0), "id of the start second: valid");
-    ok(!posthog_session_id_valid(id, T0 + 1), "id of another second: not");
-    posthog_uuid_v7(id, (T0 + 1) * 1000, rnd);
-    ok(!posthog_session_id_valid(id, T0), "id a ms after the second: not");
-    ok(!posthog_session_id_valid((const unsigned char *)
-                                 "01a223cd-6619-4435-92fa-8223dd7d142d", T0),
-       "not a UUIDv7: not");
 
     is_str(posthog_session_action(POSTHOG_SESSION_TOUCH), "touch", "action");
 
