@@ -277,7 +277,8 @@ ngx_http_posthog_session_reset(ngx_http_request_t *r,
     if (!sctx->event_saved) {
         ngx_memcpy(sctx->event_session, ctx->st.session, POSTHOG_UUID_LEN);
         sctx->event_entry = ctx->st.entry;
-        sctx->event_identified = (ctx->st.user_len != 0);
+        /* the reset has cleared the user: do_reset noted who it was */
+        sctx->event_identified = !ctx->event_personless;
         sctx->event_saved = 1;
     }
 
