@@ -52,6 +52,15 @@ static ngx_str_t  ngx_http_posthog_reserved[] = {
     ngx_string("$device_id"),
     ngx_string("$process_person_profile"),
     ngx_string("$anon_distinct_id"),
+    /* ngx_http_posthog_session.c */
+    ngx_string("$session_id"),
+    ngx_string("$is_identified"),
+    ngx_string("$pageview_id"),
+    ngx_string("$session_entry_url"),
+    ngx_string("$session_entry_host"),
+    ngx_string("$session_entry_pathname"),
+    ngx_string("$session_entry_referrer"),
+    ngx_string("$session_entry_referring_domain"),
     ngx_null_string
 };
 

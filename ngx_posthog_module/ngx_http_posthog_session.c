@@ -837,6 +837,13 @@ ngx_http_posthog_js_set_cookie(ngx_http_request_t *r,
     }
 
     if (n == 0) {
+        /* URLs of quotes grow 6 times when encoded: the ids only */
+        o.entry_url = NULL;
+        o.initial_url = NULL;
+        n = posthog_jscookie_encode(p, max, &o);
+    }
+
+    if (n == 0) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "posthog: cannot encode posthog-js's cookie");
         return NGX_ERROR;
@@ -1023,14 +1030,15 @@ ngx_http_posthog_session_merge_conf(ngx_conf_t *cf,
 
     if (conf->session_idle == NGX_CONF_UNSET) {
         if (prev->session_idle == NGX_CONF_UNSET) {
-            prev->session_idle = POSTHOG_SESSION_IDLE;
-            prev->session_max = POSTHOG_SESSION_MAX;
-            prev->session_refresh = POSTHOG_SESSION_REFRESH;
-        }
+            conf->session_idle = POSTHOG_SESSION_IDLE;
+            conf->session_max = POSTHOG_SESSION_MAX;
+            conf->session_refresh = POSTHOG_SESSION_REFRESH;
 
-        conf->session_idle = prev->session_idle;
-        conf->session_max = prev->session_max;
-        conf->session_refresh = prev->session_refresh;
+        } else {
+            conf->session_idle = prev->session_idle;
+            conf->session_max = prev->session_max;
+            conf->session_refresh = prev->session_refresh;
+        }
     }
 
     /* a refresh of half the idle limit keeps a session alive between two
