@@ -8,6 +8,8 @@
 #   make test-static     the nginx tests on nginx built with --add-module
 #   make demo            the whole pipeline on local defaults
 #   make deps            the Debian packages needed (idempotent)
+#   make deb             Debian packages (debian/) into build/deb/, lintian
+#   make test-deb        install them, test the installed pipeline, purge
 
 PH_BUILD   ?= $(CURDIR)/build
 NGINX_SRC  ?=
@@ -39,7 +41,7 @@ NGX_OBJS_REL = $(shell realpath -m --relative-to=$(NGX_TREE) $(NGX_OBJS))
 export PH_BUILD NGINX_BIN
 
 .PHONY: FORCE all module shipper test test-asan deps demo bench fuzz fuzz-run \
-        test-static unit clean install
+        test-static unit clean install deb test-deb
 
 all: module shipper
 
@@ -145,6 +147,26 @@ install: all
 	echo 'load_module modules/ngx_http_posthog_module.so;' \
 	    > $(DESTDIR)/usr/share/nginx/modules-available/mod-http-posthog.conf
 	$(MAKE) -C shipper PH_BUILD=$(PH_BUILD) install
+
+# Debian packages, built from a copy of the tree in build/deb/src so that
+# dpkg-buildpackage's output (written to the parent directory) lands in
+# build/deb/ and nothing is written into the tree.  The outer make's
+# variables are not passed down to debian/rules.
+DEB_DIR = $(CURDIR)/build/deb
+
+deb: | deps
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	tar -c --exclude=./build --exclude=./.git --exclude='./t/servroot*' \
+	    --exclude=./t/tmp --exclude=./bench/out -f - . \
+	    | tar -x -C $(DEB_DIR)/src -f -
+	cd $(DEB_DIR)/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	    -u PH_BUILD -u NGINX_BIN dpkg-buildpackage -us -uc -b
+	lintian --fail-on error $(DEB_DIR)/*.changes
+
+# Installs the packages on this machine (as root), tests them and
+# purges them: not part of make test.
+test-deb: deb
+	PH_TEST_DEB=1 PH_DEB_DIR=$(DEB_DIR) prove -v t/deb/
 
 clean:
 	rm -rf $(PH_BUILD)

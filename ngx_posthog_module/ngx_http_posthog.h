@@ -34,6 +34,26 @@
 /* posthog-js cuts the user agent at 1000 characters */
 #define NGX_HTTP_POSTHOG_UA_MAX           1000
 
+/* posthog_event_max_size: the default, and the bounds it may take */
+#define NGX_HTTP_POSTHOG_EVENT_SIZE       8192
+#define NGX_HTTP_POSTHOG_EVENT_SIZE_MIN    2048
+#define NGX_HTTP_POSTHOG_EVENT_SIZE_MAX    (900 * 1024)
+
+/*
+ * The order in which properties are cut when an event is over
+ * posthog_event_max_size: the least useful first.  0: never cut (ids,
+ * names, times, raw JSON).
+ */
+#define NGX_HTTP_POSTHOG_CUT_NEVER        0
+#define NGX_HTTP_POSTHOG_CUT_USER_AGENT   1
+#define NGX_HTTP_POSTHOG_CUT_REFERRER     2
+#define NGX_HTTP_POSTHOG_CUT_REF_DOMAIN   3
+#define NGX_HTTP_POSTHOG_CUT_CUSTOM       4   /* posthog_property, signals */
+#define NGX_HTTP_POSTHOG_CUT_URL          5
+#define NGX_HTTP_POSTHOG_CUT_PATHNAME     6
+#define NGX_HTTP_POSTHOG_CUT_HOST         7
+#define NGX_HTTP_POSTHOG_CUT_LAST         7
+
 
 
 /*
@@ -61,6 +81,10 @@ typedef enum {
     NGX_HTTP_POSTHOG_STAT_DROPPED_NO_REDIS,  /* no posthog_redis */
     NGX_HTTP_POSTHOG_STAT_REDIS_CONNECTED,   /* gauge: workers connected */
     NGX_HTTP_POSTHOG_STAT_DROPPED_INTERNAL,  /* could not be made */
+    NGX_HTTP_POSTHOG_STAT_DUPLICATE_COOKIES, /* our cookie sent twice */
+    NGX_HTTP_POSTHOG_STAT_EXPIRED,           /* signed identity too old */
+    NGX_HTTP_POSTHOG_STAT_EVENTS_CUT,        /* cut to posthog_event_max */
+    NGX_HTTP_POSTHOG_STAT_IDENTIFY_ON_ERROR, /* not applied: status >= 400 */
     NGX_HTTP_POSTHOG_STAT_BAD_JS_COOKIES,    /* posthog-js's, refused */
     NGX_HTTP_POSTHOG_STAT_N
 } ngx_http_posthog_stat_e;
@@ -81,6 +105,7 @@ typedef struct {
     ngx_shm_zone_t            *shm_zone;     /* the counters */
     void                      *redis;        /* ngx_http_posthog_redis_conf_t */
     void                      *buffer;       /* ngx_http_posthog_buffer_conf_t */
+    ngx_flag_t                 signals;      /* posthog_signals on anywhere */
 } ngx_http_posthog_main_conf_t;
 
 
@@ -106,6 +131,7 @@ typedef struct {
     ngx_http_complex_value_t  *event;
     ngx_array_t               *props;        /* ngx_http_posthog_prop_conf_t */
     ngx_uint_t                 personless;   /* "identified_only" */
+    size_t                     event_max;    /* posthog_event_max_size */
     ngx_http_posthog_cookie_conf_t  *cookie;
 
     ngx_http_complex_value_t  *identify;
@@ -154,6 +180,8 @@ typedef struct {
     ngx_str_t                  event_id;
     u_char                     event_device[POSTHOG_UUID_LEN];
 
+    /* the state before this request's identify or alias, to undo them */
+    posthog_state_t           *saved;
     /* the session and posthog-js's cookie: ngx_http_posthog_session.c */
     void                      *session;
 
@@ -171,6 +199,9 @@ typedef struct {
     unsigned                   event_personless:1;
     unsigned                   final:1;      /* header filter done */
     unsigned                   logged:1;     /* log phase done */
+    unsigned                   access:1;     /* past the access phase */
+    unsigned                   settled:1;    /* identity kept or undone */
+    unsigned                   saved_dirty:1;
 } ngx_http_posthog_ctx_t;
 
 
@@ -221,6 +252,7 @@ typedef struct {
     ngx_str_t                  value;
     size_t                     max;          /* input cut, see posthog_json.h */
     ngx_uint_t                 raw;          /* value is JSON already */
+    ngx_uint_t                 cut;          /* NGX_HTTP_POSTHOG_CUT_* */
     size_t                     len;          /* escaped length, pass 1 */
 } ngx_http_posthog_member_t;
 
@@ -254,6 +286,9 @@ void ngx_http_posthog_distinct_id(ngx_http_posthog_ctx_t *ctx,
 char *ngx_http_posthog_reset(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_posthog_logout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
+ngx_int_t ngx_http_posthog_identity_access(ngx_http_request_t *r);
+void ngx_http_posthog_identity_settle(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx, ngx_uint_t ok);
 ngx_int_t ngx_http_posthog_identity_header_filter(ngx_http_request_t *r);
 void ngx_http_posthog_strip_signals(ngx_http_request_t *r);
 ngx_int_t ngx_http_posthog_identity_add_variables(ngx_conf_t *cf);

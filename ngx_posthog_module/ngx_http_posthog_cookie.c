@@ -6,6 +6,7 @@
 
 #include "ngx_http_posthog.h"
 #include "posthog_cookie.h"
+#include "posthog_seen.h"
 
 
 #define NGX_HTTP_POSTHOG_COOKIE_MAX_AGE  (400 * 24 * 60 * 60)
@@ -28,30 +29,69 @@ static ngx_http_posthog_cookie_conf_t  ngx_http_posthog_default_cookie = {
 
 
 /*
+ * A signed value verified once is taken as verified while it stays in the
+ * worker's small set (its exact bytes, for this very key): a returning
+ * visitor's cookie costs one HMAC per worker, not one per request.
+ */
+
+static int
+ngx_http_posthog_decode(ngx_http_posthog_loc_conf_t *plcf,
+    posthog_state_t *st, const u_char *v, size_t len)
+{
+    int  rc;
+
+    static posthog_seen_t  verified;
+
+    if (plcf->secret == NULL) {
+        return posthog_state_decode(st, v, len, NULL);
+    }
+
+    if (posthog_seen_has(&verified, plcf->secret, v, len)) {
+        return posthog_state_decode(st, v, len, NULL);
+    }
+
+    rc = posthog_state_decode(st, v, len, plcf->secret);
+
+    if (rc == POSTHOG_STATE_OK) {
+        posthog_seen_add(&verified, plcf->secret, v, len);
+    }
+
+    return rc;
+}
+
+
+/*
  * Reads the state from the cookie into ctx->st.  NGX_DECLINED when there
- * is none that can be trusted: absent, sent twice, malformed, unsigned or
- * forged.  The value itself is never logged: it is the client's input.
+ * is none that can be trusted: absent, malformed, unsigned or forged.
+ * The value itself is never logged: it is the client's input.
+ *
+ * Two cookies of our name (one set by a sibling subdomain, or for another
+ * path) are not a reason to churn identities: the first that decodes
+ * (with a secret: the first signed for this site) is taken.
  */
 
 ngx_int_t
 ngx_http_posthog_read_cookie(ngx_http_request_t *r,
     ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx)
 {
-    int               rc;
+    int               rc, first;
     size_t            len, vlen;
     ngx_int_t         n;
     ngx_str_t        *name;
-    const u_char     *v, *value;
+    const u_char     *v, *p, *end;
     ngx_table_elt_t  *h;
 #if (nginx_version < 1023000)
     ngx_uint_t        i;
     ngx_table_elt_t **hh;
 #endif
 
+    static ngx_http_posthog_limit_t  dup_limit, bad_limit, exp_limit;
+
     name = &plcf->cookie->name;
     n = 0;
     len = 0;
-    value = NULL;
+    first = POSTHOG_STATE_OK;
+    rc = POSTHOG_STATE_BAD_FORMAT;
 
 #if (nginx_version >= 1023000)
 
@@ -65,15 +105,32 @@ ngx_http_posthog_read_cookie(ngx_http_request_t *r,
         h = hh[i];
 
 #endif
-        v = NULL;
-        vlen = 0;
+        p = h->value.data;
+        end = h->value.data + h->value.len;
 
-        n += posthog_cookie_find(h->value.data, h->value.len, name->data,
-                                 name->len, &v, &vlen);
+        while (p < end) {
+            v = NULL;
 
-        if (value == NULL && v != NULL) {
-            value = v;
-            len = vlen;
+            if (posthog_cookie_find(p, end - p, name->data, name->len,
+                                    &v, &vlen)
+                == 0)
+            {
+                break;
+            }
+
+            n++;
+            p = v + vlen;
+
+            if (rc == POSTHOG_STATE_OK) {
+                continue;
+            }
+
+            rc = ngx_http_posthog_decode(plcf, &ctx->st, v, vlen);
+
+            if (rc != POSTHOG_STATE_OK && first == POSTHOG_STATE_OK) {
+                first = rc;
+                len = vlen;
+            }
         }
     }
 
@@ -81,27 +138,42 @@ ngx_http_posthog_read_cookie(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    /*
-     * A second copy (e.g. one set for another path or domain) makes the
-     * id ambiguous: the browser would send us either, so replace both.
-     */
-
     if (n > 1) {
-        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BAD_COOKIES, 1);
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "posthog: client sent the \"%V\" cookie %i times, "
-                      "a new id is issued", name, n);
-        return NGX_DECLINED;
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DUPLICATE_COOKIES, 1);
+        ngx_http_posthog_log_limited(&dup_limit, NGX_LOG_INFO,
+                                     r->connection->log,
+                                     "client sent the \"%V\" cookie %i "
+                                     "times, %s", name, n,
+                                     rc == POSTHOG_STATE_OK
+                                     ? "the first valid one is used"
+                                     : "none is valid");
     }
-
-    rc = posthog_state_decode(&ctx->st, value, len, plcf->secret);
 
     if (rc != POSTHOG_STATE_OK) {
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BAD_COOKIES, 1);
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "posthog: client sent an invalid \"%V\" cookie "
-                      "(%uz bytes, %s), a new id is issued",
-                      name, len, posthog_state_reason(rc));
+        ngx_http_posthog_log_limited(&bad_limit, NGX_LOG_INFO,
+                                     r->connection->log,
+                                     "client sent an invalid \"%V\" cookie "
+                                     "(%uz bytes, %s), a new id is issued",
+                                     name, len, posthog_state_reason(first));
+        return NGX_DECLINED;
+    }
+
+    /*
+     * A signed identified state is trusted for the cookie's max_age from
+     * the identify that made it, not forever: a cookie captured once
+     * stops naming its user.  It is replaced as a whole: its anonymous id
+     * was merged into that user's person.
+     */
+
+    if (plcf->secret && ctx->st.user_len
+        && ctx->st.issued + plcf->cookie->max_age < (uint64_t) ngx_time())
+    {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_EXPIRED, 1);
+        ngx_http_posthog_log_limited(&exp_limit, NGX_LOG_INFO,
+                                     r->connection->log,
+                                     "an identified \"%V\" cookie is past "
+                                     "its max_age, a new id is issued", name);
         return NGX_DECLINED;
     }
 

@@ -34,6 +34,9 @@ static ngx_int_t ngx_http_posthog_custom_props(ngx_http_request_t *r,
     ngx_array_t *conf_props, ngx_array_t *a);
 static ngx_http_posthog_member_t *ngx_http_posthog_member(ngx_array_t *a,
     char *key, u_char *value, size_t len);
+static ngx_int_t ngx_http_posthog_member_cut(ngx_array_t *a, char *key,
+    u_char *value, size_t len, ngx_uint_t cut);
+static ngx_int_t ngx_http_posthog_members_fit(ngx_array_t *a, size_t excess);
 static size_t ngx_http_posthog_members_len(ngx_array_t *a);
 static u_char *ngx_http_posthog_members_write(u_char *p, ngx_array_t *a);
 static ngx_int_t ngx_http_posthog_json_number(u_char *p, size_t len);
@@ -64,6 +67,8 @@ static ngx_str_t  ngx_http_posthog_reserved[] = {
     ngx_null_string
 };
 
+
+static ngx_http_posthog_limit_t  ngx_http_posthog_cut_limit;
 
 static ngx_str_t  ngx_http_posthog_pageview = ngx_string("$pageview");
 static ngx_str_t  ngx_http_posthog_request = ngx_string("request");
@@ -111,6 +116,10 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
     }
 
     ctx->logged = 1;
+
+    /* no response header went out (the client left): no identify */
+
+    ngx_http_posthog_identity_settle(r, ctx, 0);
 
     if (plcf->api_key.len == 0) {
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_NO_API_KEY, 1);
@@ -400,10 +409,26 @@ static ngx_int_t
 ngx_http_posthog_event_send(ngx_http_request_t *r,
     ngx_http_posthog_event_t *ev)
 {
+    ngx_int_t                     rc;
     ngx_str_t                     json;
     ngx_http_posthog_loc_conf_t  *plcf;
 
-    if (ngx_http_posthog_event_build(r, ev, &json) != NGX_OK) {
+    static ngx_http_posthog_limit_t  limit;
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
+
+    rc = ngx_http_posthog_event_build(r, ev, &json);
+
+    if (rc == NGX_DECLINED) {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_TOO_LARGE, 1);
+        ngx_http_posthog_log_limited(&limit, NGX_LOG_WARN, r->connection->log,
+                                     "event dropped: over "
+                                     "posthog_event_max_size %uz even with "
+                                     "its properties cut", plcf->event_max);
+        return NGX_ERROR;
+    }
+
+    if (rc != NGX_OK) {
         ngx_http_posthog_dropped(r, "cannot be made");
         return NGX_ERROR;
     }
@@ -412,8 +437,6 @@ ngx_http_posthog_event_send(ngx_http_request_t *r,
                    "posthog event: %V \"%V\"", &ev->name, &json);
 
     ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_EVENTS, 1);
-
-    plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
 
     return ngx_http_posthog_enqueue(r, &plcf->api_key, &json);
 }
@@ -548,11 +571,30 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
         m->raw = 1;
     }
 
-    /* {top,"properties":{props}} */
+    /* {top,"properties":{props}}, cut to posthog_event_max_size */
 
     len = sizeof("{,\"properties\":{}}") - 1
           + ngx_http_posthog_members_len(&top)
           + ngx_http_posthog_members_len(&props);
+
+    if (len > plcf->event_max) {
+        if (ngx_http_posthog_members_fit(&props, len - plcf->event_max)
+            != NGX_OK)
+        {
+            return NGX_DECLINED;
+        }
+
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_EVENTS_CUT, 1);
+        ngx_http_posthog_log_limited(&ngx_http_posthog_cut_limit,
+                                     NGX_LOG_INFO, r->connection->log,
+                                     "an event of %uz bytes was cut to "
+                                     "posthog_event_max_size %uz",
+                                     len, plcf->event_max);
+
+        len = sizeof("{,\"properties\":{}}") - 1
+              + ngx_http_posthog_members_len(&top)
+              + ngx_http_posthog_members_len(&props);
+    }
 
     json.data = ngx_pnalloc(r->pool, len);
     if (json.data == NULL) {
@@ -622,11 +664,17 @@ ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
 
     q = ngx_strlchr(path.data, path.data + path.len, '?');
 
-    if (ngx_http_posthog_member(a, "$current_url", url, len) == NULL
-        || ngx_http_posthog_member(a, "$host", host.data, host.len) == NULL
-        || ngx_http_posthog_member(a, "$pathname", path.data,
-                                   q ? (size_t) (q - path.data) : path.len)
-           == NULL)
+    if (ngx_http_posthog_member_cut(a, "$current_url", url, len,
+                                    NGX_HTTP_POSTHOG_CUT_URL)
+        != NGX_OK
+        || ngx_http_posthog_member_cut(a, "$host", host.data, host.len,
+                                       NGX_HTTP_POSTHOG_CUT_HOST)
+           != NGX_OK
+        || ngx_http_posthog_member_cut(a, "$pathname", path.data,
+                                       q ? (size_t) (q - path.data)
+                                         : path.len,
+                                       NGX_HTTP_POSTHOG_CUT_PATHNAME)
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -636,8 +684,9 @@ ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
     ref = r->headers_in.referer ? &r->headers_in.referer->value : NULL;
 
     if (ref && ref->len) {
-        if (ngx_http_posthog_member(a, "$referrer", ref->data, ref->len)
-            == NULL)
+        if (ngx_http_posthog_member_cut(a, "$referrer", ref->data, ref->len,
+                                        NGX_HTTP_POSTHOG_CUT_REFERRER)
+            != NGX_OK)
         {
             return NGX_ERROR;
         }
@@ -656,7 +705,9 @@ ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
             }
         }
 
-        if (ngx_http_posthog_member(a, "$referring_domain", p, q - p) == NULL)
+        if (ngx_http_posthog_member_cut(a, "$referring_domain", p, q - p,
+                                        NGX_HTTP_POSTHOG_CUT_REF_DOMAIN)
+            != NGX_OK)
         {
             return NGX_ERROR;
         }
@@ -690,6 +741,7 @@ ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
         }
 
         m->max = NGX_HTTP_POSTHOG_UA_MAX;
+        m->cut = NGX_HTTP_POSTHOG_CUT_USER_AGENT;
     }
 
     if (ngx_http_posthog_member(a, "$lib", (u_char *) "ngx_posthog_module",
@@ -775,6 +827,8 @@ ngx_http_posthog_custom_props(ngx_http_request_t *r, ngx_array_t *conf_props,
         m->value = value;
         m->max = NGX_HTTP_POSTHOG_VALUE_MAX;
         m->raw = (pc[i].type != NGX_HTTP_POSTHOG_PROP_STRING);
+        m->cut = m->raw ? NGX_HTTP_POSTHOG_CUT_NEVER
+                        : NGX_HTTP_POSTHOG_CUT_CUSTOM;
     }
 
     return NGX_OK;
@@ -845,8 +899,74 @@ ngx_http_posthog_member(ngx_array_t *a, char *key, u_char *value, size_t len)
     m->value.len = len;
     m->max = NGX_HTTP_POSTHOG_VALUE_MAX;
     m->raw = 0;
+    m->cut = NGX_HTTP_POSTHOG_CUT_NEVER;
 
     return m;
+}
+
+
+static ngx_int_t
+ngx_http_posthog_member_cut(ngx_array_t *a, char *key, u_char *value,
+    size_t len, ngx_uint_t cut)
+{
+    ngx_http_posthog_member_t  *m;
+
+    m = ngx_http_posthog_member(a, key, value, len);
+    if (m == NULL) {
+        return NGX_ERROR;
+    }
+
+    m->cut = cut;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Cuts string properties, in NGX_HTTP_POSTHOG_CUT_* order and the last
+ * of a kind first, until the escaped event is "excess" bytes shorter.
+ * Each keeps what fits: a character or an escape is never split, and the
+ * JSON stays valid.  NGX_DECLINED if cutting all of them is not enough.
+ * Called after ngx_http_posthog_members_len() set m[i].len.
+ */
+
+static ngx_int_t
+ngx_http_posthog_members_fit(ngx_array_t *a, size_t excess)
+{
+    size_t                      body, want, in, esc;
+    ngx_uint_t                  i, order;
+    ngx_http_posthog_member_t  *m;
+
+    m = a->elts;
+
+    for (order = 1; order <= NGX_HTTP_POSTHOG_CUT_LAST; order++) {
+
+        for (i = a->nelts; i-- > 0; /* void */) {
+
+            if (m[i].cut != order || m[i].raw) {
+                continue;
+            }
+
+            body = m[i].len - 2;
+            want = body > excess ? body - excess : 0;
+
+            in = posthog_json_escape_fit(m[i].value.data, m[i].value.len,
+                                         m[i].max, want);
+            esc = posthog_json_escape_len(m[i].value.data, m[i].value.len,
+                                          in);
+
+            m[i].max = in;
+            m[i].len = esc + 2;
+
+            if (body - esc >= excess) {
+                return NGX_OK;
+            }
+
+            excess -= body - esc;
+        }
+    }
+
+    return NGX_DECLINED;
 }
 
 

@@ -13,6 +13,7 @@
 
 static ngx_int_t ngx_http_posthog_random(ngx_http_request_t *r, u_char *out,
     size_t n);
+static time_t ngx_http_posthog_issued(ngx_http_request_t *r);
 static ngx_int_t ngx_http_posthog_new_anon(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx);
 static ngx_int_t ngx_http_posthog_keep(ngx_http_request_t *r, ngx_str_t *dst,
@@ -33,6 +34,8 @@ static void ngx_http_posthog_refuse(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx, ngx_str_t *value, const char *what,
     const char *reason);
 static void ngx_http_posthog_cleanup(void *data);
+static ngx_int_t ngx_http_posthog_save(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx);
 
 static ngx_int_t ngx_http_posthog_id_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
@@ -62,8 +65,9 @@ static ngx_http_variable_t  ngx_http_posthog_vars[] = {
 };
 
 
-/* refused ids: rate-limited per worker, see ngx_http_posthog_log_limited() */
+/* rate-limited per worker, see ngx_http_posthog_log_limited() */
 static ngx_http_posthog_limit_t  ngx_http_posthog_refuse_limit;
+static ngx_http_posthog_limit_t  ngx_http_posthog_regex_limit;
 
 
 /*
@@ -122,15 +126,120 @@ ngx_http_posthog_get_ctx(ngx_http_request_t *r)
     cln->handler = ngx_http_posthog_cleanup;
     cln->data = ctx;
 
-    /* set before the transitions: their values may use our variables */
-
     ngx_http_set_ctx(r, ctx, ngx_http_posthog_module);
 
-    if (ngx_http_posthog_transitions(r, ctx, plcf, NULL) != NGX_OK) {
-        return NULL;
+    return ctx;
+}
+
+
+/*
+ * The precontent phase of the main request: the access phase is over, so
+ * $remote_user, a trusted header or auth_request_set's variables now name
+ * a user that nginx let through.  Identify and alias apply from here on
+ * (the application sees the user in $posthog_distinct_id), provisionally:
+ * the header filter keeps them only for a response below 400.  Nothing
+ * read earlier (a map, limit_req_zone, a rewrite) applies an identity.
+ */
+
+ngx_int_t
+ngx_http_posthog_identity_access(ngx_http_request_t *r)
+{
+    ngx_http_posthog_ctx_t       *ctx;
+    ngx_http_posthog_loc_conf_t  *plcf;
+
+    if (r != r->main) {
+        return NGX_DECLINED;
     }
 
-    return ctx;
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
+
+    if (!plcf->enable
+        || (plcf->identify == NULL && plcf->alias == NULL && !plcf->signals))
+    {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_posthog_get_ctx(r);
+
+    if (ctx == NULL || ctx->final) {
+        return NGX_DECLINED;
+    }
+
+    ctx->access = 1;
+
+    /* the request goes on without: the header filter tries again */
+
+    (void) ngx_http_posthog_transitions(r, ctx, plcf, NULL);
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * The first change of a request's identity keeps the state as it was, so
+ * that a response that turns out to be an error (a failed login, a 500)
+ * changes nothing: see ngx_http_posthog_identity_settle().
+ */
+
+static ngx_int_t
+ngx_http_posthog_save(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx)
+{
+    if (ctx->saved) {
+        return NGX_OK;
+    }
+
+    ctx->saved = ngx_palloc(r->pool, sizeof(posthog_state_t));
+    if (ctx->saved == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ctx->saved, &ctx->st, sizeof(posthog_state_t));
+    ctx->saved_dirty = ctx->dirty;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Keeps the identify and alias of this request ("ok": the response is
+ * below 400, as the header filter saw it), or undoes them.  Once.
+ */
+
+void
+ngx_http_posthog_identity_settle(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx, ngx_uint_t ok)
+{
+    if (ctx->settled) {
+        return;
+    }
+
+    ctx->settled = 1;
+
+    if (ok) {
+        if (ctx->identified) {
+            ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_IDENTIFIES, 1);
+        }
+
+        if (ctx->aliased) {
+            ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_ALIASES, 1);
+        }
+
+        return;
+    }
+
+    if (ctx->saved == NULL) {
+        return;
+    }
+
+    ngx_memcpy(&ctx->st, ctx->saved, sizeof(posthog_state_t));
+    ctx->dirty = ctx->saved_dirty;
+    ctx->identified = 0;
+    ctx->aliased = 0;
+
+    ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_IDENTIFY_ON_ERROR, 1);
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "posthog: identity not changed by an error response");
 }
 
 
@@ -199,6 +308,23 @@ ngx_http_posthog_random(ngx_http_request_t *r, u_char *out, size_t n)
 }
 
 
+/*
+ * When an identity was set, for a signed state only: its age limits how
+ * long a captured cookie is trusted (see ngx_http_posthog_read_cookie()).
+ * An unsigned state can claim anything anyway: no time, a shorter cookie.
+ */
+
+static time_t
+ngx_http_posthog_issued(ngx_http_request_t *r)
+{
+    ngx_http_posthog_loc_conf_t  *plcf;
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
+
+    return plcf->secret ? ngx_time() : 0;
+}
+
+
 /* a new visitor: anonymous, and the device id is the anonymous id */
 
 static ngx_int_t
@@ -211,6 +337,7 @@ ngx_http_posthog_new_anon(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx)
     }
 
     ngx_memcpy(ctx->st.device, ctx->st.anon, POSTHOG_UUID_LEN);
+    ctx->st.issued = ngx_http_posthog_issued(r);
 
     ctx->fresh = 1;
     ctx->dirty = 1;
@@ -338,6 +465,10 @@ ngx_http_posthog_identify(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
         return;
     }
 
+    if (ngx_http_posthog_save(r, ctx) != NGX_OK) {
+        return;
+    }
+
     if (st->user_len == 0) {
 
         if (n == POSTHOG_UUID_LEN && ngx_memcmp(id, st->anon, n) == 0) {
@@ -360,8 +491,6 @@ ngx_http_posthog_identify(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
 
             ngx_memcpy(ctx->identify_anon, st->anon, POSTHOG_UUID_LEN);
             ctx->identified = 1;
-
-            ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_IDENTIFIES, 1);
         }
 
     } else {
@@ -378,6 +507,7 @@ ngx_http_posthog_identify(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
 
     ngx_memcpy(st->user, id, n);
     st->user_len = n;
+    st->issued = ngx_http_posthog_issued(r);
 
     ctx->dirty = 1;
 }
@@ -413,6 +543,10 @@ ngx_http_posthog_alias(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
 
     st = &ctx->st;
 
+    if (ngx_http_posthog_save(r, ctx) != NGX_OK) {
+        return;
+    }
+
     if (st->user_len) {
 
         /* identified: link the other platform's id to the user */
@@ -426,7 +560,6 @@ ngx_http_posthog_alias(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
         ngx_memcpy(ctx->alias_from, id, POSTHOG_UUID_LEN);
         ctx->aliased = 1;
 
-        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_ALIASES, 1);
         return;
     }
 
@@ -450,8 +583,6 @@ ngx_http_posthog_alias(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
 
         ngx_memcpy(ctx->alias_from, st->anon, POSTHOG_UUID_LEN);
         ctx->aliased = 1;
-
-        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_ALIASES, 1);
 
     } else {
         ngx_memcpy(st->device, id, POSTHOG_UUID_LEN);
@@ -489,6 +620,7 @@ ngx_http_posthog_do_reset(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
     }
 
     ctx->st.user_len = 0;
+    ctx->st.issued = ngx_http_posthog_issued(r);
 
     if (ngx_http_posthog_session_reset(r, ctx) != NGX_OK) {
         return NGX_ERROR;
@@ -535,9 +667,20 @@ ngx_http_posthog_identity_header_filter(ngx_http_request_t *r)
             return NGX_ERROR;
         }
 
-        if (ngx_http_posthog_transitions(r, ctx, plcf, &signal) != NGX_OK) {
+        /*
+         * Identify and alias only for a request that passed the access
+         * phase and gets a response below 400: a wrong password's 401
+         * names nobody, whatever $remote_user says.
+         */
+
+        if (ctx->access
+            && ngx_http_posthog_transitions(r, ctx, plcf, &signal) != NGX_OK)
+        {
             return NGX_ERROR;
         }
+
+        ngx_http_posthog_identity_settle(r, ctx,
+                            r->headers_out.status < NGX_HTTP_BAD_REQUEST);
 
         if (plcf->reset == NGX_HTTP_POSTHOG_RESET_ON
             || plcf->reset == NGX_HTTP_POSTHOG_RESET_DEVICE)
@@ -562,9 +705,10 @@ ngx_http_posthog_identity_header_filter(ngx_http_request_t *r)
                 }
 
                 if (rc != NGX_REGEX_NO_MATCHED) {
-                    ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                                  ngx_regex_exec_n " failed: %i on \"%V\"",
-                                  rc, &r->uri);
+                    ngx_http_posthog_log_limited(&ngx_http_posthog_regex_limit,
+                                        NGX_LOG_ERR, r->connection->log,
+                                        "posthog_logout: " ngx_regex_exec_n
+                                        " failed: %i", rc);
                 }
             }
         }
@@ -757,6 +901,7 @@ ngx_http_posthog_signals(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
             m->key = key;
             m->value = h[i].value;
             m->max = NGX_HTTP_POSTHOG_VALUE_MAX;
+            m->cut = NGX_HTTP_POSTHOG_CUT_CUSTOM;
         }
     }
 

@@ -34,6 +34,14 @@ static ngx_conf_enum_t  ngx_http_posthog_person_profiles[] = {
 };
 
 
+static char *ngx_http_posthog_event_max_check(ngx_conf_t *cf, void *post,
+    void *data);
+
+static ngx_conf_post_t  ngx_http_posthog_event_max_post = {
+    ngx_http_posthog_event_max_check
+};
+
+
 static ngx_command_t  ngx_http_posthog_commands[] = {
 
     { ngx_string("posthog"),
@@ -141,6 +149,13 @@ static ngx_command_t  ngx_http_posthog_commands[] = {
       offsetof(ngx_http_posthog_loc_conf_t, personless),
       &ngx_http_posthog_person_profiles },
 
+    { ngx_string("posthog_event_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, event_max),
+      &ngx_http_posthog_event_max_post },
+
     { ngx_string("posthog_session"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_ANY,
       ngx_http_posthog_session,
@@ -224,7 +239,8 @@ static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 static ngx_int_t
 ngx_http_posthog_header_filter(ngx_http_request_t *r)
 {
-    ngx_http_posthog_loc_conf_t  *plcf;
+    ngx_http_posthog_loc_conf_t   *plcf;
+    ngx_http_posthog_main_conf_t  *pmcf;
 
     /* identity belongs to the main request: subrequests never set it */
 
@@ -235,6 +251,14 @@ ngx_http_posthog_header_filter(ngx_http_request_t *r)
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
 
     if (!plcf->enable) {
+        pmcf = ngx_http_get_module_main_conf(r, ngx_http_posthog_module);
+
+        /* signals meant for a tracked location never reach a client */
+
+        if (pmcf->signals) {
+            ngx_http_posthog_strip_signals(r);
+        }
+
         return ngx_http_next_header_filter(r);
     }
 
@@ -293,6 +317,13 @@ ngx_http_posthog_init(ngx_conf_t *cf)
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_posthog_identity_access;
+
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
     if (h == NULL) {
         return NGX_ERROR;
@@ -323,6 +354,7 @@ ngx_http_posthog_create_main_conf(ngx_conf_t *cf)
      *     pmcf->shm_zone = NULL;
      *     pmcf->redis = NULL;
      *     pmcf->buffer = NULL;
+     *     pmcf->signals = 0;
      */
 
     return pmcf;
@@ -372,6 +404,7 @@ ngx_http_posthog_create_loc_conf(ngx_conf_t *cf)
     conf->enable = NGX_CONF_UNSET;
     conf->capture = NGX_CONF_UNSET_UINT;
     conf->personless = NGX_CONF_UNSET_UINT;
+    conf->event_max = NGX_CONF_UNSET_SIZE;
     conf->reset = NGX_HTTP_POSTHOG_RESET_UNSET;
     conf->signals = NGX_CONF_UNSET;
     conf->session_idle = NGX_CONF_UNSET;
@@ -403,6 +436,8 @@ ngx_http_posthog_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->capture, prev->capture,
                               NGX_HTTP_POSTHOG_CAPTURE_PAGEVIEW);
     ngx_conf_merge_uint_value(conf->personless, prev->personless, 1);
+    ngx_conf_merge_size_value(conf->event_max, prev->event_max,
+                              NGX_HTTP_POSTHOG_EVENT_SIZE);
 
     if (conf->event == NULL) {
         conf->event = prev->event;
@@ -442,6 +477,10 @@ ngx_http_posthog_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->signals, prev->signals, 0);
 
     pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_posthog_module);
+
+    if (conf->signals) {
+        pmcf->signals = 1;
+    }
 
     if (conf->enable && conf->api_key.len && pmcf->redis == NULL
         && prev->api_key.len == 0)
@@ -504,4 +543,26 @@ ngx_http_posthog_set_enum(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                        last - buf, buf);
 
     return NGX_CONF_ERROR;
+}
+
+
+/* the ids, names and times of an event must fit; Redis takes 900 KiB */
+
+static char *
+ngx_http_posthog_event_max_check(ngx_conf_t *cf, void *post, void *data)
+{
+    size_t  *sp = data;
+
+    if (*sp < NGX_HTTP_POSTHOG_EVENT_SIZE_MIN
+        || *sp > NGX_HTTP_POSTHOG_EVENT_SIZE_MAX)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"posthog_event_max_size\" must be from %uz "
+                           "to %uz bytes, not %uz",
+                           (size_t) NGX_HTTP_POSTHOG_EVENT_SIZE_MIN,
+                           (size_t) NGX_HTTP_POSTHOG_EVENT_SIZE_MAX, *sp);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }

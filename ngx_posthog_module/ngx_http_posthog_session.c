@@ -305,16 +305,24 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
     ngx_http_posthog_session_ctx_t  *sctx;
     u_char                          *sid;
 
+    /* cut with their kind when an event is over posthog_event_max_size */
+
     struct {
-        char       *key;
-        ngx_str_t  *value;
-        size_t      max;
+        char        *key;
+        ngx_str_t   *value;
+        size_t       max;
+        ngx_uint_t   cut;
     } props[] = {
-        { "$session_entry_url", &url, POSTHOG_STATE_URL_MAX },
-        { "$session_entry_host", &host, POSTHOG_STATE_URL_MAX },
-        { "$session_entry_pathname", &path, POSTHOG_STATE_URL_MAX },
-        { "$session_entry_referrer", &ref, POSTHOG_STATE_REF_MAX },
-        { "$session_entry_referring_domain", &rhost, POSTHOG_STATE_REF_MAX },
+        { "$session_entry_url", &url, POSTHOG_STATE_URL_MAX,
+          NGX_HTTP_POSTHOG_CUT_URL },
+        { "$session_entry_host", &host, POSTHOG_STATE_URL_MAX,
+          NGX_HTTP_POSTHOG_CUT_HOST },
+        { "$session_entry_pathname", &path, POSTHOG_STATE_URL_MAX,
+          NGX_HTTP_POSTHOG_CUT_PATHNAME },
+        { "$session_entry_referrer", &ref, POSTHOG_STATE_REF_MAX,
+          NGX_HTTP_POSTHOG_CUT_REFERRER },
+        { "$session_entry_referring_domain", &rhost, POSTHOG_STATE_REF_MAX,
+          NGX_HTTP_POSTHOG_CUT_REF_DOMAIN },
     };
 
     sctx = ctx->session;
@@ -389,6 +397,7 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
         m->key.len = ngx_strlen(props[i].key);
         m->value = *props[i].value;
         m->max = props[i].max;
+        m->cut = props[i].cut;
     }
 
     return NGX_OK;

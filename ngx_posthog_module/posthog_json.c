@@ -229,3 +229,42 @@ posthog_json_unit(unsigned char *dst, const unsigned char *p, size_t n,
 
     return dst + n;
 }
+
+
+size_t
+posthog_json_escape_fit(const unsigned char *p, size_t len, size_t max,
+    size_t budget)
+{
+    size_t    i, n, w, lim, size;
+    uint32_t  cp;
+
+    lim = len < max ? len : max;
+    size = 0;
+    i = 0;
+
+    while (i < lim) {
+        w = posthog_json_width[p[i]];
+
+        if (w) {
+            n = 1;
+
+        } else {
+            n = posthog_utf8_next(p + i, len - i, &cp);
+
+            if (n > lim - i) {
+                break;
+            }
+
+            w = posthog_json_unit_len(cp, n);
+        }
+
+        if (size + w > budget) {
+            break;
+        }
+
+        size += w;
+        i += n;
+    }
+
+    return i;
+}

@@ -36,7 +36,17 @@ size_t posthog_json_escape_len(const unsigned char *p, size_t len,
 unsigned char *posthog_json_escape(unsigned char *dst, const unsigned char *p,
     size_t len, size_t max);
 
-/* The number of input bytes the two functions above consume. */
+/*
+ * The most input bytes, at most min(len, max) and on a unit boundary,
+ * whose escaped body takes at most "budget" bytes: passed as "max" to the
+ * functions above, it cuts a value to fit a budget without splitting a
+ * character or an escape.
+ */
+size_t posthog_json_escape_fit(const unsigned char *p, size_t len,
+    size_t max, size_t budget);
+
+/* The number of input bytes posthog_json_escape_len() and
+ * posthog_json_escape() consume with the same args. */
 size_t posthog_json_escape_cut(const unsigned char *p, size_t len,
     size_t max);
 

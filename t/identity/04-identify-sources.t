@@ -33,18 +33,18 @@ server {
         auth_basic "test";
         auth_basic_user_file %%DIR%%/htpasswd;
         posthog_identify $remote_user;
-        return 200 "<html>basic</html>";
+        %%PAGE%%
     }
 
     location /trusted/ {
         # a header set by a trusted proxy (or auth_request_set)
         posthog_identify $http_x_authenticated_user;
-        return 200 "<html>trusted</html>";
+        %%PAGE%%
     }
 
     location /session/ {
         posthog_identify $cookie_app_user;
-        return 200 "<html>session</html>";
+        %%PAGE%%
     }
 
     location /sso/ {

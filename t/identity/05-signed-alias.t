@@ -26,7 +26,7 @@ server {
     add_header X-Anon $posthog_anon_id;
     add_header X-Device $posthog_device_id;
 
-    location / { return 200 "<html>page</html>"; }
+    location / { %%PAGE%% }
     location = /logout { posthog_reset; return 200 "<html>bye</html>"; }
     location = /forget { posthog_reset device; return 200 "<html>gone</html>"; }
     location = /status { posthog off; posthog_status; }

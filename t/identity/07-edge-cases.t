@@ -66,6 +66,8 @@ server {
         proxy_pass http://app;
     }
 
+    location = /logout-by-regex { return 200 "<html>out</html>"; }
+
     location = /not-a-logout {
         posthog_reset off;
         return 200 "<html>stays</html>";
@@ -76,7 +78,7 @@ server {
         return 200 "<html>n</html>";
     }
 
-    location / { return 200 "<html>page</html>"; }
+    location / { %%PAGE%% }
 }
 
 server {

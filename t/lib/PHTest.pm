@@ -16,7 +16,11 @@ package PHTest;
 #   my $r = $t->get('/', Cookie => 'a=b');  # {status, headers, body, cookies}
 #
 # In a config, %%PORT%% is nginx's main port, %%PORT_<NAME>%% another free
-# port per name, %%REDIS%% the redis address, %%DIR%% the test's directory.
+# port per name, %%REDIS%% the redis address, %%DIR%% the test's directory,
+# %%PAGE%% a static page: "root ...; try_files /page.html =404;".  Identify
+# applies only to a request that passed the access phase, which a "return"
+# (rewrite phase) never reaches: a location that identifies serves %%PAGE%%
+# or proxies.
 #
 # Events, counters and access log lines are made at the log phase, after
 # the response went out, and reach Redis later still: a test waits for
@@ -46,6 +50,10 @@ sub new {
     chmod 0755, $dir;
     mkdir "$dir/tmp";
     mkdir "$dir/logs";    # the default error log of an nginx.org build
+    mkdir "$dir/html";
+    open my $page, '>', "$dir/html/page.html" or die "$dir/html: $!";
+    print $page "<html>page</html>\n";
+    close $page;
 
     my $self = bless {
         dir     => $dir,
@@ -92,6 +100,7 @@ sub expand {
     my ($self, $text) = @_;
     $text =~ s/%%PORT_(\w+)%%/$self->port($1)/ge;
     $text =~ s/%%PORT%%/$self->port('')/ge;
+    $text =~ s{%%PAGE%%}{root $self->{dir}/html; try_files /page.html =404;}g;
     $text =~ s/%%DIR%%/$self->{dir}/g;
     if ($self->{redis}) {
         my $r = '127.0.0.1:' . $self->{redis}->port;

@@ -24,11 +24,18 @@ server {
     posthog on;
     posthog_api_key phc_sessions;
     posthog_identify $http_x_user;
+    posthog_event_max_size 16k;     # the 3 KB URL below: entry cut, not event
     add_header X-Session $posthog_session_id;
     add_header X-Id $posthog_distinct_id;
 
     location = /status { posthog off; posthog_status; }
     location = /logout { posthog_reset; return 200 "<html>bye</html>"; }
+    # identify applies past the access phase: not to a "return"
+    location / { proxy_pass http://127.0.0.1:%%PORT_APP%%; }
+}
+
+server {
+    listen 127.0.0.1:%%PORT_APP%%;
     location / { return 200 "<html>page</html>"; }
 }
 

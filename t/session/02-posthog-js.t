@@ -32,6 +32,12 @@ server {
 
     location = /status { posthog off; posthog_status; }
     location = /logout { posthog_reset; return 200 "<html>bye</html>"; }
+    # identify applies past the access phase: not to a "return"
+    location / { proxy_pass http://127.0.0.1:%%PORT_APP%%; }
+}
+
+server {
+    listen 127.0.0.1:%%PORT_APP%%;
     location / { return 200 "<html>page</html>"; }
 }
 

@@ -363,5 +363,51 @@ main(void)
     is_int(bad_json, 0, "random: output is always valid UTF-8 JSON");
     is_int(bad_rt, 0, "random: valid UTF-8 round-trips through unescape");
 
+    /*
+     * escape_fit: the output fits the budget, the cut is one escape_cut
+     * would make (a unit boundary within max), and one more unit would
+     * not fit or is not there
+     */
+
+    bad_cut = 0;
+
+    for (i = 0; i < 200000; i++) {
+        size_t  fit, budget, next, lim;
+
+        len = tap_rand() % (sizeof(in) + 1);
+        random_input(in, len);
+        max = tap_rand() % 4 ? NOMAX : tap_rand() % (len + 2);
+        budget = tap_rand() % (6 * len + 2);
+
+        fit = posthog_json_escape_fit(in, len, max, budget);
+        lim = posthog_json_escape_cut(in, len, max);
+        n = posthog_json_escape_len(in, len, fit);
+
+        if (fit > lim || n > budget
+            || posthog_json_escape_cut(in, len, fit) != fit)
+        {
+            bad_cut++;
+            continue;
+        }
+
+        if (fit < lim) {
+            next = fit + posthog_utf8_next(in + fit, len - fit, &cp);
+
+            if (posthog_json_escape_len(in, len, next) <= budget) {
+                bad_cut++;
+            }
+        }
+    }
+
+    is_int(bad_cut, 0, "random: escape_fit fits the budget, on a unit "
+           "boundary, maximal");
+    is_int(posthog_json_escape_fit((const unsigned char *) "a\"b", 3, NOMAX,
+                                   2), 1, "escape_fit: an escape is not split");
+    is_int(posthog_json_escape_fit((const unsigned char *) "ab\xe2\x82\xac",
+                                   5, NOMAX, 4), 2,
+           "escape_fit: a character is not split");
+    is_int(posthog_json_escape_fit((const unsigned char *) "abc", 3, 2, 99),
+           2, "escape_fit: within max");
+
     return done_testing();
 }
