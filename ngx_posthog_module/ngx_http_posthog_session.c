@@ -90,7 +90,11 @@ ngx_http_posthog_session_begin(ngx_http_request_t *r,
 
     headers = 0;
 
-    if (plcf->js_headers && ctx->fresh && sctx->js == NULL) {
+    /* as posthog-js's cookie: never what a signed identity replaces */
+
+    if (plcf->js_headers && plcf->secret == NULL && ctx->fresh
+        && sctx->js == NULL)
+    {
         headers = ngx_http_posthog_js_headers(r, ctx);
     }
 
@@ -141,11 +145,11 @@ static ngx_int_t
 ngx_http_posthog_session_new(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx)
 {
+    u_char                     url[POSTHOG_STATE_URL_MAX];
+    size_t                     len;
     ngx_str_t                  host, scheme, path, *ref;
     posthog_touch_t           *t;
     ngx_http_core_srv_conf_t  *cscf;
-    u_char                     url[POSTHOG_STATE_URL_MAX];
-    size_t                     len;
 
     if (ngx_http_posthog_new_uuid(r, ctx->st.session) != NGX_OK) {
         return NGX_ERROR;
@@ -225,7 +229,7 @@ static void
 ngx_http_posthog_touch_set(u_char *dst, size_t *dlen, size_t max, u_char *src,
     size_t len)
 {
-    size_t    i, n, o;
+    size_t    i, k, n, o;
     uint32_t  cp;
 
     o = 0;
@@ -249,10 +253,10 @@ ngx_http_posthog_touch_set(u_char *dst, size_t *dlen, size_t max, u_char *src,
             break;
         }
 
-        for (cp = 0; cp < n; cp++) {
+        for (k = 0; k < n; k++) {
             dst[o++] = '%';
-            dst[o++] = "0123456789ABCDEF"[src[i + cp] >> 4];
-            dst[o++] = "0123456789ABCDEF"[src[i + cp] & 0xf];
+            dst[o++] = "0123456789ABCDEF"[src[i + k] >> 4];
+            dst[o++] = "0123456789ABCDEF"[src[i + k] & 0xf];
         }
     }
 

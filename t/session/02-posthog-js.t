@@ -47,6 +47,7 @@ server {
     posthog_api_key phc_reference;
     posthog_cookie_secret 0123456789abcdef0123456789abcdef;
     posthog_js_cookie on;
+    posthog_js_headers on;
     add_header X-Id $posthog_distinct_id;
     location / { return 200 "<html>signed</html>"; }
 }
@@ -302,6 +303,8 @@ is($t->wait_status(refused_ids => $refused + 1)->{refused_ids}, $refused + 1,
 $r = $t->get('/api', -port => $hp, Cookie => "ph_id=$mine",
              'X-POSTHOG-DISTINCT-ID' => $did);
 is($r->{headers}{'x-id'}, $mine_id, 'our cookie beats the headers');
+$r = $t->get('/api', -port => $t->port('SIGNED'), 'X-POSTHOG-DISTINCT-ID' => 'user-9');
+isnt($r->{headers}{'x-id'}, 'user-9', 'with posthog_cookie_secret: the headers ignored');
 
 $t->stop;
 $t->check_log;
