@@ -101,10 +101,36 @@ typedef struct {
 } ngx_http_posthog_cookie_conf_t;
 
 
+/* posthog_redis */
+
+typedef struct {
+    ngx_str_t                  addr;         /* as configured, for logs */
+    ngx_str_t                  host;         /* IP text or socket path, NUL */
+    in_port_t                  port;
+    ngx_flag_t                 unix_socket;
+
+    ngx_str_t                  stream;
+    ngx_uint_t                 maxlen;       /* 0: no trimming */
+    ngx_str_t                  password;
+    ngx_str_t                  db;           /* text, empty: not selected */
+    ngx_msec_t                 connect_timeout;
+    ngx_msec_t                 timeout;
+} ngx_http_posthog_redis_conf_t;
+
+
+/* posthog_buffer */
+
+typedef struct {
+    size_t                     size;
+    ngx_msec_t                 flush;
+    ngx_msec_t                 exit_timeout;
+} ngx_http_posthog_buffer_conf_t;
+
+
 typedef struct {
     ngx_shm_zone_t            *shm_zone;     /* the counters */
-    void                      *redis;        /* ngx_http_posthog_redis_conf_t */
-    void                      *buffer;       /* ngx_http_posthog_buffer_conf_t */
+    ngx_http_posthog_redis_conf_t   *redis;  /* NULL: no posthog_redis */
+    ngx_http_posthog_buffer_conf_t   buffer;
     ngx_flag_t                 signals;      /* posthog_signals on anywhere */
 } ngx_http_posthog_main_conf_t;
 
@@ -219,6 +245,10 @@ ngx_int_t ngx_http_posthog_enqueue(ngx_http_request_t *r, ngx_str_t *token,
     ngx_str_t *event);
 ngx_int_t ngx_http_posthog_redis_init_process(ngx_cycle_t *cycle);
 void ngx_http_posthog_redis_exit_process(ngx_cycle_t *cycle);
+
+
+/* ngx_http_posthog_conf.c */
+
 char *ngx_http_posthog_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_posthog_buffer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_posthog_redis_init_main_conf(ngx_conf_t *cf,

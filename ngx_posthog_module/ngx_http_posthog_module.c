@@ -352,10 +352,13 @@ ngx_http_posthog_create_main_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     pmcf->shm_zone = NULL;
-     *     pmcf->redis = NULL;
-     *     pmcf->buffer = NULL;
      *     pmcf->signals = 0;
      */
+
+    pmcf->redis = NGX_CONF_UNSET_PTR;
+    pmcf->buffer.size = NGX_CONF_UNSET_SIZE;
+    pmcf->buffer.flush = NGX_CONF_UNSET_MSEC;
+    pmcf->buffer.exit_timeout = NGX_CONF_UNSET_MSEC;
 
     return pmcf;
 }

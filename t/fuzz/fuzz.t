@@ -10,7 +10,7 @@ use Test::More;
 
 my $build = $ENV{PH_BUILD} // 'build';
 my $secs = $ENV{FUZZ_SECONDS} || 10;
-my @targets = qw(json id uuid state cookie jscookie);
+my @targets = qw(json id uuid state cookie ring jscookie);
 
 plan tests => scalar @targets;
 
