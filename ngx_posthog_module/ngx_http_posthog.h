@@ -96,6 +96,7 @@ typedef enum {
     NGX_HTTP_POSTHOG_STAT_COOKIELESS,        /* made without consent */
     NGX_HTTP_POSTHOG_STAT_DROPPED_UNCONSENTED, /* consent_missing drop */
     NGX_HTTP_POSTHOG_STAT_DROPPED_UNHASHABLE,  /* cookieless, no UA/host */
+    NGX_HTTP_POSTHOG_STAT_BAD_JS_COOKIES,    /* posthog-js's, refused */
     NGX_HTTP_POSTHOG_STAT_N
 } ngx_http_posthog_stat_e;
 
@@ -183,6 +184,13 @@ typedef struct {
     ngx_http_complex_value_t  *consent;      /* posthog_consent */
     ngx_uint_t                 consent_missing;
     ngx_flag_t                 honor_gpc;
+    /* ngx_http_posthog_session.c */
+    time_t                     session_idle;     /* posthog_session */
+    time_t                     session_max;
+    time_t                     session_refresh;
+    ngx_flag_t                 js_cookie;        /* posthog_js_cookie */
+    ngx_flag_t                 js_headers;       /* posthog_js_headers */
+    ngx_str_t                  js_cookie_name;   /* ph_<token>_posthog */
 } ngx_http_posthog_loc_conf_t;
 
 
@@ -214,6 +222,8 @@ typedef struct {
 
     /* the state before this request's identify or alias, to undo them */
     posthog_state_t           *saved;
+    /* the session and posthog-js's cookie: ngx_http_posthog_session.c */
+    void                      *session;
 
     /* signals from the upstream response (posthog_signals on) */
     ngx_array_t               *signal_events;  /* ngx_str_t */
@@ -234,6 +244,7 @@ typedef struct {
     unsigned                   saved_dirty:1;
     unsigned                   cookieless:1; /* no consent: see _consent.c */
     unsigned                   withdraw:1;   /* ... and our cookie was sent */
+    unsigned                   withdraw_js:1; /* ... and posthog-js's */
 } ngx_http_posthog_ctx_t;
 
 
@@ -329,6 +340,23 @@ void ngx_http_posthog_identity_settle(ngx_http_request_t *r,
 ngx_int_t ngx_http_posthog_identity_header_filter(ngx_http_request_t *r);
 void ngx_http_posthog_strip_signals(ngx_http_request_t *r);
 ngx_int_t ngx_http_posthog_identity_add_variables(ngx_conf_t *cf);
+
+
+/* ngx_http_posthog_session.c */
+
+ngx_int_t ngx_http_posthog_session_begin(ngx_http_request_t *r,
+    ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx);
+ngx_int_t ngx_http_posthog_session_reset(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx);
+ngx_int_t ngx_http_posthog_session_props(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx, ngx_array_t *a);
+ngx_int_t ngx_http_posthog_js_set_cookie(ngx_http_request_t *r,
+    ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx);
+ngx_int_t ngx_http_posthog_session_add_variables(ngx_conf_t *cf);
+char *ngx_http_posthog_session(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_posthog_session_merge_conf(ngx_conf_t *cf,
+    ngx_http_posthog_loc_conf_t *prev, ngx_http_posthog_loc_conf_t *conf);
 
 
 /* ngx_http_posthog_cookie.c */

@@ -86,6 +86,11 @@ none:
     ctx->cookieless = 1;
     ctx->withdraw = ngx_http_posthog_has_cookie(r, &plcf->cookie->name);
 
+    if (plcf->js_cookie && plcf->js_cookie_name.len) {
+        ctx->withdraw_js = ngx_http_posthog_has_cookie(r,
+                                                      &plcf->js_cookie_name);
+    }
+
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "posthog: no consent, cookieless%s",
                    ctx->withdraw ? ", the cookie is deleted" : "");
@@ -175,20 +180,37 @@ ngx_int_t
 ngx_http_posthog_consent_header_filter(ngx_http_request_t *r,
     ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx)
 {
-    if (!ctx->withdraw || ctx->cookie_sent) {
+    ngx_http_posthog_cookie_conf_t  js;
+
+    if ((!ctx->withdraw && !ctx->withdraw_js) || ctx->cookie_sent) {
         return NGX_OK;
     }
 
     ctx->cookie_sent = 1;
 
+    if (ctx->withdraw
+        && ngx_http_posthog_delete_cookie(r, plcf->cookie) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (!ctx->withdraw_js) {
+        return NGX_OK;
+    }
+
     /*
-     * TODO(posthog_js_cookie): with "posthog_js_cookie on", posthog-js's
-     * ph_<token>_posthog cookie goes too: has_cookie() it in
-     * ngx_http_posthog_consent_check(), and delete it here with a copy
-     * of plcf->cookie named so (domain and path as posthog-js sets it).
+     * posthog-js's cookie (posthog_js_cookie on) goes too, with the
+     * attributes the module writes it with: Path=/, SameSite=Lax, not
+     * HttpOnly, posthog_cookie's domain and Secure.
      */
 
-    return ngx_http_posthog_delete_cookie(r, plcf->cookie);
+    js = *plcf->cookie;
+    js.name = plcf->js_cookie_name;
+    ngx_str_set(&js.path, "/");
+    js.httponly = 0;
+    js.samesite = NGX_HTTP_POSTHOG_SAMESITE_LAX;
+
+    return ngx_http_posthog_delete_cookie(r, &js);
 }
 
 

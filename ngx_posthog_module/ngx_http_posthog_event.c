@@ -57,6 +57,15 @@ static ngx_str_t  ngx_http_posthog_reserved[] = {
     ngx_string("$process_person_profile"),
     ngx_string("$anon_distinct_id"),
     ngx_string("$cookieless_mode"),
+    /* ngx_http_posthog_session.c */
+    ngx_string("$session_id"),
+    ngx_string("$is_identified"),
+    ngx_string("$pageview_id"),
+    ngx_string("$session_entry_url"),
+    ngx_string("$session_entry_host"),
+    ngx_string("$session_entry_pathname"),
+    ngx_string("$session_entry_referrer"),
+    ngx_string("$session_entry_referring_domain"),
     ngx_null_string
 };
 
@@ -156,6 +165,11 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
     m->value.data = ctx->reset ? ctx->event_device : ctx->st.device;
     m->value.len = POSTHOG_UUID_LEN;
     m->max = POSTHOG_UUID_LEN;
+
+    if (ngx_http_posthog_session_props(r, ctx, &props) != NGX_OK) {
+        ngx_http_posthog_dropped(r, "no memory");
+        return NGX_OK;
+    }
 
     /*
      * Identity events go first, as posthog-js sends them: whatever the
@@ -523,6 +537,18 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
                     r->start_msec);
 
     if (ngx_http_posthog_new_uuid(r, uuid) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* posthog-js's $pageview_id is the $pageview's own uuid */
+
+    if (ev->name.len == ngx_http_posthog_pageview.len
+        && ngx_strncmp(ev->name.data, ngx_http_posthog_pageview.data,
+                       ev->name.len) == 0
+        && ngx_http_posthog_member(&props, "$pageview_id", uuid,
+                                   POSTHOG_UUID_LEN)
+           == NULL)
+    {
         return NGX_ERROR;
     }
 

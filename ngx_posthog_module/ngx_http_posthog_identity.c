@@ -119,6 +119,12 @@ ngx_http_posthog_get_ctx(ngx_http_request_t *r)
         }
     }
 
+    if (!ctx->cookieless
+        && ngx_http_posthog_session_begin(r, plcf, ctx) != NGX_OK)
+    {
+        return NULL;
+    }
+
     /* found again after an internal redirect: only once the state is valid */
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
@@ -626,9 +632,11 @@ ngx_http_posthog_do_reset(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
     }
 
     ctx->st.user_len = 0;
-    ctx->st.session_start = 0;
-    ctx->st.session_last = 0;
     ctx->st.issued = ngx_http_posthog_issued(r);
+
+    if (ngx_http_posthog_session_reset(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     if (device) {
         ngx_memcpy(ctx->st.device, ctx->st.anon, POSTHOG_UUID_LEN);
@@ -739,6 +747,10 @@ ngx_http_posthog_identity_header_filter(ngx_http_request_t *r)
 
     if (!ctx->dirty || ctx->cookie_sent) {
         return NGX_OK;
+    }
+
+    if (ngx_http_posthog_js_set_cookie(r, plcf, ctx) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     return ngx_http_posthog_set_cookie(r, plcf, ctx);

@@ -184,6 +184,27 @@ static ngx_command_t  ngx_http_posthog_commands[] = {
       offsetof(ngx_http_posthog_loc_conf_t, honor_gpc),
       NULL },
 
+    { ngx_string("posthog_session"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_ANY,
+      ngx_http_posthog_session,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("posthog_js_cookie"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, js_cookie),
+      NULL },
+
+    { ngx_string("posthog_js_headers"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, js_headers),
+      NULL },
+
     { ngx_string("posthog_redis"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_posthog_redis,
@@ -287,7 +308,9 @@ ngx_http_posthog_header_filter(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_posthog_add_variables(ngx_conf_t *cf)
 {
-    if (ngx_http_posthog_consent_add_variables(cf) != NGX_OK) {
+    if (ngx_http_posthog_consent_add_variables(cf) != NGX_OK
+        || ngx_http_posthog_session_add_variables(cf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -409,6 +432,7 @@ ngx_http_posthog_create_loc_conf(ngx_conf_t *cf)
      *     conf->cookie_secret = { 0, NULL };
      *     conf->secret = NULL;
      *     conf->consent = NULL;
+     *     conf->js_cookie_name = { 0, NULL };
      */
 
     conf->enable = NGX_CONF_UNSET;
@@ -419,6 +443,9 @@ ngx_http_posthog_create_loc_conf(ngx_conf_t *cf)
     conf->signals = NGX_CONF_UNSET;
     conf->consent_missing = NGX_CONF_UNSET_UINT;
     conf->honor_gpc = NGX_CONF_UNSET;
+    conf->session_idle = NGX_CONF_UNSET;
+    conf->js_cookie = NGX_CONF_UNSET;
+    conf->js_headers = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -507,6 +534,10 @@ ngx_http_posthog_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
                            "\"posthog_api_key\" is set but \"posthog_redis\" "
                            "is not: events have nowhere to go");
+    }
+
+    if (ngx_http_posthog_session_merge_conf(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
 
     return ngx_http_posthog_merge_cookie_conf(cf, prev, conf);

@@ -96,6 +96,8 @@ static ngx_http_posthog_stat_def_t  ngx_http_posthog_stat_defs[] = {
         "posthog_events_dropped_total", "{reason=\"unconsented\"}", NULL),
     ngx_http_posthog_counter("dropped_unhashable",
         "posthog_events_dropped_total", "{reason=\"unhashable\"}", NULL),
+    ngx_http_posthog_counter("bad_js_cookies", "posthog_bad_js_cookies_total",
+        "", "posthog-js cookies refused (malformed, refused id, doubled)."),
 };
 
 

@@ -69,7 +69,7 @@ EOF
 
 my $r = $t->get('/p/home?q=1', Referer => 'https://www.google.com/search?q=x',
                 'User-Agent' => 'TestAgent/1.0');
-my $id = $r->{cookies}{ph_id}{value};
+my $id = $r->{cookies}{ph_id}{id};
 my @ev = $t->new_events(1);
 is(scalar @ev, 1, 'a page view makes one event');
 my $e = $ev[0];

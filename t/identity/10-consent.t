@@ -36,6 +36,7 @@ server {
     location /drop/ { posthog_consent_missing drop; %%PAGE%% }
     location /signals/ { posthog_signals on; proxy_pass http://app; }
     location /loop/ { posthog_consent $posthog_distinct_id; %%PAGE%% }
+    location /js/ { posthog_js_cookie on; %%PAGE%% }
     location = /status { posthog off; posthog_status; }
 }
 
@@ -262,5 +263,20 @@ EOF
     ok(!$ok, "nginx -t fails: $bad->[0]");
     like($out, $bad->[1], '... naming the directive and the value');
 }
+
+# withdrawal with posthog_js_cookie on: posthog-js's cookie goes too
+
+$r = $t->get('/js/', Cookie => 'cookie_consent=yes');
+my $ours = $r->{cookies}{ph_id}{value};
+my $js = $r->{cookies}{ph_phc_consent_posthog}{value};
+ok($ours && $js, 'posthog_js_cookie, consent: both cookies set');
+$r = $t->get('/js/',
+             Cookie => "cookie_consent=no; ph_id=$ours; ph_phc_consent_posthog=$js");
+is($r->{cookies}{ph_id}{attrs}{'max-age'}, '0', 'withdrawn: ours deleted');
+my $jd = $r->{cookies}{ph_phc_consent_posthog};
+is($jd->{value}, '', "withdrawn: posthog-js's deleted too");
+is($jd->{attrs}{'max-age'}, '0', '... Max-Age=0');
+is($jd->{attrs}{path}, '/', '... Path=/, as it was written');
+ok(!exists $jd->{attrs}{httponly}, '... not HttpOnly, as it was written');
 
 done_testing();
