@@ -13,6 +13,7 @@
 
 #include "posthog_uuid.h"
 #include "posthog_state.h"
+#include "posthog_stream.h"
 #include "posthog_ua.h"
 
 
@@ -30,6 +31,13 @@
 #define NGX_HTTP_POSTHOG_CAPTURE_PAGEVIEW 1
 #define NGX_HTTP_POSTHOG_CAPTURE_ALL      2
 
+/* posthog-js's COOKIELESS_SENTINEL_VALUE: the ids of a cookieless event */
+#define NGX_HTTP_POSTHOG_SENTINEL  "$posthog_cookieless"
+
+/* posthog_consent_missing */
+#define NGX_HTTP_POSTHOG_CONSENT_COOKIELESS  0
+#define NGX_HTTP_POSTHOG_CONSENT_DROP        1
+
 /* where string property values are cut (input bytes, on a UTF-8 boundary) */
 #define NGX_HTTP_POSTHOG_VALUE_MAX        4096
 /* posthog-js cuts the user agent at 1000 characters */
@@ -38,7 +46,7 @@
 /* posthog_event_max_size: the default, and the bounds it may take */
 #define NGX_HTTP_POSTHOG_EVENT_SIZE       8192
 #define NGX_HTTP_POSTHOG_EVENT_SIZE_MIN    2048
-#define NGX_HTTP_POSTHOG_EVENT_SIZE_MAX    (900 * 1024)
+#define NGX_HTTP_POSTHOG_EVENT_SIZE_MAX    POSTHOG_STREAM_EVENT_MAX
 
 /*
  * The order in which properties are cut when an event is over
@@ -86,6 +94,10 @@ typedef enum {
     NGX_HTTP_POSTHOG_STAT_EXPIRED,           /* signed identity too old */
     NGX_HTTP_POSTHOG_STAT_EVENTS_CUT,        /* cut to posthog_event_max */
     NGX_HTTP_POSTHOG_STAT_IDENTIFY_ON_ERROR, /* not applied: status >= 400 */
+    NGX_HTTP_POSTHOG_STAT_COOKIELESS,        /* made without consent */
+    NGX_HTTP_POSTHOG_STAT_DROPPED_UNCONSENTED, /* consent_missing drop */
+    NGX_HTTP_POSTHOG_STAT_DROPPED_UNHASHABLE,  /* cookieless, no UA/host */
+    NGX_HTTP_POSTHOG_STAT_BAD_JS_COOKIES,    /* posthog-js's, refused */
     NGX_HTTP_POSTHOG_STAT_BOTS,              /* requests skipped as bots */
     NGX_HTTP_POSTHOG_STAT_N
 } ngx_http_posthog_stat_e;
@@ -102,10 +114,36 @@ typedef struct {
 } ngx_http_posthog_cookie_conf_t;
 
 
+/* posthog_redis */
+
+typedef struct {
+    ngx_str_t                  addr;         /* as configured, for logs */
+    ngx_str_t                  host;         /* IP text or socket path, NUL */
+    in_port_t                  port;
+    ngx_flag_t                 unix_socket;
+
+    ngx_str_t                  stream;
+    ngx_uint_t                 maxlen;       /* 0: no trimming */
+    ngx_str_t                  password;
+    ngx_str_t                  db;           /* text, empty: not selected */
+    ngx_msec_t                 connect_timeout;
+    ngx_msec_t                 timeout;
+} ngx_http_posthog_redis_conf_t;
+
+
+/* posthog_buffer */
+
+typedef struct {
+    size_t                     size;
+    ngx_msec_t                 flush;
+    ngx_msec_t                 exit_timeout;
+} ngx_http_posthog_buffer_conf_t;
+
+
 typedef struct {
     ngx_shm_zone_t            *shm_zone;     /* the counters */
-    void                      *redis;        /* ngx_http_posthog_redis_conf_t */
-    void                      *buffer;       /* ngx_http_posthog_buffer_conf_t */
+    ngx_http_posthog_redis_conf_t   *redis;  /* NULL: no posthog_redis */
+    ngx_http_posthog_buffer_conf_t   buffer;
     ngx_flag_t                 signals;      /* posthog_signals on anywhere */
     void                      *ua;           /* ngx_http_posthog_ua_main_t */
 } ngx_http_posthog_main_conf_t;
@@ -158,6 +196,17 @@ typedef struct {
     ngx_flag_t                 signals;
     ngx_str_t                  cookie_secret;  /* posthog_cookie_secret */
     posthog_state_key_t       *secret;       /* derived from it, see merge */
+
+    ngx_http_complex_value_t  *consent;      /* posthog_consent */
+    ngx_uint_t                 consent_missing;
+    ngx_flag_t                 honor_gpc;
+    /* ngx_http_posthog_session.c */
+    time_t                     session_idle;     /* posthog_session */
+    time_t                     session_max;
+    time_t                     session_refresh;
+    ngx_flag_t                 js_cookie;        /* posthog_js_cookie */
+    ngx_flag_t                 js_headers;       /* posthog_js_headers */
+    ngx_str_t                  js_cookie_name;   /* ph_<token>_posthog */
     ngx_http_posthog_ua_conf_t  ua;
 } ngx_http_posthog_loc_conf_t;
 
@@ -190,6 +239,8 @@ typedef struct {
 
     /* the state before this request's identify or alias, to undo them */
     posthog_state_t           *saved;
+    /* the session and posthog-js's cookie: ngx_http_posthog_session.c */
+    void                      *session;
 
     /* signals from the upstream response (posthog_signals on) */
     ngx_array_t               *signal_events;  /* ngx_str_t */
@@ -208,6 +259,9 @@ typedef struct {
     unsigned                   access:1;     /* past the access phase */
     unsigned                   settled:1;    /* identity kept or undone */
     unsigned                   saved_dirty:1;
+    unsigned                   cookieless:1; /* no consent: see _consent.c */
+    unsigned                   withdraw:1;   /* ... and our cookie was sent */
+    unsigned                   withdraw_js:1; /* ... and posthog-js's */
 } ngx_http_posthog_ctx_t;
 
 
@@ -225,6 +279,10 @@ ngx_int_t ngx_http_posthog_enqueue(ngx_http_request_t *r, ngx_str_t *token,
     ngx_str_t *event);
 ngx_int_t ngx_http_posthog_redis_init_process(ngx_cycle_t *cycle);
 void ngx_http_posthog_redis_exit_process(ngx_cycle_t *cycle);
+
+
+/* ngx_http_posthog_conf.c */
+
 char *ngx_http_posthog_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_posthog_buffer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_posthog_redis_init_main_conf(ngx_conf_t *cf,
@@ -273,6 +331,7 @@ typedef struct {
     ngx_str_t                  set_once;     /* JSON object or empty */
     unsigned                   personless:1;
     unsigned                   custom:1;     /* add posthog_property values */
+    unsigned                   cookieless:1; /* without consent */
 } ngx_http_posthog_event_t;
 
 
@@ -300,6 +359,23 @@ void ngx_http_posthog_strip_signals(ngx_http_request_t *r);
 ngx_int_t ngx_http_posthog_identity_add_variables(ngx_conf_t *cf);
 
 
+/* ngx_http_posthog_session.c */
+
+ngx_int_t ngx_http_posthog_session_begin(ngx_http_request_t *r,
+    ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx);
+ngx_int_t ngx_http_posthog_session_reset(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx);
+ngx_int_t ngx_http_posthog_session_props(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx, ngx_array_t *a);
+ngx_int_t ngx_http_posthog_js_set_cookie(ngx_http_request_t *r,
+    ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx);
+ngx_int_t ngx_http_posthog_session_add_variables(ngx_conf_t *cf);
+char *ngx_http_posthog_session(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_posthog_session_merge_conf(ngx_conf_t *cf,
+    ngx_http_posthog_loc_conf_t *prev, ngx_http_posthog_loc_conf_t *conf);
+
+
 /* ngx_http_posthog_cookie.c */
 
 ngx_int_t ngx_http_posthog_read_cookie(ngx_http_request_t *r,
@@ -313,6 +389,18 @@ char *ngx_http_posthog_cookie_secret(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
 
+/* ngx_http_posthog_consent.c */
+
+void ngx_http_posthog_consent_check(ngx_http_request_t *r,
+    ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx);
+ngx_int_t ngx_http_posthog_consent_header_filter(ngx_http_request_t *r,
+    ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx);
+ngx_int_t ngx_http_posthog_delete_cookie(ngx_http_request_t *r,
+    ngx_http_posthog_cookie_conf_t *cc);
+ngx_int_t ngx_http_posthog_consent_event(ngx_http_request_t *r,
+    ngx_http_posthog_event_t *ev);
+ngx_int_t ngx_http_posthog_consent_props(ngx_array_t *props);
+ngx_int_t ngx_http_posthog_consent_add_variables(ngx_conf_t *cf);
 /* ngx_http_posthog_ua.c */
 
 /*

@@ -6,6 +6,7 @@
 
 #include "ngx_http_posthog.h"
 #include "posthog_json.h"
+#include "posthog_stream.h"
 
 #include <math.h>
 
@@ -55,6 +56,16 @@ static ngx_str_t  ngx_http_posthog_reserved[] = {
     ngx_string("$device_id"),
     ngx_string("$process_person_profile"),
     ngx_string("$anon_distinct_id"),
+    ngx_string("$cookieless_mode"),
+    /* ngx_http_posthog_session.c */
+    ngx_string("$session_id"),
+    ngx_string("$is_identified"),
+    ngx_string("$pageview_id"),
+    ngx_string("$session_entry_url"),
+    ngx_string("$session_entry_host"),
+    ngx_string("$session_entry_pathname"),
+    ngx_string("$session_entry_referrer"),
+    ngx_string("$session_entry_referring_domain"),
     ngx_string("$browser"),
     ngx_string("$browser_version"),
     ngx_string("$os"),
@@ -130,6 +141,8 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
 
     ngx_memzero(&ev, sizeof(ngx_http_posthog_event_t));
 
+    ev.cookieless = ctx->cookieless;
+
     if (ctx->reset) {
         ev.distinct_id = ctx->event_id;
         ev.personless = ctx->event_personless;
@@ -161,6 +174,11 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
     m->value.data = ctx->reset ? ctx->event_device : ctx->st.device;
     m->value.len = POSTHOG_UUID_LEN;
     m->max = POSTHOG_UUID_LEN;
+
+    if (ngx_http_posthog_session_props(r, ctx, &props) != NGX_OK) {
+        ngx_http_posthog_dropped(r, "no memory");
+        return NGX_OK;
+    }
 
     /*
      * Identity events go first, as posthog-js sends them: whatever the
@@ -416,6 +434,12 @@ ngx_http_posthog_event_send(ngx_http_request_t *r,
 
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
 
+    /* without consent: cookieless, or none (counted there) */
+
+    if (ev->cookieless && ngx_http_posthog_consent_event(r, ev) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     rc = ngx_http_posthog_event_build(r, ev, &json);
 
     if (rc == NGX_DECLINED) {
@@ -436,6 +460,10 @@ ngx_http_posthog_event_send(ngx_http_request_t *r,
                    "posthog event: %V \"%V\"", &ev->name, &json);
 
     ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_EVENTS, 1);
+
+    if (ev->cookieless) {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_COOKIELESS, 1);
+    }
 
     return ngx_http_posthog_enqueue(r, &plcf->api_key, &json);
 }
@@ -502,6 +530,10 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
         }
     }
 
+    if (ev->cookieless && ngx_http_posthog_consent_props(&props) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (ev->custom
         && ngx_http_posthog_custom_props(r, plcf->props, &props) != NGX_OK)
     {
@@ -518,6 +550,18 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
                     r->start_msec);
 
     if (ngx_http_posthog_new_uuid(r, uuid) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* posthog-js's $pageview_id is the $pageview's own uuid */
+
+    if (ev->name.len == ngx_http_posthog_pageview.len
+        && ngx_strncmp(ev->name.data, ngx_http_posthog_pageview.data,
+                       ev->name.len) == 0
+        && ngx_http_posthog_member(&props, "$pageview_id", uuid,
+                                   POSTHOG_UUID_LEN)
+           == NULL)
+    {
         return NGX_ERROR;
     }
 
@@ -1099,7 +1143,6 @@ ngx_http_posthog_api_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_posthog_loc_conf_t *plcf = conf;
 
-    u_char     *p;
     ngx_str_t  *value;
 
     if (plcf->api_key.data) {
@@ -1122,13 +1165,12 @@ ngx_http_posthog_api_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    for (p = value[1].data; p < value[1].data + value[1].len; p++) {
-        if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '\\') {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid value \"%V\" in \"%V\" directive",
-                               &value[1], &cmd->name);
-            return NGX_CONF_ERROR;
-        }
+    /* the shipper's rule too: a token it would dead-letter fails here */
+    if (!posthog_stream_token_ok(value[1].data, value[1].len)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\" directive",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
     }
 
     plcf->api_key = value[1];

@@ -45,6 +45,7 @@ static ngx_int_t ngx_http_posthog_id_variable(ngx_http_request_t *r,
 #define NGX_HTTP_POSTHOG_VAR_ANON_ID      1
 #define NGX_HTTP_POSTHOG_VAR_IDENTIFIED   2
 #define NGX_HTTP_POSTHOG_VAR_DEVICE_ID    3
+#define NGX_HTTP_POSTHOG_VAR_NONE         4
 
 
 static ngx_http_variable_t  ngx_http_posthog_vars[] = {
@@ -106,10 +107,22 @@ ngx_http_posthog_get_ctx(ngx_http_request_t *r)
 
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
 
-    if (ngx_http_posthog_read_cookie(r, plcf, ctx) != NGX_OK) {
+    /* without consent nothing of the visitor's is read or made */
+
+    ngx_http_posthog_consent_check(r, plcf, ctx);
+
+    if (!ctx->cookieless
+        && ngx_http_posthog_read_cookie(r, plcf, ctx) != NGX_OK)
+    {
         if (ngx_http_posthog_new_anon(r, ctx) != NGX_OK) {
             return NULL;
         }
+    }
+
+    if (!ctx->cookieless
+        && ngx_http_posthog_session_begin(r, plcf, ctx) != NGX_OK)
+    {
+        return NULL;
     }
 
     /* found again after an internal redirect: only once the state is valid */
@@ -157,7 +170,7 @@ ngx_http_posthog_identity_access(ngx_http_request_t *r)
 
     ctx = ngx_http_posthog_get_ctx(r);
 
-    if (ctx == NULL || ctx->final) {
+    if (ctx == NULL || ctx->final || ctx->cookieless) {
         return NGX_DECLINED;
     }
 
@@ -368,7 +381,10 @@ ngx_http_posthog_keep(ngx_http_request_t *r, ngx_str_t *dst, u_char *data,
 void
 ngx_http_posthog_distinct_id(ngx_http_posthog_ctx_t *ctx, ngx_str_t *id)
 {
-    if (ctx->st.user_len) {
+    if (ctx->cookieless) {
+        ngx_str_set(id, NGX_HTTP_POSTHOG_SENTINEL);
+
+    } else if (ctx->st.user_len) {
         id->data = ctx->st.user;
         id->len = ctx->st.user_len;
 
@@ -620,9 +636,11 @@ ngx_http_posthog_do_reset(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
     }
 
     ctx->st.user_len = 0;
-    ctx->st.session_start = 0;
-    ctx->st.session_last = 0;
     ctx->st.issued = ngx_http_posthog_issued(r);
+
+    if (ngx_http_posthog_session_reset(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     if (device) {
         ngx_memcpy(ctx->st.device, ctx->st.anon, POSTHOG_UUID_LEN);
@@ -663,6 +681,12 @@ ngx_http_posthog_identity_header_filter(ngx_http_request_t *r)
         if (ngx_http_posthog_signals(r, ctx, plcf, &signal, &reset) != NGX_OK)
         {
             return NGX_ERROR;
+        }
+
+        /* no identity without consent: X-PostHog-Identify/Reset unused */
+
+        if (ctx->cookieless) {
+            return ngx_http_posthog_consent_header_filter(r, plcf, ctx);
         }
 
         /*
@@ -727,6 +751,10 @@ ngx_http_posthog_identity_header_filter(ngx_http_request_t *r)
 
     if (!ctx->dirty || ctx->cookie_sent) {
         return NGX_OK;
+    }
+
+    if (ngx_http_posthog_js_set_cookie(r, plcf, ctx) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     return ngx_http_posthog_set_cookie(r, plcf, ctx);
@@ -983,7 +1011,17 @@ ngx_http_posthog_id_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    /* no consent: no id (the events carry PostHog's cookieless sentinel) */
+
+    if (ctx->cookieless) {
+        data = NGX_HTTP_POSTHOG_VAR_NONE;
+    }
+
     switch (data) {
+
+    case NGX_HTTP_POSTHOG_VAR_NONE:
+        ngx_str_null(&id);
+        break;
 
     case NGX_HTTP_POSTHOG_VAR_ANON_ID:
         id.data = ctx->st.anon;

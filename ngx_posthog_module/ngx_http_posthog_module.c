@@ -34,6 +34,13 @@ static ngx_conf_enum_t  ngx_http_posthog_person_profiles[] = {
 };
 
 
+static ngx_conf_enum_t  ngx_http_posthog_consent_missing[] = {
+    { ngx_string("cookieless"), NGX_HTTP_POSTHOG_CONSENT_COOKIELESS },
+    { ngx_string("drop"), NGX_HTTP_POSTHOG_CONSENT_DROP },
+    { ngx_null_string, 0 }
+};
+
+
 static char *ngx_http_posthog_event_max_check(ngx_conf_t *cf, void *post,
     void *data);
 
@@ -162,6 +169,48 @@ static ngx_command_t  ngx_http_posthog_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_posthog_loc_conf_t, event_max),
       &ngx_http_posthog_event_max_post },
+
+    { ngx_string("posthog_consent"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, consent),
+      NULL },
+
+    { ngx_string("posthog_consent_missing"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_posthog_set_enum,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, consent_missing),
+      &ngx_http_posthog_consent_missing },
+
+    { ngx_string("posthog_honor_gpc"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, honor_gpc),
+      NULL },
+
+    { ngx_string("posthog_session"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_ANY,
+      ngx_http_posthog_session,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("posthog_js_cookie"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, js_cookie),
+      NULL },
+
+    { ngx_string("posthog_js_headers"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_posthog_loc_conf_t, js_headers),
+      NULL },
 
     { ngx_string("posthog_redis"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
@@ -301,7 +350,10 @@ ngx_http_posthog_header_filter(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_posthog_add_variables(ngx_conf_t *cf)
 {
-    if (ngx_http_posthog_ua_add_variables(cf) != NGX_OK) {
+    if (ngx_http_posthog_consent_add_variables(cf) != NGX_OK
+        || ngx_http_posthog_session_add_variables(cf) != NGX_OK
+        || ngx_http_posthog_ua_add_variables(cf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -373,10 +425,13 @@ ngx_http_posthog_create_main_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     pmcf->shm_zone = NULL;
-     *     pmcf->redis = NULL;
-     *     pmcf->buffer = NULL;
      *     pmcf->signals = 0;
      */
+
+    pmcf->redis = NGX_CONF_UNSET_PTR;
+    pmcf->buffer.size = NGX_CONF_UNSET_SIZE;
+    pmcf->buffer.flush = NGX_CONF_UNSET_MSEC;
+    pmcf->buffer.exit_timeout = NGX_CONF_UNSET_MSEC;
 
     return pmcf;
 }
@@ -421,6 +476,8 @@ ngx_http_posthog_create_loc_conf(ngx_conf_t *cf)
      *     conf->logout = NULL;
      *     conf->cookie_secret = { 0, NULL };
      *     conf->secret = NULL;
+     *     conf->consent = NULL;
+     *     conf->js_cookie_name = { 0, NULL };
      */
 
     conf->enable = NGX_CONF_UNSET;
@@ -429,6 +486,11 @@ ngx_http_posthog_create_loc_conf(ngx_conf_t *cf)
     conf->event_max = NGX_CONF_UNSET_SIZE;
     conf->reset = NGX_HTTP_POSTHOG_RESET_UNSET;
     conf->signals = NGX_CONF_UNSET;
+    conf->consent_missing = NGX_CONF_UNSET_UINT;
+    conf->honor_gpc = NGX_CONF_UNSET;
+    conf->session_idle = NGX_CONF_UNSET;
+    conf->js_cookie = NGX_CONF_UNSET;
+    conf->js_headers = NGX_CONF_UNSET;
     ngx_http_posthog_ua_create_conf(&conf->ua);
 
     return conf;
@@ -489,6 +551,16 @@ ngx_http_posthog_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->logout = prev->logout;
     }
 
+    /* no posthog_consent: consent assumed, as before it existed */
+
+    if (conf->consent == NULL) {
+        conf->consent = prev->consent;
+    }
+
+    ngx_conf_merge_uint_value(conf->consent_missing, prev->consent_missing,
+                              NGX_HTTP_POSTHOG_CONSENT_COOKIELESS);
+    ngx_conf_merge_value(conf->honor_gpc, prev->honor_gpc, 0);
+
     /*
      * posthog_reset marks one location: it is not inherited, and "unset"
      * stays so (posthog_logout applies there, not with "off").
@@ -509,6 +581,10 @@ ngx_http_posthog_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
                            "\"posthog_api_key\" is set but \"posthog_redis\" "
                            "is not: events have nowhere to go");
+    }
+
+    if (ngx_http_posthog_session_merge_conf(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
 
     return ngx_http_posthog_merge_cookie_conf(cf, prev, conf);
@@ -563,7 +639,8 @@ ngx_http_posthog_set_enum(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* the ids, names and times of an event must fit; Redis takes 900 KiB */
+/* the ids, names and times of an event must fit; the stream takes at most
+ * POSTHOG_STREAM_EVENT_MAX */
 
 static char *
 ngx_http_posthog_event_max_check(ngx_conf_t *cf, void *post, void *data)

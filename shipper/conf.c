@@ -63,10 +63,10 @@ static const ph_opt_t  ph_opts[] = {
       "connect and reply timeout of Redis commands" },
 
     { "stream", "POSTHOG_SHIPPER_STREAM", PH_OPT_STR, OFF(stream),
-      "posthog:events", 0, 0, "KEY", "the stream the module writes" },
+      POSTHOG_STREAM_KEY, 0, 0, "KEY", "the stream the module writes" },
 
     { "group", "POSTHOG_SHIPPER_GROUP", PH_OPT_STR, OFF(group),
-      "posthog-shipper", 0, 0, "NAME",
+      POSTHOG_STREAM_GROUP, 0, 0, "NAME",
       "consumer group (made from id 0 if missing)" },
 
     { "consumer", "POSTHOG_SHIPPER_CONSUMER", PH_OPT_STR, OFF(consumer),
@@ -558,7 +558,8 @@ ph_conf_parse(ph_conf_t *cf, int argc, char **argv)
     }
 
     if (cf->dead_stream == NULL) {
-        snprintf(buf, sizeof(buf), "%s:dead", cf->stream);
+        snprintf(buf, sizeof(buf), "%s" POSTHOG_STREAM_DEAD_SUFFIX,
+                 cf->stream);
         cf->dead_stream = strdup(buf);
     }
 

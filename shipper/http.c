@@ -1,8 +1,9 @@
 /*
  * One POST /batch/ at a time through libcurl's multi interface, so that
- * waiting for PostHog also serves the metrics listener and notices signals
- * (curl_multi_wait takes our extra descriptors). One easy handle is reused:
- * the connection to PostHog stays open between batches.
+ * waiting for PostHog also notices signals and the caller's descriptors
+ * (curl_multi_wait takes them; the loop serves what became readable).
+ * One easy handle is reused: the connection to PostHog stays open between
+ * batches.
  */
 
 #include <stdio.h>
@@ -50,26 +51,16 @@ static size_t
 ph_http_header(char *ptr, size_t size, size_t nmemb, void *data)
 {
     long        v;
-    char       *end, tmp[32];
-    size_t      n, len;
+    size_t      n;
     ph_http_t  *h;
 
     h = data;
     n = size * nmemb;
 
     if (n > 12 && strncasecmp(ptr, "Retry-After:", 12) == 0) {
-        len = n - 12 < sizeof(tmp) - 1 ? n - 12 : sizeof(tmp) - 1;
-        memcpy(tmp, ptr + 12, len);
-        tmp[len] = '\0';
-        /* delta-seconds only; an HTTP date counts as no hint */
-        v = strtol(tmp, &end, 10);
-        if (end != tmp && v >= 0) {
-            while (*end == ' ' || *end == '\r' || *end == '\n') {
-                end++;
-            }
-            if (*end == '\0') {
-                h->retry_after = v;
-            }
+        v = ph_policy_retry_after(ptr + 12, n - 12);
+        if (v >= 0) {
+            h->retry_after = v;
         }
     }
 
@@ -174,22 +165,24 @@ ph_http_start(ph_http_t *h, const char *body, size_t len, int gzipped)
 
 
 int
-ph_http_wait(ph_http_t *h, ph_metrics_t *m, ph_shipper_t *sh, int timeout,
-    ph_http_result_t *res)
+ph_http_wait(ph_http_t *h, const int *fds, int nfds, int *ready, int *nready,
+    int timeout, ph_http_result_t *res)
 {
-    int                  running, nfds, i, n, fds[32], ready[32], nready;
+    int                  running, i, n;
     long                 status;
     size_t               k;
     CURLMsg             *msg;
     CURLcode             cc;
     struct curl_waitfd   wfd[32];
 
+    *nready = 0;
+
     curl_multi_perform(h->multi, &running);
 
     msg = curl_multi_info_read(h->multi, &n);
 
     if (msg == NULL || msg->msg != CURLMSG_DONE) {
-        nfds = ph_metrics_fds(m, fds, 32);
+        nfds = nfds < 32 ? nfds : 32;
 
         for (i = 0; i < nfds; i++) {
             wfd[i].fd = fds[i];
@@ -199,15 +192,10 @@ ph_http_wait(ph_http_t *h, ph_metrics_t *m, ph_shipper_t *sh, int timeout,
 
         curl_multi_wait(h->multi, wfd, nfds, timeout, NULL);
 
-        nready = 0;
         for (i = 0; i < nfds; i++) {
             if (wfd[i].revents) {
-                ready[nready++] = wfd[i].fd;
+                ready[(*nready)++] = wfd[i].fd;
             }
-        }
-
-        if (nready) {
-            ph_metrics_serve(m, sh, ready, nready);
         }
 
         curl_multi_perform(h->multi, &running);

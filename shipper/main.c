@@ -8,38 +8,51 @@
  *           it holds --batch-size events or --batch-bytes, or its oldest
  *           event waited --flush-interval.
  *   send    one batch at a time, oldest first; gzip; fresh sent_at.
- *   settle  2xx: XACK. 400/413: split in halves, a single bad event goes to
- *           the dead-letter stream. 401/403 and any other status (404,
- *           3xx...): keep the token's events pending and leave the token
- *           alone for --auth-retry-delay. Network, 408, 429, 5xx: back off
- *           and retry, forever: the events are safe in Redis meanwhile.
+ *   settle  by PostHog's answer (policy.c): XACK, split and dead-letter,
+ *           park the token, or back off and retry.
  *
  * Nothing is acknowledged that PostHog (or --output) did not take. Memory is
  * only a cache of our PEL: a crash at any point loses nothing; the next
  * start re-reads the PEL and sends the same events (same uuids) again.
  */
 
-#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <sys/uio.h>
-
 #include <curl/curl.h>
-#include <hiredis/hiredis.h>
 
-#include "posthog_utf8.h"
 #include "shipper.h"
 
 
 #define PH_TICK            100      /* ms, longest sleep of the loop */
+#define PH_INFO_EVERY      5000     /* ms, XINFO GROUPS and XLEN */
+#define PH_INFO_SETTLED    1000     /* ms, at most, after a batch settled */
 
-volatile sig_atomic_t  ph_stop;
-volatile sig_atomic_t  ph_reopen;
+
+/* the loop's state: the layers below know nothing of it */
+
+typedef struct {
+    ph_conf_t              *cf;
+    ph_rstream_t            rs;
+    ph_queue_t              qu;
+
+    uint64_t                next_claim;
+    uint64_t                next_heartbeat;
+    uint64_t                next_stats;
+    uint64_t                next_info;
+    uint64_t                last_empty_read;
+
+    ph_http_t              *http;
+    ph_token_t             *inflight;       /* token whose range is in flight */
+    int                     out_fd;         /* --output, -1 = HTTP */
+
+    ph_metrics_t           *metrics;
+    ph_stats_t              st;
+} ph_shipper_t;
+
 
 static char    *ph_body;            /* the request body being sent */
 static size_t   ph_body_size;
@@ -47,362 +60,68 @@ static char    *ph_zbody;
 static size_t   ph_zbody_size;
 
 
-static void
-ph_on_signal(int signo)
-{
-    if (signo == SIGHUP) {
-        ph_reopen = 1;
-        return;
-    }
-
-    if (ph_stop < 10) {
-        ph_stop++;
-    }
-}
-
+/* The entry callback of the stream client, for every entry a read or a
+ * claim returned. Returns 1 when the entry was taken care of (now held,
+ * dead-lettered, or acknowledged as trimmed), 0 when it was left as it is
+ * (already held, its token parked, out of memory, not understood). */
 
 static int
-ph_signals(void)
+ph_on_entry(void *data, const ph_rentry_t *en)
 {
-    struct sigaction  sa;
+    int            rc;
+    char           id[POSTHOG_STREAM_ID_MAX + 1];
+    uint64_t       ms, seq;
+    ph_token_t    *t;
+    ph_intake_t    in;
+    ph_shipper_t  *sh;
 
-    memset(&sa, 0, sizeof(sa));
-    sigemptyset(&sa.sa_mask);
+    sh = data;
 
-    /* no SA_RESTART: poll() returns at once; hiredis and curl retry EINTR */
-    sa.sa_handler = ph_on_signal;
-    if (sigaction(SIGTERM, &sa, NULL) || sigaction(SIGINT, &sa, NULL)
-        || sigaction(SIGHUP, &sa, NULL))
-    {
-        return -1;
-    }
-
-    sa.sa_handler = SIG_IGN;
-    return sigaction(SIGPIPE, &sa, NULL);
-}
-
-
-static int
-ph_output_open(ph_shipper_t *sh)
-{
-    int  fd;
-
-    if (strcmp(sh->cf->output, "-") == 0) {
-        sh->out_fd = STDOUT_FILENO;
-        return 0;
-    }
-
-    fd = open(sh->cf->output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-              0644);
-    if (fd < 0) {
-        ph_log(PH_LOG_ERROR, "--output \"%s\": %s", sh->cf->output,
-               strerror(errno));
-        return -1;
-    }
-
-    if (sh->out_fd > STDOUT_FILENO) {
-        close(sh->out_fd);
-    }
-
-    sh->out_fd = fd;
-
-    return 0;
-}
-
-
-static int
-ph_output_write(ph_shipper_t *sh, const char *buf, size_t len)
-{
-    ssize_t       n;
-    size_t        done;
-    struct iovec  iov[2];
-
-    done = 0;
-
-    while (done < len + 1) {
-        iov[0].iov_base = (char *) buf + (done < len ? done : len);
-        iov[0].iov_len = done < len ? len - done : 0;
-        iov[1].iov_base = "\n";
-        iov[1].iov_len = 1;
-
-        n = writev(sh->out_fd, iov, 2);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            ph_log(PH_LOG_ERROR, "writing --output %s: %s", sh->cf->output,
-                   strerror(errno));
-            return -1;
-        }
-
-        done += n;
-    }
-
-    return 0;
-}
-
-
-static uint64_t
-ph_backoff(ph_conf_t *cf, unsigned attempt, long retry_after)
-{
-    unsigned  i;
-    uint64_t  d, cap, ra;
-
-    cap = cf->max_retry_delay;
-    d = cf->retry_delay;
-
-    for (i = 1; i < attempt && d < cap; i++) {
-        d *= 2;
-    }
-
-    if (d > cap) {
-        d = cap;
-    }
-
-    /* "equal jitter": shippers that failed together do not retry together */
-    d = d / 2 + (uint64_t) random() % (d / 2 + 1);
-
-    if (retry_after >= 0) {
-        ra = (uint64_t) (retry_after < 600 ? retry_after : 600) * 1000;
-        if (d < ra) {
-            d = ra;
-        }
-    }
-
-    return d;
-}
-
-
-/* The event is pasted as it is into "batch":[...]: a string or a bracket
- * that closes early would rewrite the request (another api_key, more
- * events). So: one {...} with strings that end where JSON says, brackets
- * that match, no control bytes, valid UTF-8 (PostHog refuses the whole
- * batch for one bad event). Numbers and literals are not checked: PostHog
- * answers 400 for those, and the 400 is dead-lettered. */
-
-#define PH_MAX_DEPTH  64
-
-static int
-ph_is_object(const char *s, size_t len)
-{
-    char                 stack[PH_MAX_DEPTH];
-    size_t               depth;
-    const unsigned char *p, *last;
-
-    p = (const unsigned char *) s;
-    last = p + len;
-
-    while (p < last && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
-        p++;
-    }
-
-    if (p == last || *p != '{'
-        || !posthog_utf8_valid(p, (size_t) (last - p)))
-    {
-        return 0;
-    }
-
-    depth = 0;
-
-    for ( /* void */ ; p < last; p++) {
-
-        if (*p == '"') {
-            for (p++; p < last && *p != '"'; p++) {
-                if (*p < 0x20) {
-                    return 0;
-                }
-                if (*p == '\\') {
-                    p++;
-                    if (p == last || strchr("\"\\/bfnrtu", *p) == NULL
-                        || *p == '\0')
-                    {
-                        return 0;
-                    }
-                    if (*p == 'u') {
-                        if (last - p < 5 || !isxdigit(p[1]) || !isxdigit(p[2])
-                            || !isxdigit(p[3]) || !isxdigit(p[4]))
-                        {
-                            return 0;
-                        }
-                        p += 4;
-                    }
-                }
-            }
-            if (p == last) {
-                return 0;
-            }
-            continue;
-        }
-
-        switch (*p) {
-        case '{':
-        case '[':
-            if (depth == PH_MAX_DEPTH) {
-                return 0;
-            }
-            stack[depth++] = (char) *p;
-            break;
-
-        case '}':
-        case ']':
-            if (depth == 0 || stack[--depth] != (*p == '}' ? '{' : '[')) {
-                return 0;
-            }
-            if (depth == 0) {
-                /* the object ends here: whitespace after it, nothing else */
-                for (p++; p < last; p++) {
-                    if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
-                        return 0;
-                    }
-                }
-                return 1;
-            }
-            break;
-
-        default:
-            if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') {
-                return 0;
-            }
-        }
-    }
-
-    return 0;    /* not closed */
-}
-
-
-/* A token goes into the JSON body (api_key) and into log lines: the
- * module's posthog_api_key rule (printable ASCII, no space, quote or
- * backslash), and a length no project token comes near. */
-
-static int
-ph_token_ok(const char *p, size_t len)
-{
-    size_t  i;
-
-    if (len > PH_MAX_TOKEN_BYTES) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        if ((unsigned char) p[i] <= ' ' || (unsigned char) p[i] >= 0x7f
-            || p[i] == '"' || p[i] == '\\')
-        {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
-/* Called for every entry a read or a claim returned. Returns 1 when the
- * entry was taken care of (now held, dead-lettered, or acknowledged as
- * trimmed), 0 when it was left as it is (already held, its token parked,
- * out of memory). */
-
-int
-ph_accept_entry(ph_shipper_t *sh, const char *id, size_t idlen, void *fields)
-{
-    char         idbuf[48];
-    size_t       i, vlen, tlen, elen;
-    uint64_t     ms, seq;
-    ph_token_t  *t;
-    redisReply  *f, *k, *v;
-    const char  *vs, *ts, *es, *reason;
-
-    if (idlen >= sizeof(idbuf) || ph_parse_id(id, idlen, &ms, &seq) != 0) {
+    if (posthog_stream_id_parse(en->id.p, en->id.len, &ms, &seq) != 0) {
         ph_log(PH_LOG_WARN, "ignoring a stream entry with id \"%.*s\"",
-               (int) (idlen < 48 ? idlen : 48), id);
+               (int) (en->id.len < 48 ? en->id.len : 48), en->id.p);
         return 0;
     }
 
-    memcpy(idbuf, id, idlen);
-    idbuf[idlen] = '\0';
+    memcpy(id, en->id.p, en->id.len);
+    id[en->id.len] = '\0';
 
-    if (ph_idset_has(&sh->ids, ms, seq)) {
+    if (ph_idset_has(&sh->qu.ids, ms, seq)) {
         /* a PEL rescan or a claim returned what we hold (and will send) */
         sh->st.duplicates++;
         return 0;
     }
 
-    f = fields;
+    rc = ph_intake_check(en, &in);
 
-    if (f == NULL || (f->type != REDIS_REPLY_ARRAY
-                      && f->type != REDIS_REPLY_NIL))
-    {
+    switch (rc) {
+
+    case PH_INTAKE_LEAVE:
         /* not the shape of a stream entry: whatever it is, it is no proof
          * that the entry is gone; leave it pending */
         ph_log(PH_LOG_WARN, "entry %s: unexpected reply shape (%s); left "
-               "pending", idbuf, f ? "not an array" : "no fields");
+               "pending", id, in.reason);
         return 0;
+
+    case PH_INTAKE_TRIMMED:
+        sh->st.read++;
+        sh->st.trimmed++;
+        ph_log(PH_LOG_WARN, "entry %s was trimmed from the stream before "
+               "delivery: lost (raise the module's maxlen?)", id);
+        ph_rstream_ack_id(&sh->rs, id);
+        return 1;
+
+    case PH_INTAKE_DEAD:
+        sh->st.read++;
+        ph_rstream_dead(&sh->rs, id, &in.v, &in.t, &in.e, in.reason, 0);
+        return 1;
     }
 
     sh->st.read++;
 
-    if (f->type == REDIS_REPLY_NIL) {
-        /* pending, but trimmed from the stream by MAXLEN ~ before anyone
-         * delivered it: nothing left to send, and it would come back from
-         * every PEL read until acknowledged */
-        sh->st.trimmed++;
-        ph_log(PH_LOG_WARN, "entry %s was trimmed from the stream before "
-               "delivery: lost (raise the module's maxlen?)", idbuf);
-        ph_redis_ack_id(sh, idbuf);
-        return 1;
-    }
-
-    vs = ts = es = NULL;
-    vlen = tlen = elen = 0;
-
-    for (i = 0; i + 1 < f->elements; i += 2) {
-        k = f->element[i];
-        v = f->element[i + 1];
-
-        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING
-            || k->len != 1)
-        {
-            continue;
-        }
-
-        switch (k->str[0]) {
-        case 'v':
-            vs = v->str;
-            vlen = v->len;
-            break;
-        case 't':
-            ts = v->str;
-            tlen = v->len;
-            break;
-        case 'e':
-            es = v->str;
-            elen = v->len;
-            break;
-        }
-    }
-
-    reason = NULL;
-
-    if (vs == NULL || vlen != 1 || vs[0] != '1') {
-        reason = "unknown_version";
-    } else if (ts == NULL || tlen == 0) {
-        reason = "missing_token";
-    } else if (!ph_token_ok(ts, tlen)) {
-        reason = "bad_token";
-    } else if (es == NULL || elen == 0) {
-        reason = "missing_event";
-    } else if (elen > PH_MAX_EVENT_BYTES) {
-        reason = "too_large";
-    } else if (!ph_is_object(es, elen)) {
-        reason = "not_a_json_object";
-    }
-
-    if (reason) {
-        ph_redis_dead(sh, idbuf, vs, vlen, ts, tlen, es, elen, reason, 0);
-        return 1;
-    }
-
-    t = ph_token_get(sh, ts, tlen);
+    t = ph_token_get(&sh->qu, in.t.p, in.t.len);
     if (t == NULL) {
-        ph_log(PH_LOG_ERROR, "out of memory; %s stays pending", idbuf);
+        ph_log(PH_LOG_ERROR, "out of memory; %s stays pending", id);
         return 0;
     }
 
@@ -413,8 +132,8 @@ ph_accept_entry(ph_shipper_t *sh, const char *id, size_t idlen, void *fields)
         return 0;
     }
 
-    if (ph_token_push(sh, t, ms, seq, es, elen) != 0) {
-        ph_log(PH_LOG_ERROR, "out of memory; %s stays pending", idbuf);
+    if (ph_token_push(&sh->qu, t, ms, seq, in.e.p, in.e.len) != 0) {
+        ph_log(PH_LOG_ERROR, "out of memory; %s stays pending", id);
         return 0;
     }
 
@@ -422,91 +141,57 @@ ph_accept_entry(ph_shipper_t *sh, const char *id, size_t idlen, void *fields)
 }
 
 
+/* the room callback: entries there is room to hold, under --max-buffered
+ * and the 64 MiB */
+
+static long
+ph_on_room(void *data)
+{
+    ph_shipper_t  *sh;
+
+    sh = data;
+
+    if (sh->qu.held_bytes >= PH_MAX_HELD_BYTES
+        || (long) sh->qu.held >= sh->cf->max_buffered)
+    {
+        return 0;
+    }
+
+    return sh->cf->max_buffered - (long) sh->qu.held;
+}
+
+
 static int
-ph_token_due(ph_shipper_t *sh, ph_token_t *t, uint64_t now)
+ph_room(ph_shipper_t *sh)
 {
-    size_t  count;
-
-    if (t->blocked_until) {
-        return 0;
-    }
-
-    if (t->nstack) {
-        return t->next_try <= now;
-    }
-
-    count = t->n - t->head;
-
-    if (count == 0 || t->next_try > now) {
-        return 0;
-    }
-
-    return (long) count >= sh->cf->batch_size
-           || (long) (ph_body_overhead(t) + t->bytes + count)
-              >= sh->cf->batch_bytes
-           || now - t->q[t->head].read_at >= (uint64_t) sh->cf->flush_interval
-           || (long) sh->held >= sh->cf->max_buffered
-           || sh->held_bytes >= PH_MAX_HELD_BYTES;
+    return sh->rs.c && ph_on_room(sh) > 0;
 }
 
 
-static ph_token_t *
-ph_pick(ph_shipper_t *sh, uint64_t now)
-{
-    ph_token_t  *t, *best;
-
-    best = NULL;
-
-    for (t = sh->tokens; t; t = t->next) {
-        /* the oldest entry first, across tokens */
-        if (ph_token_due(sh, t, now)
-            && (best == NULL
-                || t->q[t->head].ms < best->q[best->head].ms
-                || (t->q[t->head].ms == best->q[best->head].ms
-                    && t->q[t->head].seq < best->q[best->head].seq)))
-        {
-            best = t;
-        }
-    }
-
-    return best;
-}
-
+/* the stats callback of the metrics listener, and of the stats line */
 
 static void
-ph_batch_form(ph_shipper_t *sh, ph_token_t *t)
+ph_on_stats(void *data, ph_stats_t *st)
 {
-    size_t  count, bytes, len;
+    ph_shipper_t  *sh;
 
-    count = 0;
-    bytes = ph_body_overhead(t);
+    sh = data;
 
-    while (t->head + count < t->n && (long) count < sh->cf->batch_size) {
-        len = t->q[t->head + count].len + 1;
-        if (count > 0 && (long) (bytes + len) > sh->cf->batch_bytes) {
-            break;
-        }
-        bytes += len;
-        count++;
-    }
-
-    t->batch_n = count;
-    t->stack[0].off = 0;
-    t->stack[0].len = count;
-    t->nstack = 1;
-    t->attempt = 0;
+    *st = sh->st;
+    st->held = (long long) sh->qu.held;
+    st->redis_connected = sh->rs.c != NULL;
 }
 
 
-/* the batch's ranges are all settled: forget its entries */
+/* the group's pending count changed: the gauges that /metrics serves from
+ * memory are refreshed by the loop soon, not at the next scrape */
 
 static void
-ph_batch_done(ph_shipper_t *sh, ph_token_t *t)
+ph_info_soon(ph_shipper_t *sh, uint64_t now)
 {
-    ph_token_drop(sh, t, t->batch_n);
-    t->batch_n = 0;
-    t->nstack = 0;
-    t->attempt = 0;
+    if (sh->next_info > now + PH_INFO_SETTLED) {
+        sh->next_info = now + PH_INFO_SETTLED;
+    }
 }
 
 
@@ -517,7 +202,7 @@ ph_settle_ok(ph_shipper_t *sh, ph_token_t *t)
 
     r = &t->stack[t->nstack - 1];
 
-    ph_redis_ack(sh, t, r->off, r->len);
+    ph_rstream_ack(&sh->rs, &t->q[t->head + r->off], r->len);
 
     sh->st.delivered += r->len;
     sh->st.batches++;
@@ -526,7 +211,7 @@ ph_settle_ok(ph_shipper_t *sh, ph_token_t *t)
     t->attempt = 0;
 
     if (t->nstack == 0) {
-        ph_batch_done(sh, t);
+        ph_batch_done(&sh->qu, t);
     }
 }
 
@@ -534,22 +219,16 @@ ph_settle_ok(ph_shipper_t *sh, ph_token_t *t)
 static void
 ph_settle_reject(ph_shipper_t *sh, ph_token_t *t, ph_http_result_t *res)
 {
-    char         id[42], reason[PH_REASON_MAX + 32];
+    char         id[POSTHOG_STREAM_ID_MAX + 1], reason[PH_REASON_MAX + 32];
+    ph_str_t     v, tok, ev;
     ph_range_t   r;
     ph_entry_t  *e;
 
     r = t->stack[--t->nstack];
     t->attempt = 0;
 
-    if (r.len > 1 && t->nstack + 2 <= PH_MAX_SPLIT_DEPTH) {
-        /* halves; the first half on top, so order is kept */
-        t->stack[t->nstack].off = r.off + r.len / 2;
-        t->stack[t->nstack].len = r.len - r.len / 2;
-        t->nstack++;
-        t->stack[t->nstack].off = r.off;
-        t->stack[t->nstack].len = r.len / 2;
-        t->nstack++;
-
+    if (ph_policy_split(r.len, t->nstack, PH_MAX_SPLIT_DEPTH)) {
+        ph_batch_split(t, &r);
         sh->st.splits++;
 
         ph_log(PH_LOG_WARN, "token %.12s: %ld for %zu events, splitting "
@@ -558,22 +237,23 @@ ph_settle_reject(ph_shipper_t *sh, ph_token_t *t, ph_http_result_t *res)
 
     } else {
         e = &t->q[t->head + r.off];
-        ph_format_id(id, e->ms, e->seq);
+        posthog_stream_id_format(id, e->ms, e->seq);
+        ph_policy_dead_reason(res->status, res->body, reason,
+                              sizeof(reason));
 
-        if (res->status == 413) {
-            snprintf(reason, sizeof(reason), "too_large%s%s",
-                     res->body[0] ? ": " : "", res->body);
-        } else {
-            snprintf(reason, sizeof(reason), "%s",
-                     res->body[0] ? res->body : "rejected");
-        }
+        v.p = POSTHOG_STREAM_VERSION;
+        v.len = sizeof(POSTHOG_STREAM_VERSION) - 1;
+        tok.p = t->token;
+        tok.len = t->len;
+        ev.p = e->event;
+        ev.len = e->len;
 
-        ph_redis_dead(sh, id, "1", 1, t->token, t->len, e->event, e->len,
-                      reason, (int) res->status);
+        ph_rstream_dead(&sh->rs, id, &v, &tok, &ev, reason,
+                        (int) res->status);
     }
 
     if (t->nstack == 0) {
-        ph_batch_done(sh, t);
+        ph_batch_done(&sh->qu, t);
     }
 }
 
@@ -589,7 +269,7 @@ ph_park(ph_shipper_t *sh, ph_token_t *t, ph_http_result_t *res, uint64_t now)
 
     s = res->status;
 
-    if (s == 401 || s == 403) {
+    if (ph_policy_auth(s)) {
         sh->st.auth_failures++;
     }
 
@@ -600,7 +280,7 @@ ph_park(ph_shipper_t *sh, ph_token_t *t, ph_http_result_t *res, uint64_t now)
     if (t->last_auth_log == 0 || now - t->last_auth_log >= 60000) {
         t->last_auth_log = now;
 
-        if (s == 401 || s == 403) {
+        if (ph_policy_auth(s)) {
             ph_log(PH_LOG_ERROR, "token %.12s: PostHog answered %ld (%s): "
                    "unknown or invalid project token? Its events stay "
                    "pending; trying again in %lds", t->token, s,
@@ -616,7 +296,8 @@ ph_park(ph_shipper_t *sh, ph_token_t *t, ph_http_result_t *res, uint64_t now)
         }
     }
 
-    ph_token_release(sh, t);
+    sh->st.auth_released += t->n - t->head;
+    ph_token_release(&sh->qu, t);
 }
 
 
@@ -625,52 +306,46 @@ ph_settle(ph_shipper_t *sh, ph_token_t *t, ph_http_result_t *res)
 {
     long         s;
     size_t       n;
-    uint64_t     now, delay;
+    uint64_t     now, delay, *cls[5];
     const char  *what;
+
+    /* in the order of PH_CLASS_* */
+    cls[PH_CLASS_NETWORK] = &sh->st.http_network;
+    cls[PH_CLASS_2XX] = &sh->st.http_2xx;
+    cls[PH_CLASS_4XX] = &sh->st.http_4xx;
+    cls[PH_CLASS_5XX] = &sh->st.http_5xx;
+    cls[PH_CLASS_OTHER] = &sh->st.http_other;
 
     s = res->status;
     n = t->stack[t->nstack - 1].len;
     now = ph_now_ms();
 
-    if (s == 0) {
-        sh->st.http_network++;
-    } else if (s >= 200 && s < 300) {
-        sh->st.http_2xx++;
-    } else if (s >= 400 && s < 500) {
-        sh->st.http_4xx++;
-    } else if (s >= 500 && s < 600) {
-        sh->st.http_5xx++;
-    } else {
-        sh->st.http_other++;
-    }
+    (*cls[ph_policy_class(s)])++;
 
-    if (s >= 200 && s < 300) {
+    switch (ph_policy_action(s)) {
+
+    case PH_SENT_OK:
         ph_log(PH_LOG_DEBUG, "token %.12s: %ld, %zu events delivered",
                t->token, s, n);
         ph_settle_ok(sh, t);
+        ph_info_soon(sh, now);
         return;
-    }
 
-    if (s == 400 || s == 413) {
+    case PH_SENT_REJECTED:
         ph_settle_reject(sh, t, res);
+        ph_info_soon(sh, now);
         return;
-    }
 
-    if (s != 0 && s != 408 && s != 429 && (s < 500 || s > 599)) {
-        /* 401/403: an unknown or revoked project token. Any other 4xx (and
-         * a 3xx, which libcurl does not follow): PostHog's SDKs do not
-         * retry those, the request would get the same answer again (a
-         * wrong --host answering 404, a proxy in the way). Dropping or
-         * dead-lettering would lose a whole stream to a misconfiguration,
-         * retrying at once would hammer: the token is parked, its events
-         * stay pending, and it is tried again after --auth-retry-delay. */
+    case PH_SENT_PARK:
         ph_park(sh, t, res, now);
         return;
     }
 
     /* network errors, 408, 429, 5xx: transient, retry later */
     t->attempt++;
-    delay = ph_backoff(sh->cf, t->attempt, res->retry_after);
+    delay = ph_policy_backoff((uint64_t) sh->cf->retry_delay,
+                              (uint64_t) sh->cf->max_retry_delay, t->attempt,
+                              res->retry_after, (uint64_t) random());
     t->next_try = now + delay;
     sh->st.retried += n;
 
@@ -712,7 +387,9 @@ ph_send(ph_shipper_t *sh, ph_token_t *t)
         memset(&res, 0, sizeof(res));
         res.retry_after = -1;
 
-        if (ph_output_write(sh, ph_body, blen) == 0) {
+        if (ph_output_write(sh->out_fd, sh->cf->output, ph_body, blen)
+            == 0)
+        {
             res.status = 200;
         } else {
             snprintf(res.error, sizeof(res.error), "write failed");
@@ -752,28 +429,15 @@ ph_send(ph_shipper_t *sh, ph_token_t *t)
 static long
 ph_next_due(ph_shipper_t *sh, uint64_t now)
 {
-    uint64_t     due, d;
-    ph_token_t  *t;
+    uint64_t  due, d;
 
     due = now + PH_TICK;
 
 #define PH_DUE(x)  do { d = (x); if (d < due) { due = d; } } while (0)
 
     /* without Redis nothing is sent: only the reconnect is due */
-    for (t = sh->redis ? sh->tokens : NULL; t; t = t->next) {
-        if (t->blocked_until) {
-            PH_DUE(t->blocked_until);
-
-        } else if (t->nstack) {
-            /* a batch under delivery (maybe backing off): its entries are
-             * old, only the retry time counts, else the loop would spin
-             * through the whole backoff */
-            PH_DUE(t->next_try);
-
-        } else if (t->n > t->head) {
-            d = t->q[t->head].read_at + sh->cf->flush_interval;
-            PH_DUE(d > t->next_try ? d : t->next_try);
-        }
+    if (sh->rs.c) {
+        PH_DUE(ph_batch_next(&sh->qu, sh->cf, due));
     }
 
     PH_DUE(sh->next_claim);
@@ -782,8 +446,8 @@ ph_next_due(ph_shipper_t *sh, uint64_t now)
     if (sh->cf->stats_interval) {
         PH_DUE(sh->next_stats);
     }
-    if (sh->redis == NULL) {
-        PH_DUE(sh->redis_retry_at);
+    if (sh->rs.c == NULL) {
+        PH_DUE(sh->rs.retry_at);
     }
 
 #undef PH_DUE
@@ -792,13 +456,13 @@ ph_next_due(ph_shipper_t *sh, uint64_t now)
 }
 
 
-/* room to read or claim more: under --max-buffered and the 64 MiB */
-
-int
-ph_room(ph_shipper_t *sh)
+static void
+ph_stats_line(ph_shipper_t *sh)
 {
-    return sh->redis && (long) sh->held < sh->cf->max_buffered
-           && sh->held_bytes < PH_MAX_HELD_BYTES;
+    ph_stats_t  st;
+
+    ph_on_stats(sh, &st);
+    ph_stats_log(&st);
 }
 
 
@@ -809,7 +473,7 @@ ph_periodic(ph_shipper_t *sh, uint64_t now)
     long         tick;
     ph_token_t  *t;
 
-    for (t = sh->tokens; t; t = t->next) {
+    for (t = sh->qu.tokens; t; t = t->next) {
         if (t->blocked_until && now >= t->blocked_until) {
             t->blocked_until = 0;
             t->next_try = 0;
@@ -817,20 +481,19 @@ ph_periodic(ph_shipper_t *sh, uint64_t now)
                    t->token);
             /* its entries are in our PEL: read it again (what we hold is
              * skipped) */
-            sh->scanning = 1;
-            strcpy(sh->scan_cursor, "0-0");
+            ph_rstream_rescan(&sh->rs);
         }
     }
 
-    if (sh->redis && now >= sh->next_heartbeat) {
-        if (sh->held) {
-            ph_redis_heartbeat(sh);
+    if (sh->rs.c && now >= sh->next_heartbeat) {
+        if (sh->qu.held) {
+            ph_rstream_heartbeat(&sh->rs, sh->qu.tokens);
         }
         sh->next_heartbeat = now + sh->cf->claim_idle / 3;
     }
 
-    if (sh->redis && now >= sh->next_claim) {
-        n = ph_redis_autoclaim(sh, 10);
+    if (sh->rs.c && now >= sh->next_claim) {
+        n = ph_rstream_autoclaim(&sh->rs, 10);
         tick = sh->cf->claim_idle / 2;
         if (tick > 30000) {
             tick = 30000;
@@ -840,7 +503,7 @@ ph_periodic(ph_shipper_t *sh, uint64_t now)
          * on at the next tick rather than after claim_idle/2, else a big
          * PEL is taken over at a few hundred entries a minute and can be
          * trimmed meanwhile */
-        if (sh->redis && strcmp(sh->claim_cursor, "0-0") != 0
+        if (sh->rs.c && strcmp(sh->rs.claim_cursor, "0-0") != 0
             && (n > 0 || !ph_room(sh)))
         {
             tick = PH_TICK;
@@ -850,28 +513,26 @@ ph_periodic(ph_shipper_t *sh, uint64_t now)
     }
 
     if (now >= sh->next_info) {
-        if (sh->redis) {
-            ph_redis_info(sh);
+        if (sh->rs.c) {
+            ph_rstream_info(&sh->rs);
         }
-        sh->next_info = now + 5000;
+        sh->next_info = now + PH_INFO_EVERY;
     }
 
     if (sh->cf->stats_interval && now >= sh->next_stats) {
-        ph_stats_log(sh);
+        ph_stats_line(sh);
         sh->next_stats = now + sh->cf->stats_interval;
     }
 
     if (ph_reopen) {
         ph_reopen = 0;
         if (sh->out_fd > STDOUT_FILENO) {
-            ph_output_open(sh);
+            ph_output_open(sh->cf->output, &sh->out_fd);
         }
     }
 
-    ph_tokens_gc(sh);
+    ph_tokens_gc(&sh->qu, sh->inflight);
 }
-
-
 
 
 static long
@@ -880,7 +541,7 @@ ph_read_count(ph_shipper_t *sh)
     long  n, room;
 
     n = sh->cf->batch_size < 100 ? 100 : sh->cf->batch_size;
-    room = sh->cf->max_buffered - (long) sh->held;
+    room = sh->cf->max_buffered - (long) sh->qu.held;
 
     return n < room ? n : (room > 0 ? room : 1);
 }
@@ -889,21 +550,34 @@ ph_read_count(ph_shipper_t *sh)
 static void
 ph_read(ph_shipper_t *sh, long block)
 {
-    int  n;
+    int  scanning;
 
-    if (sh->scanning) {
-        n = ph_redis_read(sh, sh->scan_cursor, ph_read_count(sh), 0);
-        if (n == 0) {
-            sh->scanning = 0;
-            ph_log(PH_LOG_DEBUG, "own pending entries read; now new ones");
-        }
-        return;
-    }
+    scanning = sh->rs.scanning;
 
-    n = ph_redis_read(sh, ">", ph_read_count(sh), block);
-    if (n == 0) {
+    if (ph_rstream_read(&sh->rs, ph_read_count(sh), scanning ? 0 : block) == 0
+        && !scanning)
+    {
         sh->last_empty_read = ph_now_ms();
     }
+}
+
+
+/* while a request is in flight: wait for it, serving scrapes meanwhile */
+
+static int
+ph_wait(ph_shipper_t *sh, int timeout, ph_http_result_t *res)
+{
+    int  rc, nfds, nready, fds[32], ready[32];
+
+    nfds = ph_metrics_fds(sh->metrics, fds, 32);
+
+    rc = ph_http_wait(sh->http, fds, nfds, ready, &nready, timeout, res);
+
+    if (nready) {
+        ph_metrics_serve(sh->metrics, ready, nready);
+    }
+
+    return rc;
 }
 
 
@@ -946,8 +620,8 @@ ph_run(ph_shipper_t *sh)
             }
         }
 
-        if (sh->redis == NULL && !stopping && now >= sh->redis_retry_at) {
-            ph_redis_connect(sh);
+        if (sh->rs.c == NULL && !stopping && now >= sh->rs.retry_at) {
+            ph_rstream_connect(&sh->rs);
         }
 
         if (!stopping) {
@@ -956,12 +630,12 @@ ph_run(ph_shipper_t *sh)
 
         /* without Redis, what PostHog takes could not be acknowledged and
          * would be sent again: wait for the reconnect */
-        if (sh->inflight == NULL && !stopping && sh->redis) {
-            t = ph_pick(sh, now);
+        if (sh->inflight == NULL && !stopping && sh->rs.c) {
+            t = ph_batch_pick(&sh->qu, sh->cf, now);
 
             if (t) {
                 if (t->nstack == 0) {
-                    ph_batch_form(sh, t);
+                    ph_batch_form(t, sh->cf);
                 }
 
                 rc = ph_send(sh, t);
@@ -980,14 +654,13 @@ ph_run(ph_shipper_t *sh)
         if (sh->inflight) {
             /* read ahead while PostHog works, without blocking */
             if (!stopping && ph_room(sh)
-                && (sh->scanning || now - sh->last_empty_read >= PH_TICK))
+                && (sh->rs.scanning
+                    || now - sh->last_empty_read >= PH_TICK))
             {
                 ph_read(sh, 0);
             }
 
-            if (ph_http_wait(sh->http, sh->metrics, sh, stopping ? 20 : 50,
-                             &res))
-            {
+            if (ph_wait(sh, stopping ? 20 : 50, &res)) {
                 t = sh->inflight;
                 sh->inflight = NULL;
                 if (!stopping || (res.status >= 200 && res.status < 300)) {
@@ -1006,11 +679,12 @@ ph_run(ph_shipper_t *sh)
 
         if (ph_room(sh)) {
             /* the blocking read is the loop's sleep */
-            ph_read(sh, ph_pick(sh, ph_now_ms()) ? 0 : (wait ? wait : 1));
-            ph_metrics_poll(sh->metrics, sh, 0);
+            ph_read(sh, ph_batch_pick(&sh->qu, sh->cf, ph_now_ms())
+                        ? 0 : (wait ? wait : 1));
+            ph_metrics_poll(sh->metrics, 0);
 
         } else {
-            ph_metrics_poll(sh->metrics, sh, (int) wait);
+            ph_metrics_poll(sh->metrics, (int) wait);
         }
     }
 
@@ -1037,7 +711,7 @@ main(int argc, char **argv)
     sh.st.pending = -1;
     sh.st.lag = -1;
     sh.st.stream_len = -1;
-    strcpy(sh.claim_cursor, "0-0");
+    ph_rstream_init(&sh.rs, &cf, &sh.st, ph_on_entry, ph_on_room, &sh);
     srandom((unsigned) getpid() ^ (unsigned) ph_now_ms());
 
     rc = 1;
@@ -1048,7 +722,9 @@ main(int argc, char **argv)
     }
 
     if (cf.replay_dead) {
-        if (ph_redis_connect(&sh) == 0 && ph_replay_dead(&sh) == 0) {
+        if (ph_rstream_connect(&sh.rs) == 0
+            && ph_replay_dead(&sh.rs, &ph_stop) == 0)
+        {
             rc = 0;
         }
         goto done;
@@ -1060,7 +736,7 @@ main(int argc, char **argv)
     }
 
     if (cf.output) {
-        if (ph_output_open(&sh) != 0) {
+        if (ph_output_open(cf.output, &sh.out_fd) != 0) {
             goto curl;
         }
 
@@ -1073,7 +749,8 @@ main(int argc, char **argv)
     }
 
     if (cf.metrics_port) {
-        sh.metrics = ph_metrics_create(cf.metrics_addr, cf.metrics_port);
+        sh.metrics = ph_metrics_create(cf.metrics_addr, cf.metrics_port,
+                                       ph_on_stats, &sh);
         if (sh.metrics == NULL) {
             goto curl;
         }
@@ -1087,10 +764,10 @@ main(int argc, char **argv)
 
     rc = ph_run(&sh);
 
-    if (sh.redis) {
-        ph_redis_info(&sh);
+    if (sh.rs.c) {
+        ph_rstream_info(&sh.rs);
     }
-    ph_stats_log(&sh);
+    ph_stats_line(&sh);
     ph_log(PH_LOG_INFO, "stopped");
 
 curl:
@@ -1101,8 +778,8 @@ curl:
 done:
 
     ph_metrics_destroy(sh.metrics);
-    ph_tokens_free(&sh);
-    ph_redis_close(&sh);
+    ph_tokens_free(&sh.qu);
+    ph_rstream_close(&sh.rs);
     if (sh.out_fd > STDOUT_FILENO) {
         close(sh.out_fd);
     }

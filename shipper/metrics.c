@@ -1,15 +1,18 @@
 /*
- * The counters, as a periodic log line and as Prometheus text at /metrics.
+ * The counters, as a periodic log line and as Prometheus text at /metrics,
+ * both from one table that names each once.
  *
  * The listener is a few non-blocking sockets polled by the main loop (from
  * curl_multi_wait while a request is in flight, from poll() otherwise). A
- * scrape is answered from memory, with the group's pending/lag as of the
- * last XINFO GROUPS (refreshed every few seconds by the loop).
+ * scrape is answered from memory, never from Redis: the group's pending
+ * and lag are those of the loop's last XINFO GROUPS (every 5 s, and within
+ * a second of a batch settled), so a scrape cannot stall the loop.
  */
 
 #define _GNU_SOURCE          /* accept4 */
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -36,11 +39,102 @@ typedef struct {
 struct ph_metrics_s {
     int             fd;
     ph_mclient_t    c[PH_METRICS_CLIENTS];
+    ph_stats_pt     stats;
+    void           *data;
 };
 
 
+typedef struct {
+    const char     *log;            /* key in the stats line */
+    const char     *metric;         /* posthog_shipper_<metric> */
+    const char     *labels;         /* "" or {name="value"} */
+    const char     *type;           /* NULL: the family of the row above */
+    const char     *help;
+    size_t          off;            /* in ph_stats_t */
+    int             gauge;          /* long long, else uint64_t */
+} ph_stat_def_t;
+
+
+#define PH_COUNTER(log, metric, labels, help, field)                         \
+    { log, metric, labels, "counter", help, offsetof(ph_stats_t, field), 0 }
+#define PH_SAME(log, metric, labels, field)                                  \
+    { log, metric, labels, NULL, NULL, offsetof(ph_stats_t, field), 0 }
+#define PH_GAUGE(log, metric, help, field)                                   \
+    { log, metric, "", "gauge", help, offsetof(ph_stats_t, field), 1 }
+
+/* the stats line shows them in this order */
+
+static const ph_stat_def_t  ph_stat_defs[] = {
+    PH_COUNTER("read", "events_read_total", "", "Stream entries read.",
+        read),
+    PH_COUNTER("delivered", "events_delivered_total", "",
+        "Events acknowledged after a 2xx (or written to --output).",
+        delivered),
+    PH_COUNTER("retried", "events_retried_total", "",
+        "Events in requests that failed and will be retried.", retried),
+    PH_COUNTER("dead_lettered", "events_dead_lettered_total", "",
+        "Events moved to the dead-letter stream.", dead),
+    PH_COUNTER("trimmed", "events_trimmed_total", "",
+        "Pending entries found trimmed from the stream (lost).", trimmed),
+    PH_COUNTER("claimed", "events_claimed_total", "",
+        "Entries taken over from idle consumers with XAUTOCLAIM.", claimed),
+    PH_COUNTER("batches", "batches_total", "", "Batches delivered.",
+        batches),
+    PH_COUNTER("requests", "requests_total", "", "HTTP requests made.",
+        requests),
+    PH_COUNTER("http_2xx", "responses_total", "{class=\"2xx\"}",
+        "HTTP outcomes by class.", http_2xx),
+    PH_SAME("http_4xx", "responses_total", "{class=\"4xx\"}", http_4xx),
+    PH_SAME("http_5xx", "responses_total", "{class=\"5xx\"}", http_5xx),
+    PH_SAME("http_other", "responses_total", "{class=\"other\"}",
+        http_other),
+    PH_SAME("http_network", "responses_total", "{class=\"network\"}",
+        http_network),
+    PH_COUNTER("auth_failures", "auth_failures_total", "", "401/403 answers.",
+        auth_failures),
+    PH_COUNTER("auth_held", "events_auth_held_total", "",
+        "Events left pending because their token got 401/403.",
+        auth_released),
+    PH_COUNTER("splits", "batch_splits_total", "",
+        "Batches split in halves after a 400 or 413.", splits),
+    PH_COUNTER("request_bytes", "request_bytes_total", "",
+        "Request body bytes sent.", http_bytes),
+    PH_COUNTER("ack_errors", "ack_errors_total", "",
+        "XACKs that failed (the entries will be delivered again).",
+        ack_errors),
+    PH_COUNTER("redis_errors", "redis_errors_total", "",
+        "Redis errors and reconnects.", redis_errors),
+    PH_COUNTER("duplicates", "duplicates_total", "",
+        "Entries read again while already held.", duplicates),
+    PH_GAUGE("held", "held_events", "Events held in memory.", held),
+    PH_GAUGE("pending", "group_pending",
+        "Entries delivered to the group's consumers and not acknowledged.",
+        pending),
+    PH_GAUGE("lag", "group_lag",
+        "Entries not yet read by the group (-1: unknown).", lag),
+    PH_GAUGE("stream_length", "stream_length", "XLEN of the stream.",
+        stream_len),
+    PH_GAUGE("redis_connected", "redis_connected",
+        "1 when connected to Redis.", redis_connected),
+};
+
+#define PH_NSTATS  (sizeof(ph_stat_defs) / sizeof(ph_stat_defs[0]))
+
+
+static long long
+ph_stat_value(const ph_stats_t *st, const ph_stat_def_t *d)
+{
+    const char  *p;
+
+    p = (const char *) st + d->off;
+
+    return d->gauge ? *(const long long *) p
+                    : (long long) *(const uint64_t *) p;
+}
+
+
 ph_metrics_t *
-ph_metrics_create(const char *addr, int port)
+ph_metrics_create(const char *addr, int port, ph_stats_pt fn, void *data)
 {
     int                  one, i;
     ph_metrics_t        *m;
@@ -54,6 +148,9 @@ ph_metrics_create(const char *addr, int port)
     for (i = 0; i < PH_METRICS_CLIENTS; i++) {
         m->c[i].fd = -1;
     }
+
+    m->stats = fn;
+    m->data = data;
 
     memset(&sin, 0, sizeof(sin));
     sin.sin_family = AF_INET;
@@ -135,102 +232,42 @@ ph_metrics_fds(ph_metrics_t *m, int *fds, int max)
 
 
 static size_t
-ph_metrics_text(ph_shipper_t *sh, char *buf, size_t size)
+ph_metrics_text(const ph_stats_t *st, char *buf, size_t size)
 {
-    size_t       n;
-    ph_stats_t  *s;
+    size_t                i, n;
+    const ph_stat_def_t  *d;
 
-    s = &sh->st;
     n = 0;
 
-#define PH_M(name, type, help, fmt, ...)                                    \
-    n += snprintf(buf + n, size - n,                                        \
-                  "# HELP posthog_shipper_" name " " help "\n"              \
-                  "# TYPE posthog_shipper_" name " " type "\n"              \
-                  "posthog_shipper_" name fmt "\n", __VA_ARGS__);           \
-    if (n >= size) { return size - 1; }
+    for (i = 0; i < PH_NSTATS && n < size; i++) {
+        d = &ph_stat_defs[i];
 
-    PH_M("events_read_total", "counter", "Stream entries read.",
-         " %llu", (unsigned long long) s->read)
-    PH_M("events_delivered_total", "counter",
-         "Events acknowledged after a 2xx (or written to --output).",
-         " %llu", (unsigned long long) s->delivered)
-    PH_M("events_retried_total", "counter",
-         "Events in requests that failed and will be retried.",
-         " %llu", (unsigned long long) s->retried)
-    PH_M("events_dead_lettered_total", "counter",
-         "Events moved to the dead-letter stream.",
-         " %llu", (unsigned long long) s->dead)
-    PH_M("events_trimmed_total", "counter",
-         "Pending entries found trimmed from the stream (lost).",
-         " %llu", (unsigned long long) s->trimmed)
-    PH_M("events_claimed_total", "counter",
-         "Entries taken over from idle consumers with XAUTOCLAIM.",
-         " %llu", (unsigned long long) s->claimed)
-    PH_M("events_auth_held_total", "counter",
-         "Events left pending because their token got 401/403.",
-         " %llu", (unsigned long long) s->auth_released)
-    PH_M("batches_total", "counter", "Batches delivered.",
-         " %llu", (unsigned long long) s->batches)
-    PH_M("batch_splits_total", "counter",
-         "Batches split in halves after a 400 or 413.",
-         " %llu", (unsigned long long) s->splits)
-    PH_M("requests_total", "counter", "HTTP requests made.",
-         " %llu", (unsigned long long) s->requests)
+        if (d->type) {
+            n += snprintf(buf + n, size - n,
+                          "# HELP posthog_shipper_%s %s\n"
+                          "# TYPE posthog_shipper_%s %s\n",
+                          d->metric, d->help, d->metric, d->type);
+            if (n >= size) {
+                break;
+            }
+        }
 
-    n += snprintf(buf + n, size - n,
-        "# HELP posthog_shipper_responses_total HTTP outcomes by class.\n"
-        "# TYPE posthog_shipper_responses_total counter\n"
-        "posthog_shipper_responses_total{class=\"2xx\"} %llu\n"
-        "posthog_shipper_responses_total{class=\"4xx\"} %llu\n"
-        "posthog_shipper_responses_total{class=\"5xx\"} %llu\n"
-        "posthog_shipper_responses_total{class=\"other\"} %llu\n"
-        "posthog_shipper_responses_total{class=\"network\"} %llu\n",
-        (unsigned long long) s->http_2xx, (unsigned long long) s->http_4xx,
-        (unsigned long long) s->http_5xx, (unsigned long long) s->http_other,
-        (unsigned long long) s->http_network);
-    if (n >= size) {
-        return size - 1;
+        n += snprintf(buf + n, size - n, "posthog_shipper_%s%s %lld\n",
+                      d->metric, d->labels, ph_stat_value(st, d));
     }
 
-    PH_M("request_bytes_total", "counter", "Request body bytes sent.",
-         " %llu", (unsigned long long) s->http_bytes)
-    PH_M("auth_failures_total", "counter", "401/403 answers.",
-         " %llu", (unsigned long long) s->auth_failures)
-    PH_M("ack_errors_total", "counter",
-         "XACKs that failed (the entries will be delivered again).",
-         " %llu", (unsigned long long) s->ack_errors)
-    PH_M("redis_errors_total", "counter", "Redis errors and reconnects.",
-         " %llu", (unsigned long long) s->redis_errors)
-    PH_M("duplicates_total", "counter",
-         "Entries read again while already held.",
-         " %llu", (unsigned long long) s->duplicates)
-    PH_M("held_events", "gauge", "Events held in memory.",
-         " %zu", sh->held)
-    PH_M("group_pending", "gauge",
-         "Entries delivered to the group's consumers and not acknowledged.",
-         " %lld", s->pending)
-    PH_M("group_lag", "gauge",
-         "Entries not yet read by the group (-1: unknown).",
-         " %lld", s->lag)
-    PH_M("stream_length", "gauge", "XLEN of the stream.",
-         " %lld", s->stream_len)
-    PH_M("redis_connected", "gauge", "1 when connected to Redis.",
-         " %d", sh->redis != NULL)
-
-#undef PH_M
-
-    return n;
+    return n < size ? n : size - 1;
 }
 
 
 static void
-ph_metrics_answer(ph_shipper_t *sh, ph_mclient_t *c)
+ph_metrics_answer(ph_metrics_t *m, ph_mclient_t *c)
 {
-    int      flags;
-    char     head[256], *body;
-    size_t   blen, hlen, off;
-    ssize_t  w;
+    int         flags;
+    char        head[256], *body;
+    size_t      blen, hlen, off;
+    ssize_t     w;
+    ph_stats_t  st;
 
     body = malloc(16384);
     if (body == NULL) {
@@ -241,10 +278,8 @@ ph_metrics_answer(ph_shipper_t *sh, ph_mclient_t *c)
         || strncmp(c->buf, "GET /metrics?", 13) == 0
         || strncmp(c->buf, "GET / ", 6) == 0)
     {
-        if (sh->redis) {
-            ph_redis_info(sh);
-        }
-        blen = ph_metrics_text(sh, body, 16384);
+        m->stats(m->data, &st);
+        blen = ph_metrics_text(&st, body, 16384);
         hlen = snprintf(head, sizeof(head), "HTTP/1.0 200 OK\r\n"
                         "Content-Type: text/plain; version=0.0.4\r\n"
                         "Content-Length: %zu\r\nConnection: close\r\n\r\n",
@@ -287,7 +322,7 @@ done:
 
 
 void
-ph_metrics_serve(ph_metrics_t *m, ph_shipper_t *sh, const int *ready, int n)
+ph_metrics_serve(ph_metrics_t *m, const int *ready, int n)
 {
     int             i, j, fd;
     ssize_t         r;
@@ -355,7 +390,7 @@ ph_metrics_serve(ph_metrics_t *m, ph_shipper_t *sh, const int *ready, int n)
                     break;
                 }
 
-                ph_metrics_answer(sh, c);
+                ph_metrics_answer(m, c);
             }
 
             close(c->fd);
@@ -375,7 +410,7 @@ ph_metrics_serve(ph_metrics_t *m, ph_shipper_t *sh, const int *ready, int n)
 
 
 void
-ph_metrics_poll(ph_metrics_t *m, ph_shipper_t *sh, int timeout)
+ph_metrics_poll(ph_metrics_t *m, int timeout)
 {
     int            i, n, fds[32], ready[32], nready;
     struct pollfd  pfd[32];
@@ -406,30 +441,23 @@ ph_metrics_poll(ph_metrics_t *m, ph_shipper_t *sh, int timeout)
         }
     }
 
-    ph_metrics_serve(m, sh, ready, nready);
+    ph_metrics_serve(m, ready, nready);
 }
 
 
 void
-ph_stats_log(ph_shipper_t *sh)
+ph_stats_log(const ph_stats_t *st)
 {
-    ph_stats_t  *s;
+    char    line[1024];
+    size_t  i, n;
 
-    s = &sh->st;
+    n = 0;
 
-    ph_log(PH_LOG_INFO, "stats: read=%llu delivered=%llu retried=%llu "
-           "dead_lettered=%llu trimmed=%llu claimed=%llu batches=%llu "
-           "requests=%llu http_2xx=%llu http_4xx=%llu http_5xx=%llu "
-           "http_other=%llu http_network=%llu auth_failures=%llu "
-           "held=%zu pending=%lld lag=%lld stream_length=%lld",
-           (unsigned long long) s->read, (unsigned long long) s->delivered,
-           (unsigned long long) s->retried, (unsigned long long) s->dead,
-           (unsigned long long) s->trimmed, (unsigned long long) s->claimed,
-           (unsigned long long) s->batches, (unsigned long long) s->requests,
-           (unsigned long long) s->http_2xx, (unsigned long long) s->http_4xx,
-           (unsigned long long) s->http_5xx,
-           (unsigned long long) s->http_other,
-           (unsigned long long) s->http_network,
-           (unsigned long long) s->auth_failures, sh->held, s->pending,
-           s->lag, s->stream_len);
+    for (i = 0; i < PH_NSTATS && n < sizeof(line); i++) {
+        n += snprintf(line + n, sizeof(line) - n, "%s%s=%lld", i ? " " : "",
+                      ph_stat_defs[i].log,
+                      ph_stat_value(st, &ph_stat_defs[i]));
+    }
+
+    ph_log(PH_LOG_INFO, "stats: %s", line);
 }

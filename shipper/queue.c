@@ -15,54 +15,6 @@
 #include "shipper.h"
 
 
-/* ---- stream ids ---- */
-
-int
-ph_parse_id(const char *s, size_t len, uint64_t *ms, uint64_t *seq)
-{
-    size_t     i;
-    uint64_t  *v, a, b;
-
-    a = 0;
-    b = 0;
-    v = &a;
-
-    if (len == 0 || len > 41) {
-        return -1;
-    }
-
-    for (i = 0; i < len; i++) {
-        if (s[i] == '-' && v == &a && i > 0) {
-            v = &b;
-            continue;
-        }
-
-        if (s[i] < '0' || s[i] > '9' || *v > (UINT64_MAX - 9) / 10) {
-            return -1;
-        }
-
-        *v = *v * 10 + (uint64_t) (s[i] - '0');
-    }
-
-    if (v != &b || s[len - 1] == '-') {
-        return -1;
-    }
-
-    *ms = a;
-    *seq = b;
-
-    return 0;
-}
-
-
-int
-ph_format_id(char *buf, uint64_t ms, uint64_t seq)
-{
-    return snprintf(buf, 42, "%llu-%llu", (unsigned long long) ms,
-                    (unsigned long long) seq);
-}
-
-
 /* ---- the held-id set: open addressing, linear probing ---- */
 
 #define PH_TOMB  UINT64_MAX     /* in the seq+1 slot of a deleted pair */
@@ -205,11 +157,11 @@ ph_idset_free(ph_idset_t *s)
 /* ---- tokens ---- */
 
 ph_token_t *
-ph_token_get(ph_shipper_t *sh, const char *tok, size_t len)
+ph_token_get(ph_queue_t *qu, const char *tok, size_t len)
 {
     ph_token_t  *t;
 
-    for (t = sh->tokens; t; t = t->next) {
+    for (t = qu->tokens; t; t = t->next) {
         if (t->len == len && memcmp(t->token, tok, len) == 0) {
             return t;
         }
@@ -230,15 +182,15 @@ ph_token_get(ph_shipper_t *sh, const char *tok, size_t len)
     t->token[len] = '\0';
     t->len = len;
 
-    t->next = sh->tokens;
-    sh->tokens = t;
+    t->next = qu->tokens;
+    qu->tokens = t;
 
     return t;
 }
 
 
 int
-ph_token_push(ph_shipper_t *sh, ph_token_t *t, uint64_t ms, uint64_t seq,
+ph_token_push(ph_queue_t *qu, ph_token_t *t, uint64_t ms, uint64_t seq,
     const char *ev, size_t len)
 {
     size_t       cap;
@@ -269,7 +221,7 @@ ph_token_push(ph_shipper_t *sh, ph_token_t *t, uint64_t ms, uint64_t seq,
 
     e = &t->q[t->n];
     e->event = malloc(len);
-    if (e->event == NULL || ph_idset_add(&sh->ids, ms, seq) != 0) {
+    if (e->event == NULL || ph_idset_add(&qu->ids, ms, seq) != 0) {
         free(e->event);
         return -1;
     }
@@ -282,8 +234,8 @@ ph_token_push(ph_shipper_t *sh, ph_token_t *t, uint64_t ms, uint64_t seq,
 
     t->n++;
     t->bytes += len;
-    sh->held++;
-    sh->held_bytes += len;
+    qu->held++;
+    qu->held_bytes += len;
 
     return 0;
 }
@@ -292,17 +244,17 @@ ph_token_push(ph_shipper_t *sh, ph_token_t *t, uint64_t ms, uint64_t seq,
 /* Forget the first count entries (delivered, dead-lettered or released). */
 
 void
-ph_token_drop(ph_shipper_t *sh, ph_token_t *t, size_t count)
+ph_token_drop(ph_queue_t *qu, ph_token_t *t, size_t count)
 {
     size_t       i;
     ph_entry_t  *e;
 
     for (i = 0; i < count && t->head < t->n; i++) {
         e = &t->q[t->head++];
-        ph_idset_del(&sh->ids, e->ms, e->seq);
+        ph_idset_del(&qu->ids, e->ms, e->seq);
         t->bytes -= e->len;
-        sh->held--;
-        sh->held_bytes -= e->len;
+        qu->held--;
+        qu->held_bytes -= e->len;
         free(e->event);
         e->event = NULL;
     }
@@ -317,10 +269,9 @@ ph_token_drop(ph_shipper_t *sh, ph_token_t *t, size_t count)
 /* Forget everything of a token without XACK: the entries stay in our PEL. */
 
 void
-ph_token_release(ph_shipper_t *sh, ph_token_t *t)
+ph_token_release(ph_queue_t *qu, ph_token_t *t)
 {
-    sh->st.auth_released += t->n - t->head;
-    ph_token_drop(sh, t, t->n - t->head);
+    ph_token_drop(qu, t, t->n - t->head);
     t->batch_n = 0;
     t->nstack = 0;
     t->attempt = 0;
@@ -331,17 +282,17 @@ ph_token_release(ph_shipper_t *sh, ph_token_t *t)
  * from the stream, and a stream with many projects must not grow memory. */
 
 void
-ph_tokens_gc(ph_shipper_t *sh)
+ph_tokens_gc(ph_queue_t *qu, const ph_token_t *busy)
 {
     ph_token_t  **pt, *t;
 
-    pt = &sh->tokens;
+    pt = &qu->tokens;
 
     while (*pt) {
         t = *pt;
 
         if (t->n == t->head && t->blocked_until == 0 && t->batch_n == 0
-            && t != sh->inflight)
+            && t != busy)
         {
             *pt = t->next;
             free(t->q);
@@ -356,18 +307,18 @@ ph_tokens_gc(ph_shipper_t *sh)
 
 
 void
-ph_tokens_free(ph_shipper_t *sh)
+ph_tokens_free(ph_queue_t *qu)
 {
     ph_token_t  *t, *next;
 
-    for (t = sh->tokens; t; t = next) {
+    for (t = qu->tokens; t; t = next) {
         next = t->next;
-        ph_token_drop(sh, t, t->n - t->head);
+        ph_token_drop(qu, t, t->n - t->head);
         free(t->q);
         free(t->token);
         free(t);
     }
 
-    sh->tokens = NULL;
-    ph_idset_free(&sh->ids);
+    qu->tokens = NULL;
+    ph_idset_free(&qu->ids);
 }

@@ -7,6 +7,10 @@
  * a backoff while it goes on delivering what it holds. Every reply shape is
  * checked before use: a trimmed entry comes back as [id, nil] (or as a bare
  * nil from some XAUTOCLAIM versions).
+ *
+ * What to do with an entry is not decided here: each one read or claimed
+ * goes to the caller's entry callback, and reads and claims stop when its
+ * room callback says so (hiredis style: a function and its privdata).
  */
 
 #include <stdio.h>
@@ -19,25 +23,27 @@
 
 
 #define PH_ARGV_MAX  1100
+#define PH_FIELDS    32       /* fields of an entry without malloc */
 
 
-static redisReply *
-ph_cmd(ph_shipper_t *sh, int argc, const char **argv, const size_t *lens)
+redisReply *
+ph_rstream_cmd(ph_rstream_t *rs, int argc, const char **argv,
+    const size_t *lens)
 {
     redisReply  *r;
 
-    if (sh->redis == NULL) {
+    if (rs->c == NULL) {
         return NULL;
     }
 
-    r = redisCommandArgv(sh->redis, argc, argv, lens);
+    r = redisCommandArgv(rs->c, argc, argv, lens);
 
     if (r == NULL) {
         ph_log(PH_LOG_ERROR, "redis %s: %s (%s); reconnecting", argv[0],
-               sh->redis->errstr[0] ? sh->redis->errstr : "connection lost",
-               sh->cf->redis);
-        sh->st.redis_errors++;
-        ph_redis_close(sh);
+               rs->c->errstr[0] ? rs->c->errstr : "connection lost",
+               rs->cf->redis);
+        rs->st->redis_errors++;
+        ph_rstream_close(rs);
         return NULL;
     }
 
@@ -48,7 +54,7 @@ ph_cmd(ph_shipper_t *sh, int argc, const char **argv, const size_t *lens)
              && strncmp(r->str, "BUSYGROUP", 9) == 0))
     {
         ph_log(PH_LOG_ERROR, "redis %s: %.*s", argv[0], (int) r->len, r->str);
-        sh->st.redis_errors++;
+        rs->st->redis_errors++;
     }
 
     return r;
@@ -57,8 +63,8 @@ ph_cmd(ph_shipper_t *sh, int argc, const char **argv, const size_t *lens)
 
 /* argv of C strings */
 
-static redisReply *
-ph_cmds(ph_shipper_t *sh, int argc, const char **argv)
+redisReply *
+ph_rstream_cmds(ph_rstream_t *rs, int argc, const char **argv)
 {
     int     i;
     size_t  lens[32];
@@ -67,32 +73,56 @@ ph_cmds(ph_shipper_t *sh, int argc, const char **argv)
         lens[i] = strlen(argv[i]);
     }
 
-    return ph_cmd(sh, argc, argv, lens);
+    return ph_rstream_cmd(rs, argc, argv, lens);
 }
 
 
 void
-ph_redis_close(ph_shipper_t *sh)
+ph_rstream_init(ph_rstream_t *rs, ph_conf_t *cf, ph_stats_t *st,
+    ph_entry_pt entry, ph_room_pt room, void *data)
+{
+    memset(rs, 0, sizeof(ph_rstream_t));
+    rs->cf = cf;
+    rs->st = st;
+    rs->entry = entry;
+    rs->room = room;
+    rs->data = data;
+    strcpy(rs->claim_cursor, "0-0");
+}
+
+
+void
+ph_rstream_close(ph_rstream_t *rs)
 {
     uint64_t  delay;
 
-    if (sh->redis) {
-        redisFree(sh->redis);
-        sh->redis = NULL;
+    if (rs->c) {
+        redisFree(rs->c);
+        rs->c = NULL;
     }
 
     /* 100ms, 200ms ... 5s */
-    delay = 100ULL << (sh->redis_fails < 6 ? sh->redis_fails : 6);
+    delay = 100ULL << (rs->fails < 6 ? rs->fails : 6);
     if (delay > 5000) {
         delay = 5000;
     }
-    sh->redis_fails++;
-    sh->redis_retry_at = ph_now_ms() + delay;
+    rs->fails++;
+    rs->retry_at = ph_now_ms() + delay;
+}
+
+
+/* read our own PEL again from the start (what the caller holds it skips) */
+
+void
+ph_rstream_rescan(ph_rstream_t *rs)
+{
+    rs->scanning = 1;
+    strcpy(rs->scan_cursor, "0-0");
 }
 
 
 int
-ph_redis_connect(ph_shipper_t *sh)
+ph_rstream_connect(ph_rstream_t *rs)
 {
     int              argc;
     ph_conf_t       *cf;
@@ -100,23 +130,22 @@ ph_redis_connect(ph_shipper_t *sh)
     const char      *argv[8];
     struct timeval   tv;
 
-    cf = sh->cf;
+    cf = rs->cf;
     tv.tv_sec = cf->redis_timeout / 1000;
     tv.tv_usec = (cf->redis_timeout % 1000) * 1000;
 
     if (cf->redis_unix) {
-        sh->redis = redisConnectUnixWithTimeout(cf->redis_unix, tv);
+        rs->c = redisConnectUnixWithTimeout(cf->redis_unix, tv);
     } else {
-        sh->redis = redisConnectWithTimeout(cf->redis_host, cf->redis_port,
-                                            tv);
+        rs->c = redisConnectWithTimeout(cf->redis_host, cf->redis_port, tv);
     }
 
-    if (sh->redis == NULL || sh->redis->err) {
-        ph_log(sh->redis_fails % 50 ? PH_LOG_DEBUG : PH_LOG_ERROR,
+    if (rs->c == NULL || rs->c->err) {
+        ph_log(rs->fails % 50 ? PH_LOG_DEBUG : PH_LOG_ERROR,
                "redis connect %s: %s", cf->redis,
-               sh->redis ? sh->redis->errstr : "out of memory");
-        sh->st.redis_errors++;
-        ph_redis_close(sh);
+               rs->c ? rs->c->errstr : "out of memory");
+        rs->st->redis_errors++;
+        ph_rstream_close(rs);
         return -1;
     }
 
@@ -124,7 +153,7 @@ ph_redis_connect(ph_shipper_t *sh)
      * timeout must be longer */
     tv.tv_sec = (cf->redis_timeout + 1000) / 1000;
     tv.tv_usec = ((cf->redis_timeout + 1000) % 1000) * 1000;
-    redisSetTimeout(sh->redis, tv);
+    redisSetTimeout(rs->c, tv);
 
     if (cf->redis_password) {
         argc = 0;
@@ -134,11 +163,11 @@ ph_redis_connect(ph_shipper_t *sh)
         }
         argv[argc++] = cf->redis_password;
 
-        r = ph_cmds(sh, argc, argv);
+        r = ph_rstream_cmds(rs, argc, argv);
         if (r == NULL || r->type == REDIS_REPLY_ERROR) {
             if (r) {
                 freeReplyObject(r);
-                ph_redis_close(sh);
+                ph_rstream_close(rs);
             }
             return -1;
         }
@@ -152,14 +181,14 @@ ph_redis_connect(ph_shipper_t *sh)
     argv[4] = "0";
     argv[5] = "MKSTREAM";
 
-    r = ph_cmds(sh, 6, argv);
+    r = ph_rstream_cmds(rs, 6, argv);
     if (r == NULL) {
         return -1;
     }
 
     if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "BUSYGROUP", 9) != 0) {
         freeReplyObject(r);
-        ph_redis_close(sh);
+        ph_rstream_close(rs);
         return -1;
     }
 
@@ -170,18 +199,77 @@ ph_redis_connect(ph_shipper_t *sh)
 
     freeReplyObject(r);
 
-    ph_log(sh->redis_fails ? PH_LOG_INFO : PH_LOG_DEBUG,
+    ph_log(rs->fails ? PH_LOG_INFO : PH_LOG_DEBUG,
            "connected to redis %s as consumer %s", cf->redis, cf->consumer);
 
-    /* redis_fails is reset by the first successful read, not here: a
+    /* fails is reset by the first successful read, not here: a
      * Redis that takes the connection but refuses every read (READONLY,
      * NOPERM) is retried with a growing backoff */
 
     /* first our own pending entries, whatever happened before */
-    sh->scanning = 1;
-    strcpy(sh->scan_cursor, "0-0");
+    ph_rstream_rescan(rs);
 
     return 0;
+}
+
+
+/* one entry of a reply, [id, [k, v, ...] | nil], to the entry callback */
+
+static int
+ph_rstream_entry(ph_rstream_t *rs, redisReply *e)
+{
+    int           rc;
+    size_t        i;
+    ph_str_t      kvbuf[PH_FIELDS], *kv;
+    redisReply   *f, *x;
+    ph_rentry_t   en;
+
+    en.id.p = e->element[0]->str;
+    en.id.len = e->element[0]->len;
+    en.kv = NULL;
+    en.n = 0;
+
+    f = e->elements > 1 ? e->element[1] : NULL;
+
+    if (f == NULL) {
+        en.shape = PH_FIELDS_NONE;
+
+    } else if (f->type == REDIS_REPLY_NIL) {
+        en.shape = PH_FIELDS_NIL;
+
+    } else if (f->type != REDIS_REPLY_ARRAY) {
+        en.shape = PH_FIELDS_OTHER;
+
+    } else {
+        en.shape = PH_FIELDS_ARRAY;
+
+        kv = kvbuf;
+        if (f->elements > PH_FIELDS) {
+            kv = malloc(f->elements * sizeof(ph_str_t));
+            if (kv == NULL) {
+                ph_log(PH_LOG_ERROR, "out of memory; %.*s stays pending",
+                       (int) (en.id.len < 48 ? en.id.len : 48), en.id.p);
+                return 0;
+            }
+        }
+
+        for (i = 0; i < f->elements; i++) {
+            x = f->element[i];
+            kv[i].p = x->type == REDIS_REPLY_STRING ? x->str : NULL;
+            kv[i].len = x->type == REDIS_REPLY_STRING ? x->len : 0;
+        }
+
+        en.kv = kv;
+        en.n = f->elements;
+    }
+
+    rc = rs->entry(rs->data, &en);
+
+    if (en.kv != kvbuf && en.kv != NULL) {
+        free((void *) en.kv);
+    }
+
+    return rc;
 }
 
 
@@ -189,7 +277,8 @@ ph_redis_connect(ph_shipper_t *sh)
  * count of entries taken care of), sets *last */
 
 static int
-ph_redis_entries(ph_shipper_t *sh, redisReply *list, char *last, int claimed)
+ph_rstream_entries(ph_rstream_t *rs, redisReply *list, char *last,
+    int claimed)
 {
     int          n, taken;
     size_t       i;
@@ -213,8 +302,7 @@ ph_redis_entries(ph_shipper_t *sh, redisReply *list, char *last, int claimed)
              * that counts it and acknowledges it (counting it here too
              * would count it twice; leaving it, it would be claimed and
              * counted again at every XAUTOCLAIM) */
-            sh->scanning = 1;
-            strcpy(sh->scan_cursor, "0-0");
+            ph_rstream_rescan(rs);
             taken++;
             continue;
         }
@@ -231,13 +319,10 @@ ph_redis_entries(ph_shipper_t *sh, redisReply *list, char *last, int claimed)
             last[e->element[0]->len] = '\0';
         }
 
-        if (ph_accept_entry(sh, e->element[0]->str, e->element[0]->len,
-                            e->elements > 1 ? e->element[1] : NULL)
-            && claimed)
-        {
+        if (ph_rstream_entry(rs, e) && claimed) {
             /* taken over (what we claim back from ourselves, entries of
              * a parked token, is not counted: nothing was done) */
-            sh->st.claimed++;
+            rs->st->claimed++;
             taken++;
         }
     }
@@ -248,8 +333,9 @@ ph_redis_entries(ph_shipper_t *sh, redisReply *list, char *last, int claimed)
 
 /* XREADGROUP ... STREAMS <stream> <id>; returns entries read, -1 on error */
 
-int
-ph_redis_read(ph_shipper_t *sh, const char *id, long count, long block)
+static int
+ph_rstream_xreadgroup(ph_rstream_t *rs, const char *id, long count,
+    long block)
 {
     int          argc, n;
     char         cnt[24], blk[24];
@@ -258,7 +344,7 @@ ph_redis_read(ph_shipper_t *sh, const char *id, long count, long block)
     redisReply  *r, *s;
     const char  *argv[16];
 
-    cf = sh->cf;
+    cf = rs->cf;
     snprintf(cnt, sizeof(cnt), "%ld", count);
     snprintf(blk, sizeof(blk), "%ld", block);
 
@@ -277,7 +363,7 @@ ph_redis_read(ph_shipper_t *sh, const char *id, long count, long block)
     argv[argc++] = cf->stream;
     argv[argc++] = id;
 
-    r = ph_cmds(sh, argc, argv);
+    r = ph_rstream_cmds(rs, argc, argv);
     if (r == NULL) {
         return -1;
     }
@@ -290,12 +376,12 @@ ph_redis_read(ph_shipper_t *sh, const char *id, long count, long block)
          * redis_fails is only reset by a successful read): the connect
          * makes the group again if needed. */
         freeReplyObject(r);
-        ph_redis_close(sh);
+        ph_rstream_close(rs);
         return -1;
     }
 
     /* a good answer: the connection works (resets the reconnect backoff) */
-    sh->redis_fails = 0;
+    rs->fails = 0;
 
     n = 0;
 
@@ -304,9 +390,9 @@ ph_redis_read(ph_shipper_t *sh, const char *id, long count, long block)
         for (i = 0; i < r->elements; i++) {
             s = r->element[i];
             if (s->type == REDIS_REPLY_ARRAY && s->elements == 2) {
-                n += ph_redis_entries(sh, s->element[1],
-                                      strcmp(id, ">") ? sh->scan_cursor
-                                                      : NULL, 0);
+                n += ph_rstream_entries(rs, s->element[1],
+                                        strcmp(id, ">") ? rs->scan_cursor
+                                                        : NULL, 0);
             }
         }
     }
@@ -318,19 +404,39 @@ ph_redis_read(ph_shipper_t *sh, const char *id, long count, long block)
 
 
 int
-ph_redis_ack_id(ph_shipper_t *sh, const char *id)
+ph_rstream_read(ph_rstream_t *rs, long count, long block)
+{
+    int  n;
+
+    if (!rs->scanning) {
+        return ph_rstream_xreadgroup(rs, ">", count, block);
+    }
+
+    /* our PEL from the cursor on: without BLOCK, it is there or not */
+    n = ph_rstream_xreadgroup(rs, rs->scan_cursor, count, 0);
+    if (n == 0) {
+        rs->scanning = 0;
+        ph_log(PH_LOG_DEBUG, "own pending entries read; now new ones");
+    }
+
+    return n;
+}
+
+
+int
+ph_rstream_ack_id(ph_rstream_t *rs, const char *id)
 {
     redisReply  *r;
     const char  *argv[4];
 
     argv[0] = "XACK";
-    argv[1] = sh->cf->stream;
-    argv[2] = sh->cf->group;
+    argv[1] = rs->cf->stream;
+    argv[2] = rs->cf->group;
     argv[3] = id;
 
-    r = ph_cmds(sh, 4, argv);
+    r = ph_rstream_cmds(rs, 4, argv);
     if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-        sh->st.ack_errors++;
+        rs->st->ack_errors++;
         if (r) {
             freeReplyObject(r);
         }
@@ -343,15 +449,14 @@ ph_redis_ack_id(ph_shipper_t *sh, const char *id)
 }
 
 
-/* XACK the entries t->q[head + off .. + len) */
+/* XACK the entries e[0 .. len) */
 
 int
-ph_redis_ack(ph_shipper_t *sh, ph_token_t *t, size_t off, size_t len)
+ph_rstream_ack(ph_rstream_t *rs, const ph_entry_t *e, size_t len)
 {
     int           rc;
     char         *ids;
     size_t        i, k, chunk, *lens;
-    ph_entry_t   *e;
     redisReply   *r;
     const char  **argv;
 
@@ -369,24 +474,24 @@ ph_redis_ack(ph_shipper_t *sh, ph_token_t *t, size_t off, size_t len)
         chunk = len - i < 1000 ? len - i : 1000;
 
         argv[0] = "XACK";
-        argv[1] = sh->cf->stream;
-        argv[2] = sh->cf->group;
+        argv[1] = rs->cf->stream;
+        argv[2] = rs->cf->group;
 
         for (k = 0; k < chunk; k++) {
-            e = &t->q[t->head + off + i + k];
             argv[3 + k] = ids + 42 * k;
-            lens[3 + k] = ph_format_id(ids + 42 * k, e->ms, e->seq);
+            lens[3 + k] = posthog_stream_id_format(ids + 42 * k,
+                                                   e[i + k].ms, e[i + k].seq);
         }
 
         lens[0] = 4;
         lens[1] = strlen(argv[1]);
         lens[2] = strlen(argv[2]);
 
-        r = ph_cmd(sh, (int) (3 + chunk), argv, lens);
+        r = ph_rstream_cmd(rs, (int) (3 + chunk), argv, lens);
         if (r == NULL || r->type == REDIS_REPLY_ERROR) {
             /* they stay pending and will be delivered again: duplicates
              * with the same uuid, collapsed by PostHog */
-            sh->st.ack_errors += chunk;
+            rs->st->ack_errors += chunk;
             rc = -1;
         }
 
@@ -406,42 +511,51 @@ done:
 
 
 int
-ph_redis_dead(ph_shipper_t *sh, const char *id, const char *v, size_t vlen,
-    const char *tok, size_t toklen, const char *ev, size_t evlen,
-    const char *reason, int status)
+ph_rstream_dead(ph_rstream_t *rs, const char *id, const ph_str_t *v,
+    const ph_str_t *t, const ph_str_t *e, const char *reason, int status)
 {
     int          argc;
     char         st[16], ml[24];
     size_t       lens[20];
+    ph_conf_t   *cf;
     redisReply  *r;
     const char  *argv[20];
 
+    cf = rs->cf;
+
     snprintf(st, sizeof(st), "%d", status);
-    snprintf(ml, sizeof(ml), "%ld", sh->cf->dead_maxlen);
+    snprintf(ml, sizeof(ml), "%ld", cf->dead_maxlen);
 
+#define PH_ARG(s, n)  do { argv[argc] = (s); lens[argc++] = (n); } while (0)
+#define PH_FIELD(f)   PH_ARG((f)->p ? (f)->p : "", (f)->p ? (f)->len : 0)
+
+    /* the entry as it was (v, t, e), and why, with what, and where from */
     argc = 0;
-    argv[argc] = "XADD"; lens[argc++] = 4;
-    argv[argc] = sh->cf->dead_stream; lens[argc] = strlen(argv[argc]); argc++;
-    if (sh->cf->dead_maxlen > 0) {
-        argv[argc] = "MAXLEN"; lens[argc++] = 6;
-        argv[argc] = "~"; lens[argc++] = 1;
-        argv[argc] = ml; lens[argc] = strlen(ml); argc++;
+    PH_ARG("XADD", 4);
+    PH_ARG(cf->dead_stream, strlen(cf->dead_stream));
+    if (cf->dead_maxlen > 0) {
+        PH_ARG("MAXLEN", 6);
+        PH_ARG("~", 1);
+        PH_ARG(ml, strlen(ml));
     }
-    argv[argc] = "*"; lens[argc++] = 1;
-    argv[argc] = "v"; lens[argc++] = 1;
-    argv[argc] = v ? v : ""; lens[argc++] = v ? vlen : 0;
-    argv[argc] = "t"; lens[argc++] = 1;
-    argv[argc] = tok ? tok : ""; lens[argc++] = tok ? toklen : 0;
-    argv[argc] = "e"; lens[argc++] = 1;
-    argv[argc] = ev ? ev : ""; lens[argc++] = ev ? evlen : 0;
-    argv[argc] = "reason"; lens[argc++] = 6;
-    argv[argc] = reason; lens[argc] = strlen(reason); argc++;
-    argv[argc] = "status"; lens[argc++] = 6;
-    argv[argc] = st; lens[argc] = strlen(st); argc++;
-    argv[argc] = "id"; lens[argc++] = 2;
-    argv[argc] = id; lens[argc] = strlen(id); argc++;
+    PH_ARG("*", 1);
+    PH_ARG(POSTHOG_STREAM_FIELD_VERSION, 1);
+    PH_FIELD(v);
+    PH_ARG(POSTHOG_STREAM_FIELD_TOKEN, 1);
+    PH_FIELD(t);
+    PH_ARG(POSTHOG_STREAM_FIELD_EVENT, 1);
+    PH_FIELD(e);
+    PH_ARG("reason", 6);
+    PH_ARG(reason, strlen(reason));
+    PH_ARG("status", 6);
+    PH_ARG(st, strlen(st));
+    PH_ARG("id", 2);
+    PH_ARG(id, strlen(id));
 
-    r = ph_cmd(sh, argc, argv, lens);
+#undef PH_FIELD
+#undef PH_ARG
+
+    r = ph_rstream_cmd(rs, argc, argv, lens);
     if (r == NULL || r->type == REDIS_REPLY_ERROR) {
         /* not acknowledged: it stays pending and is tried again later */
         if (r) {
@@ -455,9 +569,9 @@ ph_redis_dead(ph_shipper_t *sh, const char *id, const char *v, size_t vlen,
     ph_log(PH_LOG_WARN, "dead-lettered %s (status %d): %s", id, status,
            reason);
 
-    sh->st.dead++;
+    rs->st->dead++;
 
-    return ph_redis_ack_id(sh, id);
+    return ph_rstream_ack_id(rs, id);
 }
 
 
@@ -466,64 +580,66 @@ ph_redis_dead(ph_shipper_t *sh, const char *id, const char *v, size_t vlen,
  * one batch each per call; the cursor goes on at the next call. */
 
 int
-ph_redis_autoclaim(ph_shipper_t *sh, int max_pages)
+ph_rstream_autoclaim(ph_rstream_t *rs, int max_pages)
 {
     int          page, n;
     long         room;
     char         idle[24], cnt[24];
     size_t       i;
+    ph_conf_t   *cf;
     redisReply  *r, *del;
     const char  *argv[10];
 
-    snprintf(idle, sizeof(idle), "%ld", sh->cf->claim_idle);
+    cf = rs->cf;
+    snprintf(idle, sizeof(idle), "%ld", cf->claim_idle);
 
     n = 0;
 
     for (page = 0; page < max_pages; page++) {
 
-        /* the same bounds as a read: events and bytes held */
-        if (!ph_room(sh)) {
+        /* the same bounds as a read: events and bytes held; a page, but
+         * no more than there is room for */
+        room = rs->c ? rs->room(rs->data) : 0;
+        if (room <= 0) {
             break;
         }
 
-        /* a page, but no more than there is room for */
-        room = sh->cf->max_buffered - (long) sh->held;
         snprintf(cnt, sizeof(cnt), "%ld",
-                 room < sh->cf->batch_size ? room : sh->cf->batch_size);
+                 room < cf->batch_size ? room : cf->batch_size);
 
         argv[0] = "XAUTOCLAIM";
-        argv[1] = sh->cf->stream;
-        argv[2] = sh->cf->group;
-        argv[3] = sh->cf->consumer;
+        argv[1] = cf->stream;
+        argv[2] = cf->group;
+        argv[3] = cf->consumer;
         argv[4] = idle;
-        argv[5] = sh->claim_cursor;
+        argv[5] = rs->claim_cursor;
         argv[6] = "COUNT";
         argv[7] = cnt;
 
-        r = ph_cmds(sh, 8, argv);
+        r = ph_rstream_cmds(rs, 8, argv);
         if (r == NULL) {
             return -1;
         }
 
         if (r->type != REDIS_REPLY_ARRAY || r->elements < 2
             || r->element[0]->type != REDIS_REPLY_STRING
-            || r->element[0]->len >= sizeof(sh->claim_cursor))
+            || r->element[0]->len >= sizeof(rs->claim_cursor))
         {
             freeReplyObject(r);
             return -1;
         }
 
-        memcpy(sh->claim_cursor, r->element[0]->str, r->element[0]->len);
-        sh->claim_cursor[r->element[0]->len] = '\0';
+        memcpy(rs->claim_cursor, r->element[0]->str, r->element[0]->len);
+        rs->claim_cursor[r->element[0]->len] = '\0';
 
-        n += ph_redis_entries(sh, r->element[1], NULL, 1);
+        n += ph_rstream_entries(rs, r->element[1], NULL, 1);
 
         /* Redis 7: ids of pending entries no longer in the stream, which
          * XAUTOCLAIM removed from the PEL itself */
         if (r->elements > 2 && r->element[2]->type == REDIS_REPLY_ARRAY) {
             del = r->element[2];
             for (i = 0; i < del->elements; i++) {
-                sh->st.trimmed++;
+                rs->st->trimmed++;
                 if (del->element[i]->type == REDIS_REPLY_STRING) {
                     ph_log(PH_LOG_WARN, "entry %.*s was trimmed from the "
                            "stream before delivery: lost",
@@ -534,7 +650,7 @@ ph_redis_autoclaim(ph_shipper_t *sh, int max_pages)
 
         freeReplyObject(r);
 
-        if (strcmp(sh->claim_cursor, "0-0") == 0) {
+        if (strcmp(rs->claim_cursor, "0-0") == 0) {
             break;
         }
     }
@@ -548,13 +664,13 @@ ph_redis_autoclaim(ph_shipper_t *sh, int max_pages)
  * we are busy with it (e.g. retrying through a long PostHog outage). */
 
 int
-ph_redis_heartbeat(ph_shipper_t *sh)
+ph_rstream_heartbeat(ph_rstream_t *rs, const ph_token_t *tokens)
 {
-    int           rc;
-    char         *ids;
-    size_t        i, k, *lens;
-    ph_token_t   *t;
-    ph_entry_t   *e;
+    int                rc;
+    char              *ids;
+    size_t             i, k, *lens;
+    const ph_token_t  *t;
+    const ph_entry_t  *e;
     redisReply   *r;
     const char  **argv;
 
@@ -569,9 +685,9 @@ ph_redis_heartbeat(ph_shipper_t *sh)
     }
 
     argv[0] = "XCLAIM";
-    argv[1] = sh->cf->stream;
-    argv[2] = sh->cf->group;
-    argv[3] = sh->cf->consumer;
+    argv[1] = rs->cf->stream;
+    argv[2] = rs->cf->group;
+    argv[3] = rs->cf->consumer;
     argv[4] = "0";
     for (k = 0; k < 5; k++) {
         lens[k] = strlen(argv[k]);
@@ -579,18 +695,18 @@ ph_redis_heartbeat(ph_shipper_t *sh)
 
     k = 5;
 
-    for (t = sh->tokens; t; t = t->next) {
+    for (t = tokens; t; t = t->next) {
         for (i = t->head; i < t->n; i++) {
             e = &t->q[i];
             argv[k] = ids + 42 * k;
-            lens[k] = ph_format_id(ids + 42 * k, e->ms, e->seq);
+            lens[k] = posthog_stream_id_format(ids + 42 * k, e->ms, e->seq);
             k++;
 
             if (k == PH_ARGV_MAX - 1) {
                 argv[k] = "JUSTID";
                 lens[k++] = 6;
 
-                r = ph_cmd(sh, (int) k, argv, lens);
+                r = ph_rstream_cmd(rs, (int) k, argv, lens);
                 if (r == NULL) {
                     rc = -1;
                     goto done;
@@ -604,7 +720,7 @@ ph_redis_heartbeat(ph_shipper_t *sh)
     if (k > 5) {
         argv[k] = "JUSTID";
         lens[k++] = 6;
-        r = ph_cmd(sh, (int) k, argv, lens);
+        r = ph_rstream_cmd(rs, (int) k, argv, lens);
         if (r) {
             freeReplyObject(r);
         }
@@ -623,7 +739,7 @@ done:
 /* XINFO GROUPS for pending and lag, XLEN */
 
 int
-ph_redis_info(ph_shipper_t *sh)
+ph_rstream_info(ph_rstream_t *rs)
 {
     size_t       i, j;
     redisReply  *r, *g, *k, *v;
@@ -631,9 +747,9 @@ ph_redis_info(ph_shipper_t *sh)
 
     argv[0] = "XINFO";
     argv[1] = "GROUPS";
-    argv[2] = sh->cf->stream;
+    argv[2] = rs->cf->stream;
 
-    r = ph_cmds(sh, 3, argv);
+    r = ph_rstream_cmds(rs, 3, argv);
     if (r == NULL) {
         return -1;
     }
@@ -652,7 +768,7 @@ ph_redis_info(ph_shipper_t *sh)
                 if (k->type == REDIS_REPLY_STRING
                     && strcmp(k->str, "name") == 0
                     && (v->type != REDIS_REPLY_STRING
-                        || strcmp(v->str, sh->cf->group) != 0))
+                        || strcmp(v->str, rs->cf->group) != 0))
                 {
                     break;
                 }
@@ -660,10 +776,10 @@ ph_redis_info(ph_shipper_t *sh)
                     continue;
                 }
                 if (strcmp(k->str, "pending") == 0) {
-                    sh->st.pending = v->type == REDIS_REPLY_INTEGER
+                    rs->st->pending = v->type == REDIS_REPLY_INTEGER
                                      ? v->integer : -1;
                 } else if (strcmp(k->str, "lag") == 0) {
-                    sh->st.lag = v->type == REDIS_REPLY_INTEGER
+                    rs->st->lag = v->type == REDIS_REPLY_INTEGER
                                  ? v->integer : -1;
                 }
             }
@@ -673,189 +789,15 @@ ph_redis_info(ph_shipper_t *sh)
     freeReplyObject(r);
 
     argv[0] = "XLEN";
-    argv[1] = sh->cf->stream;
-    r = ph_cmds(sh, 2, argv);
+    argv[1] = rs->cf->stream;
+    r = ph_rstream_cmds(rs, 2, argv);
     if (r == NULL) {
         return -1;
     }
     if (r->type == REDIS_REPLY_INTEGER) {
-        sh->st.stream_len = r->integer;
+        rs->st->stream_len = r->integer;
     }
     freeReplyObject(r);
-
-    return 0;
-}
-
-
-/* --replay-dead: XADD every dead-letter entry's v, t, e back to the stream,
- * then XDEL it from the dead-letter stream. A crash in between replays it
- * twice: same uuid, collapsed by PostHog. Each XRANGE reads from the start
- * of the dead-letter stream, so an entry that is not deleted comes back on
- * the next one: anything but a deleted entry stops the replay (-1), else it
- * would XADD the same entries forever. */
-
-int
-ph_replay_dead(ph_shipper_t *sh)
-{
-    int           argc;
-    char          end[48];
-    long          moved;
-    size_t        i, j, lens[10];
-    ph_conf_t    *cf;
-    redisReply   *r, *e, *f, *x;
-    const char   *argv[10];
-
-    cf = sh->cf;
-    moved = 0;
-
-    /* only what is there now: entries that a running shipper dead-letters
-     * again meanwhile (the same 400, a version it does not know) are for
-     * another replay, else this one would never end */
-    argv[0] = "XREVRANGE";
-    argv[1] = cf->dead_stream;
-    argv[2] = "+";
-    argv[3] = "-";
-    argv[4] = "COUNT";
-    argv[5] = "1";
-
-    r = ph_cmds(sh, 6, argv);
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
-        if (r) {
-            freeReplyObject(r);
-        }
-        return -1;
-    }
-
-    end[0] = '\0';
-    if (r->elements > 0) {
-        e = r->element[0];
-        if (e->type == REDIS_REPLY_ARRAY && e->elements > 0
-            && e->element[0]->type == REDIS_REPLY_STRING
-            && e->element[0]->len < sizeof(end))
-        {
-            memcpy(end, e->element[0]->str, e->element[0]->len);
-            end[e->element[0]->len] = '\0';
-        }
-    }
-
-    freeReplyObject(r);
-
-    for ( ;; ) {
-        if (end[0] == '\0') {
-            break;
-        }
-
-        if (ph_stop) {
-            ph_log(PH_LOG_ERROR, "replay stopped by a signal after %ld "
-                   "entries; the rest stay in %s", moved, cf->dead_stream);
-            return -1;
-        }
-
-        argv[0] = "XRANGE";
-        argv[1] = cf->dead_stream;
-        argv[2] = "-";
-        argv[3] = end;
-        argv[4] = "COUNT";
-        argv[5] = "100";
-
-        r = ph_cmds(sh, 6, argv);
-        if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
-            if (r) {
-                freeReplyObject(r);
-            }
-            return -1;
-        }
-
-        if (r->elements == 0) {
-            freeReplyObject(r);
-            break;
-        }
-
-        for (i = 0; i < r->elements; i++) {
-            if (ph_stop) {
-                ph_log(PH_LOG_ERROR, "replay stopped by a signal after %ld "
-                       "entries; the rest stay in %s", moved,
-                       cf->dead_stream);
-                freeReplyObject(r);
-                return -1;
-            }
-
-            e = r->element[i];
-            if (e->type != REDIS_REPLY_ARRAY || e->elements < 2
-                || e->element[0]->type != REDIS_REPLY_STRING)
-            {
-                /* skipping it would read it again and again; deleting
-                 * what we do not understand is not ours to do */
-                ph_log(PH_LOG_ERROR, "replay stopped after %ld entries: "
-                       "entry %zu of an XRANGE of %s is not a stream "
-                       "entry; look at it, delete it, replay again",
-                       moved, i, cf->dead_stream);
-                freeReplyObject(r);
-                return -1;
-            }
-
-            f = e->element[1];
-
-            argc = 0;
-            argv[argc] = "XADD"; lens[argc++] = 4;
-            argv[argc] = cf->stream; lens[argc] = strlen(cf->stream); argc++;
-            argv[argc] = "*"; lens[argc++] = 1;
-
-            for (j = 0; f->type == REDIS_REPLY_ARRAY && j + 1 < f->elements;
-                 j += 2)
-            {
-                if (f->element[j]->type != REDIS_REPLY_STRING
-                    || f->element[j + 1]->type != REDIS_REPLY_STRING
-                    || f->element[j]->len != 1
-                    || strchr("vte", f->element[j]->str[0]) == NULL
-                    || argc > 8)
-                {
-                    continue;
-                }
-                argv[argc] = f->element[j]->str;
-                lens[argc++] = 1;
-                argv[argc] = f->element[j + 1]->str;
-                lens[argc++] = f->element[j + 1]->len;
-            }
-
-            if (argc > 3) {
-                x = ph_cmd(sh, argc, argv, lens);
-                if (x == NULL || x->type == REDIS_REPLY_ERROR) {
-                    if (x) {
-                        freeReplyObject(x);
-                    }
-                    freeReplyObject(r);
-                    return -1;
-                }
-                freeReplyObject(x);
-            }
-
-            argv[0] = "XDEL";
-            argv[1] = cf->dead_stream;
-            argv[2] = e->element[0]->str;
-            x = ph_cmds(sh, 3, argv);
-            if (x == NULL || x->type == REDIS_REPLY_ERROR) {
-                /* (NOPERM: an ACL user without XDEL) not deleted, it
-                 * would be read and XADDed again forever */
-                ph_log(PH_LOG_ERROR, "replay stopped after %ld entries: "
-                       "XDEL %s from %s failed (it is now in %s too: same "
-                       "uuid, PostHog keeps one)", moved,
-                       e->element[0]->str, cf->dead_stream, cf->stream);
-                if (x) {
-                    freeReplyObject(x);
-                }
-                freeReplyObject(r);
-                return -1;
-            }
-            freeReplyObject(x);
-            moved++;
-        }
-
-        freeReplyObject(r);
-    }
-
-    ph_log(PH_LOG_INFO, "replayed %ld dead-letter entries from %s to %s",
-           moved, cf->dead_stream, cf->stream);
 
     return 0;
 }

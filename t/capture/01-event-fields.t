@@ -19,7 +19,8 @@ server {
     listen 127.0.0.1:%%PORT%%;
     posthog on;
     posthog_api_key phc_fields;
-    posthog_event_max_size 64k;    # the per-value cuts, not the event's
+    posthog_event_max_size 64k;     # the per-value cuts alone here (the
+                                    # event's own: 19-event-size.t)
     posthog_property status $status number;
     posthog_property plan $sent_http_x_plan;
     posthog_property cached $arg_cached boolean;
@@ -68,7 +69,7 @@ EOF
 
 my $r = $t->get('/p/home?q=1', Referer => 'https://www.google.com/search?q=x',
                 'User-Agent' => 'Mozilla/5.0 TestAgent/1.0');
-my $id = $r->{cookies}{ph_id}{value};
+my $id = $r->{cookies}{ph_id}{id};
 my @ev = $t->new_events(1);
 is(scalar @ev, 1, 'a page view makes one event');
 my $e = $ev[0];
@@ -215,6 +216,15 @@ server { listen 127.0.0.1:%%PORT_W%%; posthog_api_key phx_personal; }
 EOF
 ok(!$ok, 'a personal api key is refused');
 like($out, qr/"phx_personal" is a personal API key in "posthog_api_key" directive/, 'with a message');
+
+# the token rule of the stream contract (posthog_stream.c), which the
+# shipper applies too: a token it would dead-letter fails nginx -t
+($ok, $out) = $t->conf_test(<<EOF);
+server { listen 127.0.0.1:%%PORT_W%%; posthog_api_key phc_@{[ 'a' x 197 ]}; }
+EOF
+ok(!$ok, 'a token over 200 bytes is refused');
+like($out, qr/invalid value "phc_a+" in "posthog_api_key" directive/,
+     'with a message');
 
 ($ok, $out) = $t->conf_test(<<'EOF');
 server { listen 127.0.0.1:%%PORT_W%%; posthog_property x $y number; }

@@ -99,7 +99,7 @@ my $r = $t->get('/');
 is($r->{status}, 200, 'first visit answered');
 my $c = $r->{cookies}{ph_id};
 ok($c, 'first visit gets the ph_id cookie') or diag explain $r->{headers};
-like($c->{value}, $UUID7, 'its value is a UUIDv7');
+like($c->{id}, $UUID7, 'its value is a UUIDv7');
 is($c->{count}, 1, 'one Set-Cookie');
 is($c->{attrs}{path}, '/', 'Path=/');
 is($c->{attrs}{'max-age'}, 365 * 86400, 'Max-Age 365 days');
@@ -107,18 +107,19 @@ like($c->{attrs}{expires}, qr/GMT$/, 'Expires for old browsers');
 is($c->{attrs}{samesite}, 'Lax', 'SameSite=Lax');
 ok(!exists $c->{attrs}{secure}, 'no Secure on plain http');
 ok(!exists $c->{attrs}{httponly}, 'no HttpOnly by default');
-is($r->{headers}{'x-id'}, $c->{value}, '$posthog_distinct_id = cookie, first request');
-is($r->{headers}{'x-anon'}, $c->{value}, '$posthog_anon_id = cookie');
+is($r->{headers}{'x-id'}, $c->{id}, '$posthog_distinct_id = cookie, first request');
+is($r->{headers}{'x-anon'}, $c->{id}, '$posthog_anon_id = cookie');
 
 # the UUIDv7 time is the request's time
-my $ms = hex(substr($c->{value}, 0, 8)) * 65536 + hex(substr($c->{value}, 9, 4));
+my $ms = hex(substr($c->{id}, 0, 8)) * 65536 + hex(substr($c->{id}, 9, 4));
 ok(abs($ms / 1000 - time) < 5, 'UUIDv7 timestamp is now');
 
-my $id = $c->{value};
+my $id = $c->{id};
+my $cv = $c->{value};    # the whole state: its session too
 
 # a returning visitor
 
-$r = $t->get('/', Cookie => "other=1; ph_id=$id; more=2");
+$r = $t->get('/', Cookie => "other=1; ph_id=$cv; more=2");
 is($r->{headers}{'x-id'}, $id, 'returning visitor keeps the id');
 ok(!$r->{headers}{'set-cookie'}, 'and gets no Set-Cookie');
 
@@ -126,16 +127,16 @@ $r = $t->get('/', Cookie => "ph_id=\"$id\"");
 is($r->{headers}{'x-id'}, $id, 'a quoted cookie value is accepted');
 
 # new visitors get different ids
-my %ids = map { $t->get('/')->{cookies}{ph_id}{value} => 1 } 1 .. 20;
+my %ids = map { $t->get('/')->{cookies}{ph_id}{id} => 1 } 1 .. 20;
 is(scalar keys %ids, 20, '20 new visitors, 20 distinct ids');
 
 # the app behind nginx sees the id the browser gets
 
 $r = $t->get('/app/x');
 $c = $r->{cookies}{ph_id};
-like($r->{body}, qr/^app saw \Q$c->{value}\E$/, 'upstream sees the new id on the first request');
+like($r->{body}, qr/^app saw \Q$c->{id}\E$/, 'upstream sees the new id on the first request');
 
-$r = $t->get('/app/x', Cookie => "ph_id=$id");
+$r = $t->get('/app/x', Cookie => "ph_id=$cv");
 like($r->{body}, qr/^app saw \Q$id\E$/, 'upstream sees the returning id');
 ok(!$r->{headers}{'set-cookie'}, 'no cookie for the returning visitor');
 
@@ -144,8 +145,8 @@ ok(!$r->{headers}{'set-cookie'}, 'no cookie for the returning visitor');
 $r = $t->get('/sub');
 $c = $r->{cookies}{ph_id};
 is($c->{count}, 1, 'auth_request subrequest: one Set-Cookie');
-is($r->{headers}{'x-seen'}, $c->{value}, 'the subrequest saw the same id');
-is($r->{headers}{'x-id'}, $c->{value}, 'the main request has the same id');
+is($r->{headers}{'x-seen'}, $c->{id}, 'the subrequest saw the same id');
+is($r->{headers}{'x-id'}, $c->{id}, 'the main request has the same id');
 
 # internal redirect: the same id, one cookie
 
@@ -153,22 +154,22 @@ $r = $t->get('/redirect');
 is($r->{body}, "landing\n", 'internal redirect happened');
 $c = $r->{cookies}{ph_id};
 is($c->{count}, 1, 'internal redirect: one Set-Cookie');
-is($r->{headers}{'x-id'}, $c->{value}, 'id after the redirect = cookie');
+is($r->{headers}{'x-id'}, $c->{id}, 'id after the redirect = cookie');
 my $log = do { local (@ARGV, $/) = ($t->dir . '/app.log'); <> };
-like($log, qr{^/missing \Q$c->{value}\E$}m, 'id before the redirect = cookie');
+like($log, qr{^/missing \Q$c->{id}\E$}m, 'id before the redirect = cookie');
 
 # the variables in "if" and in log_format
 
 $r = $t->get('/if');
 $c = $r->{cookies}{ph_id};
-is($r->{body}, "uuid $c->{value}\n", '"if" sees the id on the first request');
+is($r->{body}, "uuid $c->{id}\n", '"if" sees the id on the first request');
 # the log phase runs after the response was sent: wait for the line
 for (1 .. 100) {
     $log = do { local (@ARGV, $/) = ($t->dir . '/ids.log'); <> };
     last if $log =~ m{^/if }m;
     select undef, undef, undef, 0.05;
 }
-like($log, qr{^/if \Q$c->{value}\E \Q$c->{value}\E$}m, 'log_format logs the id');
+like($log, qr{^/if \Q$c->{id}\E \Q$c->{id}\E$}m, 'log_format logs the id');
 
 # posthog off
 
@@ -195,7 +196,7 @@ my @bad = (
 for my $case (@bad) {
     my ($what, $value) = @$case;
     my $raw = $t->raw("GET / HTTP/1.0\r\nHost: x\r\nCookie: ph_id=$value\r\n\r\n");
-    my ($new) = $raw =~ /^Set-Cookie: ph_id=([^;\r\n]*)/m;
+    my ($new) = $raw =~ /^Set-Cookie: ph_id=([^;.\r\n]*)/m;
     like($new // '', $UUID7, "$what: replaced by a new UUIDv7");
     isnt($new // '', $value, "$what: not the client's value");
     my ($xid) = $raw =~ /^X-Id: (.*?)\r$/m;
@@ -207,17 +208,17 @@ for my $case (@bad) {
 
 # Two cookies of our name (a sibling subdomain's, another path's): the
 # first valid one is used, the identity does not churn, the case is counted.
-my $raw = $t->raw("GET / HTTP/1.0\r\nHost: x\r\nCookie: ph_id=$id; ph_id=$id\r\n\r\n");
+my $raw = $t->raw("GET / HTTP/1.0\r\nHost: x\r\nCookie: ph_id=$cv; ph_id=$cv\r\n\r\n");
 my ($xid) = $raw =~ /^X-Id: (.*?)\r$/m;
 is($xid, $id, 'twice in one header: the id is kept');
 unlike($raw, qr/^Set-Cookie: ph_id=/m, 'twice in one header: nothing re-sent');
 
-$raw = $t->raw("GET / HTTP/1.0\r\nHost: x\r\nCookie: ph_id=garbage!\r\nCookie: a=b; ph_id=$id\r\n\r\n");
+$raw = $t->raw("GET / HTTP/1.0\r\nHost: x\r\nCookie: ph_id=garbage!\r\nCookie: a=b; ph_id=$cv\r\n\r\n");
 ($xid) = $raw =~ /^X-Id: (.*?)\r$/m;
 is($xid, $id, 'a bad one, then a valid one in another header: the valid one is used');
 
 $raw = $t->raw("GET / HTTP/1.0\r\nHost: x\r\nCookie: ph_id=bad1; ph_id=bad2\r\n\r\n");
-my ($new) = $raw =~ /^Set-Cookie: ph_id=([^;\r\n]*)/m;
+my ($new) = $raw =~ /^Set-Cookie: ph_id=([^;.\r\n]*)/m;
 like($new // '', $UUID7, 'two bad ones: replaced by a new id');
 my $st = $t->wait_status(duplicate_cookies => 3, bad_cookies => $bad_n + 1);
 is($st->{duplicate_cookies}, 3, 'each doubled cookie: duplicate_cookies +1');

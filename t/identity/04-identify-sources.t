@@ -114,7 +114,12 @@ server {
 }
 EOF
 
-sub id_of { my ($r) = @_; $r->{cookies}{ph_id}{value} }
+# the anonymous id of an anonymous state (a valid cookie on its own: the
+# short form), else the whole state
+sub id_of {
+    my $c = $_[0]{cookies}{ph_id} or return undef;
+    return $c->{value} =~ /^[^.]*\.[^.]*\.\./ ? $c->{id} : $c->{value};
+}
 
 # a counter of the status page, once it is $want (or 5 s passed)
 sub counter_is {

@@ -417,7 +417,10 @@ sub parse_set_cookie {
         my ($n, $v) = split /=/, $pair, 2;
         my %a = map { my ($k, $x) = split /=/, $_, 2; (lc $k => $x // 1) }
                 @attrs;
-        $c{$n} = { value => $v, attrs => \%a, raw => $line,
+        # id: the anonymous id, the first field of the state (the whole
+        # value on a first visit without a session)
+        $c{$n} = { value => $v, id => (split /\./, $v // '')[0] // '',
+                   attrs => \%a, raw => $line,
                    count => ($c{$n} ? $c{$n}{count} + 1 : 1) };
     }
     return \%c;

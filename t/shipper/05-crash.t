@@ -84,7 +84,11 @@ sub check_once {
     my @u = add_events($r, 'phc_AAA', 30);
     my $s = PHTest::Shipper->start(redis => $r, posthog => $ph,
         args => [@fast, '--consumer', 'dies', '--timeout', '60s']);
-    ok(wait_for(sub { pending() == 30 }, 10), '30 pending for "dies"');
+    # and its request hanging: killed before it was sent, the request
+    # would reach the stand-in after the switch to 200 below, and be taken
+    # for the heir's
+    ok(wait_for(sub { pending() == 30 && @{ $ph->requests } >= 1 }, 10),
+       '30 pending for "dies", its request hanging');
     $s->kill9;
     $ph->script(default => 200);
 

@@ -33,7 +33,8 @@ ok(wait_for(sub { $r->cmd('XLEN', 'posthog:events:dead') == 1
     or diag $s->log;
 
 # the stand-in records the last request before it answers; the shipper
-# counts and acknowledges it after: scrape until it has
+# counts and acknowledges it after; the group's gauges are those of the
+# loop's last XINFO (a scrape never asks Redis): scrape until all caught up
 my $http = HTTP::Tiny->new(timeout => 3);
 my ($res, $m, %v);
 wait_for(sub {
@@ -41,7 +42,8 @@ wait_for(sub {
     $m = $res->{content};
     %v = $m =~ /^(posthog_shipper_\w+(?:\{[^}]*\})?) (-?\d+)$/mg;
     ($v{posthog_shipper_events_delivered_total} // -1) == 10
-        && ($v{posthog_shipper_group_pending} // -1) == 0;
+        && ($v{posthog_shipper_group_pending} // -1) == 0
+        && ($v{posthog_shipper_group_lag} // -1) == 0;
 }, 5);
 is($res->{status}, 200, '/metrics: 200');
 like($res->{headers}{'content-type'}, qr{^text/plain; version=0.0.4},
@@ -65,6 +67,17 @@ is($http->get("http://127.0.0.1:$port/other")->{status}, 404, 'other: 404');
 
 ok(wait_for(sub { $s->log =~ /info: stats: read=11 delivered=10 retried=11 dead_lettered=1 trimmed=0 claimed=0 batches=\d+ requests=\d+ http_2xx=\d+ http_4xx=\d+ http_5xx=1 .*pending=0 lag=0/ }, 5),
    'the periodic stats line');
+
+# a scrape is answered from memory, never from Redis (a blocking XINFO
+# there would stall the loop while a request is in flight)
+$r->cmd('CONFIG', 'RESETSTAT');
+$http->get("http://127.0.0.1:$port/metrics") for 1 .. 20;
+# (Redis 7 counts subcommands as "xinfo|groups")
+my $info = $r->cmd('INFO', 'commandstats');
+my $xinfo = 0;
+$xinfo += $1 while $info =~ /^cmdstat_xinfo(?:\|groups)?:calls=(\d+)/mg;
+like($info, qr/^cmdstat_/m, 'INFO commandstats read');
+cmp_ok($xinfo, '<', 20, "20 scrapes, $xinfo XINFO: scrapes do not ask Redis");
 
 # metrics are served while a request hangs
 $ph->script(default => 'hang');

@@ -1,0 +1,250 @@
+/*
+ * ngx_posthog_module: the worker's queue of events and their XADDs, see
+ * ngx_http_posthog_redis_queue.h.
+ */
+
+
+#include "ngx_http_posthog_redis_queue.h"
+#include "posthog_resp.h"
+
+
+/*
+ * The first size of the buffer an XADD is formatted in, past its constant
+ * prefix: an event is ~700 bytes.  It grows for a larger one.
+ */
+#define NGX_HTTP_POSTHOG_CMD_SIZE           4096
+
+
+static void ngx_http_posthog_queue_reply(redisAsyncContext *ac, void *reply,
+    void *privdata);
+static void ngx_http_posthog_queue_unbuffered(ngx_uint_t n, size_t size);
+
+
+/*
+ * q->cmd holds the constant start of every XADD, and room for a usual
+ * event after it
+ */
+
+ngx_int_t
+ngx_http_posthog_queue_init(ngx_http_posthog_queue_t *q,
+    ngx_http_posthog_redis_conf_t *rcf, size_t size, ngx_log_t *log)
+{
+    u_char  *mem, *p;
+
+    q->conf = rcf;
+    q->log = log;
+
+    mem = ngx_alloc(size, log);
+    if (mem == NULL) {
+        return NGX_ERROR;
+    }
+
+    posthog_ring_init(&q->ring, mem, size);
+
+    q->cmd_size = posthog_resp_xadd_prefix_max(rcf->stream.len)
+                  + NGX_HTTP_POSTHOG_CMD_SIZE;
+
+    q->cmd = ngx_alloc(q->cmd_size, log);
+    if (q->cmd == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = posthog_resp_xadd_prefix(q->cmd, rcf->stream.data, rcf->stream.len,
+                                 rcf->maxlen);
+
+    q->cmd_prefix = p - q->cmd;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_posthog_queue_push(ngx_http_posthog_queue_t *q, ngx_log_t *log,
+    ngx_str_t *token, ngx_str_t *event, ngx_uint_t ready)
+{
+    ngx_int_t  rc;
+
+    rc = POSTHOG_RING_TOO_LARGE;
+
+    if (event->len <= POSTHOG_STREAM_EVENT_MAX) {
+        rc = posthog_ring_push(&q->ring, token->data, token->len,
+                               event->data, event->len);
+    }
+
+    if (rc == POSTHOG_RING_TOO_LARGE) {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_TOO_LARGE, 1);
+        ngx_http_posthog_log_limited(&q->too_large_limit, NGX_LOG_WARN, log,
+                                   "event of %uz bytes dropped: larger than "
+                                   "%uz bytes or than \"posthog_buffer\"",
+                                   event->len,
+                                   (size_t) POSTHOG_STREAM_EVENT_MAX);
+        return NGX_DECLINED;
+    }
+
+    if (rc == POSTHOG_RING_FULL) {
+
+        /*
+         * The newest event is dropped.  The buffered ones are older,
+         * some are already in flight, and keeping them keeps the stream in
+         * the order the requests happened.
+         */
+
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_FULL, 1);
+        ngx_http_posthog_log_limited(&q->full_limit, NGX_LOG_WARN, log,
+                                   "buffer full (%uz events, %uz bytes, "
+                                   "redis %s): event dropped",
+                                   q->ring.buffered, q->ring.bytes,
+                                   ready ? "slow" : "unavailable");
+        return NGX_DECLINED;
+    }
+
+    ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BUFFERED_EVENTS, 1);
+    ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BUFFERED_BYTES,
+                              posthog_ring_record_size(token->len,
+                                                       event->len));
+
+    return NGX_OK;
+}
+
+
+/*
+ * Each XADD is appended to hiredis's output buffer: they leave in as few
+ * write(2)s as the socket allows.
+ *
+ * The XADD is formatted here, not by hiredis (redisAsyncCommandArgv made
+ * and grew an sds with sdscatfmt for each of its 12 arguments): q->cmd
+ * holds, from init on, the part that is the same for every event
+ * (posthog_resp_xadd_prefix()), and only the entry is written after it.
+ * These are the bytes hiredis wrote, byte for byte (t/unit/test_resp.c).
+ * redisAsyncFormattedCommand() copies the command into hiredis's output
+ * buffer, so q->cmd is free again when it returns.
+ */
+
+ngx_int_t
+ngx_http_posthog_queue_send(ngx_http_posthog_queue_t *q,
+    redisAsyncContext *ac)
+{
+    u_char                 *p, *cmd;
+    size_t                  need;
+    posthog_ring_record_t   rec;
+
+    while (posthog_ring_next_unsent(&q->ring, &rec)) {
+
+        need = q->cmd_prefix
+               + posthog_resp_xadd_entry_max(rec.token_len, rec.event_len);
+
+        if (need > q->cmd_size) {
+            cmd = ngx_alloc(need, q->log);
+
+            if (cmd == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_memcpy(cmd, q->cmd, q->cmd_prefix);
+            ngx_free(q->cmd);
+
+            q->cmd = cmd;
+            q->cmd_size = need;
+        }
+
+        p = posthog_resp_xadd_entry(q->cmd + q->cmd_prefix, rec.token,
+                                    rec.token_len, rec.event, rec.event_len);
+
+        if (redisAsyncFormattedCommand(ac, ngx_http_posthog_queue_reply, q,
+                                       (char *) q->cmd, p - q->cmd)
+            != REDIS_OK)
+        {
+            /* the context is going away: the events stay for the next */
+            break;
+        }
+
+        posthog_ring_sent(&q->ring);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_posthog_queue_reply(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    ngx_http_posthog_queue_t *q = privdata;
+
+    size_t       size;
+    ngx_uint_t   written;
+    redisReply  *r;
+
+    r = reply;
+
+    if (r == NULL) {
+        /* the connection is lost: the state machine rewinds the ring */
+        return;
+    }
+
+    if (r->type == REDIS_REPLY_ERROR
+        && posthog_resp_error_transient(r->str, r->len))
+    {
+
+        /*
+         * About this connection or this Redis, not about the event (a
+         * replica after a failover, out of memory, loading, busy ...):
+         * the event stays at head and goes again on a new connection,
+         * after the backoff.  The state machine counts and logs it.
+         */
+
+        ngx_snprintf(q->refusal, sizeof(q->refusal) - 1,
+                     "XADD refused: %*s%Z",
+                     (size_t) ngx_min(r->len, 80), r->str);
+
+        q->refused(q->data, (const char *) q->refusal);
+        return;
+    }
+
+    written = 0;
+
+    if (r->type == REDIS_REPLY_ERROR) {
+        /* e.g. WRONGTYPE: sending it again would not help */
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_REDIS, 1);
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_REDIS_ERRORS, 1);
+        ngx_http_posthog_log_limited(&q->xadd_limit, NGX_LOG_ERR, q->log,
+                                   "redis %V: XADD to \"%V\" failed, event "
+                                   "dropped: %*s", &q->conf->addr,
+                                   &q->conf->stream, (size_t) r->len,
+                                   r->str);
+
+    } else {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_WRITTEN, 1);
+        written = 1;
+    }
+
+    size = posthog_ring_ack(&q->ring);
+    ngx_http_posthog_queue_unbuffered(1, size);
+
+    q->replied(q->data, written);
+}
+
+
+void
+ngx_http_posthog_queue_free(ngx_http_posthog_queue_t *q)
+{
+    if (q->ring.buffered) {
+        ngx_http_posthog_queue_unbuffered(q->ring.buffered, q->ring.bytes);
+        posthog_ring_clear(&q->ring);
+    }
+
+    ngx_free(q->ring.start);
+    ngx_free(q->cmd);
+}
+
+
+/* the gauges, for events that left the ring */
+
+static void
+ngx_http_posthog_queue_unbuffered(ngx_uint_t n, size_t size)
+{
+    ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BUFFERED_EVENTS,
+                              - (ngx_atomic_int_t) n);
+    ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BUFFERED_BYTES,
+                              - (ngx_atomic_int_t) size);
+}

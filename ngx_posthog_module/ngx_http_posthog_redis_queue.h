@@ -1,0 +1,72 @@
+/*
+ * ngx_posthog_module: the worker's queue of events and their XADDs.
+ *
+ * An event waits in a ring (posthog_ring.h) until Redis has answered its
+ * XADD (posthog_resp.h); when the connection is lost first, it is sent
+ * again on the next one.  Replies arrive in order, so each reply
+ * acknowledges the oldest event in flight.  The queue counts and logs
+ * what it drops; the connection state machine above it
+ * (ngx_http_posthog_redis.c) gives it the hiredis context to write to,
+ * and hears of replies through the callbacks.
+ */
+
+#ifndef _NGX_HTTP_POSTHOG_REDIS_QUEUE_H_INCLUDED_
+#define _NGX_HTTP_POSTHOG_REDIS_QUEUE_H_INCLUDED_
+
+
+#include "ngx_http_posthog.h"
+#include "posthog_ring.h"
+
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+
+
+typedef struct {
+    posthog_ring_t             ring;         /* the events, oldest first */
+
+    ngx_http_posthog_redis_conf_t  *conf;
+    ngx_log_t                 *log;
+
+    /* set once by the caller */
+
+    /* a refusal about the server, not the event: end the connection */
+    void                     (*refused)(void *data, const char *reason);
+    /* a reply took the oldest event off; "written": Redis has it */
+    void                     (*replied)(void *data, ngx_uint_t written);
+    void                      *data;
+
+    u_char                    *cmd;          /* an XADD in RESP, see send */
+    size_t                     cmd_prefix;   /* up to the token, constant */
+    size_t                     cmd_size;
+
+    u_char                     refusal[128]; /* the last XADD refusal */
+
+    ngx_http_posthog_limit_t   full_limit;
+    ngx_http_posthog_limit_t   too_large_limit;
+    ngx_http_posthog_limit_t   xadd_limit;   /* an event Redis refused */
+} ngx_http_posthog_queue_t;
+
+
+/* a ring of "size" bytes and the XADD prefix for "rcf" */
+ngx_int_t ngx_http_posthog_queue_init(ngx_http_posthog_queue_t *q,
+    ngx_http_posthog_redis_conf_t *rcf, size_t size, ngx_log_t *log);
+
+/*
+ * Copies one entry in.  NGX_DECLINED: dropped, too large or the ring
+ * full (counted and logged, "ready" tells which Redis to blame).
+ */
+ngx_int_t ngx_http_posthog_queue_push(ngx_http_posthog_queue_t *q,
+    ngx_log_t *log, ngx_str_t *token, ngx_str_t *event, ngx_uint_t ready);
+
+/*
+ * Hands every unsent event to hiredis as an XADD.  NGX_ERROR: out of
+ * memory, the rest stays for a later try.
+ */
+ngx_int_t ngx_http_posthog_queue_send(ngx_http_posthog_queue_t *q,
+    redisAsyncContext *ac);
+
+/* every event leaves (the worker exits); the memory is freed */
+void ngx_http_posthog_queue_free(ngx_http_posthog_queue_t *q);
+
+
+#endif /* _NGX_HTTP_POSTHOG_REDIS_QUEUE_H_INCLUDED_ */
