@@ -182,9 +182,9 @@ ngx_http_posthog_language(ngx_http_request_t *r, ngx_str_t *tag,
 /*
  * posthog-js keeps {r, u} of the first page of a browser
  * ($initial_person_info) and derives the $initial_* person properties
- * from it at identify; the signed state keeps the same two strings.  Only
- * a signed one: an unsigned first-visit cookie stays the bare id, and
- * what a client could write there would become its person's properties.
+ * from it at identify; the state keeps the same two strings (signed with
+ * it when posthog_cookie_secret is set, else the client's to change, as
+ * posthog-js's cookie is).
  */
 
 void
@@ -194,13 +194,6 @@ ngx_http_posthog_first_touch(ngx_http_request_t *r, posthog_touch_t *t)
     size_t                        len;
     ngx_str_t                     host, scheme, *ref;
     ngx_http_core_srv_conf_t     *cscf;
-    ngx_http_posthog_loc_conf_t  *plcf;
-
-    plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
-
-    if (plcf->secret == NULL) {
-        return;
-    }
 
     r = r->main;
 

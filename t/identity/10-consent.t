@@ -37,6 +37,8 @@ server {
     location /signals/ { posthog_signals on; proxy_pass http://app; }
     location /loop/ { posthog_consent $posthog_distinct_id; %%PAGE%% }
     location /js/ { posthog_js_cookie on; %%PAGE%% }
+    # a client without a User-Agent is not a browser: tracked only here
+    location /nua/ { posthog_bots capture; %%PAGE%% }
     location = /status { posthog off; posthog_status; }
 }
 
@@ -186,7 +188,8 @@ ok($r->{cookies}{ph_id}{value},
 like($e->{distinct_id}, $UUID, '... and a normal event');
 
 # a request without a user agent cannot be hashed: dropped, counted
-my $resp = $t->raw("GET / HTTP/1.0\r\nHost: example.test\r\n\r\n");
+my $resp = $t->raw("GET /nua/ HTTP/1.0\r\nHost: example.test\r\n\r\n",
+                   undef, no_ua => 1);
 like($resp, qr{^HTTP/1\.1 200}, 'no user agent, no consent: 200');
 my $st = $t->wait_status(dropped_unhashable => 1);
 is($st->{dropped_unhashable}, 1, '... the event dropped, counted');
