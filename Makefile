@@ -40,7 +40,7 @@ NGX_OBJS_REL = $(shell realpath -m --relative-to=$(NGX_TREE) $(NGX_OBJS))
 
 export PH_BUILD NGINX_BIN
 
-.PHONY: FORCE all module shipper test test-asan deps demo bench fuzz fuzz-run \
+.PHONY: FORCE all module shipper posthog-core test test-asan deps demo bench fuzz fuzz-run \
         test-static unit clean install deb test-deb
 
 all: module shipper
@@ -93,8 +93,19 @@ shipper: | deps
 
 include t/unit/Makefile.inc
 
-test: all unit fuzz
-	prove -r t/
+# posthog-js's own user-agent code, for t/unit/ua-posthog-js.t (from the
+# npm registry, a pinned version)
+POSTHOG_CORE_VERSION = 1.67.3
+POSTHOG_CORE = $(PH_BUILD)/node/node_modules/@posthog/core
+
+posthog-core: $(POSTHOG_CORE)/package.json
+
+$(POSTHOG_CORE)/package.json:
+	npm install --prefix $(PH_BUILD)/node --no-audit --no-fund \
+	    --loglevel=error @posthog/core@$(POSTHOG_CORE_VERSION)
+
+test: all unit fuzz posthog-core
+	PH_POSTHOG_CORE=$(POSTHOG_CORE) prove -r t/
 
 # nginx and the module built with AddressSanitizer and UBSan from the
 # nginx.org source of the installed version; the nginx tests run on it and
