@@ -239,7 +239,7 @@ typedef struct {
 
     /* the state before this request's identify or alias, to undo them */
     posthog_state_t           *saved;
-    /* the session and posthog-js's cookie: ngx_http_posthog_session.c */
+    /* the session and posthog-js's cookie: ngx_http_posthog_session.h */
     void                      *session;
 
     /* signals from the upstream response (posthog_signals on) */
@@ -367,13 +367,17 @@ ngx_int_t ngx_http_posthog_session_reset(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx);
 ngx_int_t ngx_http_posthog_session_props(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx, ngx_array_t *a);
-ngx_int_t ngx_http_posthog_js_set_cookie(ngx_http_request_t *r,
-    ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx);
 ngx_int_t ngx_http_posthog_session_add_variables(ngx_conf_t *cf);
 char *ngx_http_posthog_session(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_posthog_session_merge_conf(ngx_conf_t *cf,
     ngx_http_posthog_loc_conf_t *prev, ngx_http_posthog_loc_conf_t *conf);
+
+
+/* ngx_http_posthog_jscookie.c */
+
+ngx_int_t ngx_http_posthog_js_set_cookie(ngx_http_request_t *r,
+    ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx);
 
 
 /* ngx_http_posthog_cookie.c */

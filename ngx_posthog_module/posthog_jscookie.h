@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "posthog_id.h"
+#include "posthog_json_read.h"
 #include "posthog_uuid.h"
 
 #define POSTHOG_JSCOOKIE_MAX        4096    /* encoded value, bytes */
@@ -36,8 +37,8 @@
 #define POSTHOG_JSCOOKIE_REF_MAX    256     /* entry referrer, bytes */
 #define POSTHOG_JSCOOKIE_URL_MAX    512     /* entry URL, bytes */
 
-/* $sesid times are JavaScript ms: at most 2^53 */
-#define POSTHOG_JSCOOKIE_MS_MAX     9007199254740991ULL
+/* $sesid times are JavaScript ms: at most 2^53 - 1 */
+#define POSTHOG_JSCOOKIE_MS_MAX     POSTHOG_JSON_INT_MAX
 
 enum {
     POSTHOG_JSCOOKIE_UNKNOWN = 0,           /* $user_state absent */
@@ -46,12 +47,13 @@ enum {
 };
 
 enum {
-    POSTHOG_JSCOOKIE_OK = 0,
+    /* the JSON reader's codes pass through as they are */
+    POSTHOG_JSCOOKIE_OK = POSTHOG_JSON_OK,
     POSTHOG_JSCOOKIE_TOO_LONG = -1,
     POSTHOG_JSCOOKIE_BAD_ENCODING = -2,      /* a bad %XX */
-    POSTHOG_JSCOOKIE_BAD_JSON = -3,
-    POSTHOG_JSCOOKIE_TOO_DEEP = -4,
-    POSTHOG_JSCOOKIE_BAD_UTF8 = -5,
+    POSTHOG_JSCOOKIE_BAD_JSON = POSTHOG_JSON_BAD,
+    POSTHOG_JSCOOKIE_TOO_DEEP = POSTHOG_JSON_TOO_DEEP,
+    POSTHOG_JSCOOKIE_BAD_UTF8 = POSTHOG_JSON_BAD_UTF8,
     POSTHOG_JSCOOKIE_NOT_OBJECT = -6,
     POSTHOG_JSCOOKIE_DUPLICATE = -7,         /* a member we read, twice */
     POSTHOG_JSCOOKIE_NO_ID = -8,             /* distinct_id absent */
