@@ -478,10 +478,16 @@ ngx_http_posthog_js_set_cookie(ngx_http_request_t *r,
         n = posthog_jscookie_encode(p, max, &o);
     }
 
-    if (n == 0) {
-        /* URLs of quotes grow 6 times when encoded: the ids only */
-        o.entry_url = NULL;
+    /* URLs of quotes grow 6 times when encoded: the first touch goes
+     * first (read at identify only), then the session's entry */
+
+    if (n == 0 && o.initial_url) {
         o.initial_url = NULL;
+        n = posthog_jscookie_encode(p, max, &o);
+    }
+
+    if (n == 0) {
+        o.entry_url = NULL;
         n = posthog_jscookie_encode(p, max, &o);
     }
 
