@@ -12,8 +12,7 @@ use PHTest;
 my $t = PHTest->new(redis => 1);
 
 $t->run(<<'EOF');
-posthog_redis %%REDIS%%;
-posthog_buffer 1m flush=20ms;
+%%CAPTURE%%
 
 server {
     listen 127.0.0.1:%%PORT%%;
@@ -57,7 +56,7 @@ server {
         posthog off;
         return 200 "<html>untracked</html>";
     }
-    location = /status { posthog off; posthog_status; }
+    %%STATUS%%
 }
 
 server {

@@ -22,7 +22,7 @@ server {
     location /all/ { posthog_capture all; return 204; }
     location /other/ { posthog_api_key phc_other; return 200 "other"; }
 
-    location = /status { posthog off; posthog_status; }
+    %%STATUS%%
     location = /metrics { posthog off; posthog_status prometheus; }
 }
 EOF
@@ -122,7 +122,7 @@ server {
     posthog on;
     posthog_api_key phc_test;
     location / { return 200 "<html>page</html>"; }
-    location = /status { posthog off; posthog_status; }
+    %%STATUS%%
 }
 EOF
 

@@ -25,7 +25,7 @@ server {
     posthog_capture all;
 
     location / { return 200 "<html>page</html>"; }
-    location = /status { posthog off; posthog_status; }
+    %%STATUS%%
 }
 EOF
 

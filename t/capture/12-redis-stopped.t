@@ -44,7 +44,7 @@ server {
     posthog_capture all;
 
     location / { return 200 "<html>page</html>"; }
-    location = /status { posthog off; posthog_status; }
+    %%STATUS%%
 }
 EOF
 
@@ -143,7 +143,7 @@ server {
     posthog_capture all;
 
     location / { return 200 "<html>page</html>"; }
-    location = /status { posthog off; posthog_status; }
+    %%STATUS%%
 }
 EOF
 

@@ -26,7 +26,7 @@ server {
     posthog_capture all;
 
     location / { return 200 "<html>page</html>"; }
-    location = /status { posthog off; posthog_status; }
+    %%STATUS%%
 }
 EOF
 
@@ -73,7 +73,7 @@ server {
     posthog_capture all;
 
     location / { return 200 "<html>page</html>"; }
-    location = /status { posthog off; posthog_status; }
+    %%STATUS%%
 }
 EOF
 

@@ -15,8 +15,7 @@ my $t = PHTest->new(redis => 1);
 my $r = $t->redis;
 
 $t->run(<<'EOF');
-posthog_redis %%REDIS%%;
-posthog_buffer 1m flush=20ms;
+%%CAPTURE%%
 
 server {
     listen 127.0.0.1:%%PORT%%;
@@ -25,7 +24,7 @@ server {
     posthog_capture all;
 
     location / { return 200 "<html>page</html>"; }
-    location = /status { posthog off; posthog_status; }
+    %%STATUS%%
 }
 EOF
 

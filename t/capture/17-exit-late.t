@@ -64,7 +64,7 @@ server {
 
     location / { return 200 "<html>page</html>"; }
     location /slow { proxy_pass http://127.0.0.1:$up_port; }
-    location = /status { posthog off; posthog_status; }
+    %%STATUS%%
 }
 EOF
 }

@@ -41,7 +41,7 @@ server {
         posthog_event $arg_name;
         return 200 "<html>small</html>";
     }
-    location = /status { posthog off; posthog_status; }
+    %%STATUS%%
 }
 EOF
 

@@ -15,8 +15,7 @@ use PHTest;
 my $t = PHTest->new(redis => 1);
 
 $t->run(<<'EOF');
-posthog_redis %%REDIS%%;
-posthog_buffer 1m flush=20ms;
+%%CAPTURE%%
 
 server {
     listen 127.0.0.1:%%PORT%%;
@@ -46,7 +45,7 @@ server {
         return 200 "<html>page</html>";
     }
 
-    location = /status { posthog off; posthog_status; }
+    %%STATUS%%
 }
 EOF
 

@@ -74,7 +74,7 @@ server {
         return 200 "static\n";
     }
 
-    location = /status { posthog off; posthog_status; }
+    %%STATUS%%
 }
 
 server {

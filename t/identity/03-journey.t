@@ -20,8 +20,7 @@ my $vectors = do {
 my $t = PHTest->new(redis => 1);
 
 $t->run(<<'EOF');
-posthog_redis %%REDIS%%;
-posthog_buffer 1m flush=20ms;
+%%CAPTURE%%
 
 upstream app { server 127.0.0.1:%%PORT_APP%%; }
 

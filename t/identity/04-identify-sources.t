@@ -10,13 +10,10 @@ use PHTest;
 
 my $t = PHTest->new(redis => 1);
 
-open my $pw, '>', $t->dir . '/htpasswd' or die;
-print $pw "alice:{PLAIN}secret\nnull:{PLAIN}x\n";
-close $pw;
+$t->file(htpasswd => "alice:{PLAIN}secret\nnull:{PLAIN}x\n");
 
 $t->run(<<'EOF');
-posthog_redis %%REDIS%%;
-posthog_buffer 1m flush=20ms;
+%%CAPTURE%%
 
 upstream app { server 127.0.0.1:%%PORT_APP%%; }
 
@@ -80,7 +77,7 @@ server {
         return 200 "<html>page</html>";
     }
 
-    location = /status { posthog off; posthog_status; }
+    %%STATUS%%
 }
 
 server {
@@ -121,11 +118,6 @@ sub id_of {
     return $c->{value} =~ /^[^.]*\.[^.]*\.\./ ? $c->{id} : $c->{value};
 }
 
-# a counter of the status page, once it is $want (or 5 s passed)
-sub counter_is {
-    my ($name, $want, $what) = @_;
-    is($t->wait_status($name => $want)->{$name}, $want, $what);
-}
 my $identifies = 0;
 # $remote_user
 
@@ -145,7 +137,7 @@ is($ev[0]{event}, '$identify', 'auth_basic: $identify');
 is($ev[0]{distinct_id}, 'alice', '... as alice');
 is($ev[0]{properties}{'$anon_distinct_id'}, $anon, '... linking the anonymous id');
 is($ev[1]{distinct_id}, 'alice', 'the page view is alice\'s');
-counter_is(identifies => ++$identifies, 'auth_basic: identifies +1');
+$t->counter_is(identifies => ++$identifies, 'auth_basic: identifies +1');
 
 # later requests without credentials keep the identity
 $r = $t->get('/p', Cookie => "ph_id=$state");
@@ -177,7 +169,7 @@ $t->new_events(1);
 
 my $status = $t->get('/p');
 $t->new_events(1);
-counter_is(identifies => $identifies, 'illegal ids: no identifies counted');
+$t->counter_is(identifies => $identifies, 'illegal ids: no identifies counted');
 
 like($t->error_log, qr/posthog: refused an identify id \(illegal/, 'refusal logged');
 my $lines = () = $t->error_log =~ /refused an identify id/g;
@@ -194,7 +186,7 @@ my $bob = id_of($r);
 is($ev[0]{event}, '$identify', 'trusted header: $identify');
 is($ev[0]{distinct_id}, 'bob', '... as bob');
 is($ev[0]{properties}{'$anon_distinct_id'}, $b, '... linking the earlier anonymous id');
-counter_is(identifies => ++$identifies, 'trusted header: identifies +1');
+$t->counter_is(identifies => ++$identifies, 'trusted header: identifies +1');
 
 # a client that keeps no cookie (an API client with credentials): its
 # anonymous id is new on every request, with no history to join
@@ -206,7 +198,7 @@ for (1 .. 3) {
 is(scalar(grep { $_->{event} eq '$identify' } @ev), 0,
    'no cookie: no $identify (nothing to merge)');
 is(scalar(grep { $_->{distinct_id} eq 'bob' } @ev), 3, 'the events are bob\'s');
-counter_is(identifies => $identifies, 'no cookie: no identifies counted');
+$t->counter_is(identifies => $identifies, 'no cookie: no identifies counted');
 
 # auth_request + auth_request_set
 $r = $t->get('/p');
@@ -221,14 +213,14 @@ is($r->{headers}{'x-id'}, 'dana', 'auth_request_set: identified');
 is($ev[0]{event}, '$identify', 'auth_request_set: $identify');
 is($ev[0]{distinct_id}, 'dana', '... as dana');
 is($ev[0]{properties}{'$anon_distinct_id'}, $dn, '... linking her anonymous id');
-counter_is(identifies => ++$identifies, 'auth_request_set: identifies +1');
+$t->counter_is(identifies => ++$identifies, 'auth_request_set: identifies +1');
 
 # a session cookie of the app
 $r = $t->get('/session/x', Cookie => "ph_id=$bob; app_user=carol");
 is($r->{headers}{'x-id'}, 'carol', 'cookie: identified (another user, no logout)');
 @ev = $t->new_events(1);
 is($ev[0]{event}, '$pageview', 'identified as bob before: no $identify, no merge');
-counter_is(identifies => $identifies, '... and no identifies counted');
+$t->counter_is(identifies => $identifies, '... and no identifies counted');
 $r = $t->get('/p');
 my $c = id_of($r);
 $t->new_events(1);
@@ -236,15 +228,15 @@ $r = $t->get('/session/x', Cookie => "ph_id=$c; app_user=carol");
 @ev = $t->new_events(2);
 is($ev[0]{event}, '$identify', 'cookie: $identify');
 is($ev[0]{distinct_id}, 'carol', '... as carol');
-counter_is(identifies => ++$identifies, 'cookie: identifies +1');
+$t->counter_is(identifies => ++$identifies, 'cookie: identifies +1');
 
 # logout by posthog_logout regex (case-insensitive one)
 my $carol = id_of($r);
-counter_is(resets => 0, 'no resets yet');
+$t->counter_is(resets => 0, 'no resets yet');
 $r = $t->get('/sign-out', Cookie => "ph_id=$carol");
 my $new = id_of($r);
 ok($new, 'logout regex: new cookie');
-counter_is(resets => 1, 'logout regex: resets +1');
+$t->counter_is(resets => 1, 'logout regex: resets +1');
 like($r->{headers}{'x-id'}, qr/^[0-9a-f]{8}-/, 'logout regex: anonymous again');
 @ev = $t->new_events(1);
 is($ev[0]{distinct_id}, 'carol', 'the logout request\'s own event is carol\'s');
@@ -257,11 +249,11 @@ is($ev[0]{properties}{'$process_person_profile'}, JSON::PP::false(), 'after logo
 $r = $t->get('/broken-logout', Cookie => "ph_id=$carol");
 is($r->{status}, 500, 'the logout failed');
 ok(!id_of($r), 'a failed logout sets no cookie');
-counter_is(resets => 1, 'a failed logout: no resets counted');
+$t->counter_is(resets => 1, 'a failed logout: no resets counted');
 
 $r = $t->get('/bye', Cookie => "ph_id=$carol");
 ok(id_of($r), 'the other logout regex resets too');
-counter_is(resets => 2, 'the other logout regex: resets +1');
+$t->counter_is(resets => 2, 'the other logout regex: resets +1');
 $t->new_events(1);
 
 # signals on: identify, custom event with properties, reset
@@ -275,7 +267,7 @@ is($r->{headers}{'x-id'}, 'user-7', 'X-PostHog-Identify (trimmed) identifies');
 my $u7 = id_of($r);
 @ev = $t->new_events(2);
 is($ev[0]{event}, '$identify', 'signal: $identify');
-counter_is(identifies => ++$identifies, 'signal: identifies +1');
+$t->counter_is(identifies => ++$identifies, 'signal: identifies +1');
 
 $r = $t->get('/signals/buy', Cookie => "ph_id=$u7");
 ok(!grep(/^x-posthog/, keys %{ $r->{headers} }), 'all X-PostHog-* headers stripped');
@@ -288,7 +280,7 @@ is($buy->{properties}{amount}, '42', 'X-PostHog-Property-Amount');
 
 $r = $t->get('/signals/logout', Cookie => "ph_id=$u7");
 like($r->{headers}{'x-id'}, qr/^[0-9a-f]{8}-/, 'X-PostHog-Reset logs out');
-counter_is(resets => 3, 'X-PostHog-Reset: resets +1');
+$t->counter_is(resets => 3, 'X-PostHog-Reset: resets +1');
 $t->new_events(1);
 
 # signals off: stripped and ignored
@@ -300,6 +292,6 @@ $r = $t->get('/nosignals/buy');
 @ev = $t->new_events(2);
 ok(!grep({ $_->{event} eq 'purchase' } @ev), 'signals off: no custom event');
 ok(!grep({ $_->{event} eq '$identify' } @ev), 'signals off: no $identify');
-counter_is(identifies => $identifies, 'signals off: no identifies counted');
+$t->counter_is(identifies => $identifies, 'signals off: no identifies counted');
 
 done_testing;

@@ -12,8 +12,7 @@ my $UUID = qr/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12
 my $t = PHTest->new(redis => 1);
 
 $t->run(<<'EOF');
-posthog_redis %%REDIS%%;
-posthog_buffer 1m flush=20ms;
+%%CAPTURE%%
 
 server {
     listen 127.0.0.1:%%PORT%%;
@@ -29,17 +28,12 @@ server {
     location / { %%PAGE%% }
     location = /logout { posthog_reset; return 200 "<html>bye</html>"; }
     location = /forget { posthog_reset device; return 200 "<html>gone</html>"; }
-    location = /status { posthog off; posthog_status; }
+    %%STATUS%%
 }
 EOF
 
 my @ev;
 
-# a counter of the status page, once it is $want (or 5 s passed)
-sub counter_is {
-    my ($name, $want, $what) = @_;
-    is($t->wait_status($name => $want)->{$name}, $want, $what);
-}
 
 my $r = $t->get('/');
 my $cookie = $r->{cookies}{ph_id}{value};
@@ -78,7 +72,7 @@ push @forged, [ 'unsigned short form', $anon ];
 $g[-1] = '';
 push @forged, [ 'signature removed', join('.', @g) ];
 
-counter_is(bad_cookies => 0, 'signed cookies accepted: no bad_cookies');
+$t->counter_is(bad_cookies => 0, 'signed cookies accepted: no bad_cookies');
 my $bad = 0;
 for my $case (@forged) {
     my ($what, $c) = @$case;
@@ -87,7 +81,7 @@ for my $case (@forged) {
     like($id, $UUID, "$what: a new anonymous visitor");
     isnt($id, $anon, "$what: not the old id");
     ok($r->{cookies}{ph_id}, "$what: the cookie is replaced");
-    counter_is(bad_cookies => ++$bad, "$what: bad_cookies +1");
+    $t->counter_is(bad_cookies => ++$bad, "$what: bad_cookies +1");
     $t->new_events(1);
 }
 like($t->error_log, qr/invalid "ph_id" cookie \(\d+ bytes, bad state cookie signature\)/, 'bad signatures logged');
@@ -104,7 +98,7 @@ is($r->{headers}{'x-device'}, $other, 'as its device id too');
 @ev = $t->new_events(1);
 is($ev[0]{event}, '$pageview', 'no merge event for a first visit');
 is($ev[0]{distinct_id}, $other, 'the page view is the other platform\'s visitor\'s');
-counter_is(aliases => $aliases, 'a first visit: no aliases counted');
+$t->counter_is(aliases => $aliases, 'a first visit: no aliases counted');
 
 # a returning anonymous visitor adopts it and links its own history
 $r = $t->get("/?ph_distinct_id=" . uc $other, Cookie => "ph_id=$cookie");
@@ -115,7 +109,7 @@ is($ev[0]{event}, '$create_alias', '$create_alias');
 is($ev[0]{distinct_id}, $other, '... to the other platform\'s id');
 is($ev[0]{properties}{alias}, $anon, '... from the visitor\'s earlier id');
 ok(!exists $ev[0]{properties}{'$process_person_profile'}, '... as a person event');
-counter_is(aliases => ++$aliases, 'returning visitor: aliases +1');
+$t->counter_is(aliases => ++$aliases, 'returning visitor: aliases +1');
 
 # identified visitor: $create_alias links the id to the user
 $r = $t->get("/?ph_distinct_id=$other", Cookie => "ph_id=$signed");
@@ -124,7 +118,7 @@ is($r->{headers}{'x-id'}, 'dave', 'identified visitor stays the user');
 is($ev[0]{event}, '$create_alias', 'identified: $create_alias');
 is($ev[0]{distinct_id}, 'dave', '... distinct_id is the user');
 is($ev[0]{properties}{alias}, $other, '... alias is the handed-over id');
-counter_is(aliases => ++$aliases, 'identified visitor: aliases +1');
+$t->counter_is(aliases => ++$aliases, 'identified visitor: aliases +1');
 
 # only UUIDs
 for my $bad ('user-42', 'null', '01a223cd-6619-7435-92fa-8223dd7d142', '<x>') {
@@ -132,19 +126,19 @@ for my $bad ('user-42', 'null', '01a223cd-6619-7435-92fa-8223dd7d142', '<x>') {
     is($r->{headers}{'x-id'}, $anon, "alias '$bad' refused");
     $t->new_events(1);
 }
-counter_is(aliases => $aliases, 'refused aliases: not counted');
+$t->counter_is(aliases => $aliases, 'refused aliases: not counted');
 
 # reset keeps the device id; reset device does not
-counter_is(resets => 0, 'no resets yet');
+$t->counter_is(resets => 0, 'no resets yet');
 $r = $t->get('/logout', Cookie => "ph_id=$signed");
 isnt($r->{headers}{'x-anon'}, $anon, 'logout: new anonymous id');
 is($r->{headers}{'x-device'}, $anon, 'logout: device id kept');
-counter_is(resets => 1, 'logout: resets +1');
+$t->counter_is(resets => 1, 'logout: resets +1');
 $t->new_events(1);
 
 $r = $t->get('/forget', Cookie => "ph_id=$signed");
 is($r->{headers}{'x-device'}, $r->{headers}{'x-anon'}, 'reset device: device id = the new anonymous id');
 isnt($r->{headers}{'x-device'}, $anon, 'reset device: a new device id');
-counter_is(resets => 2, 'reset device: resets +1');
+$t->counter_is(resets => 2, 'reset device: resets +1');
 
 done_testing;

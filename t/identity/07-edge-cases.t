@@ -12,8 +12,7 @@ use PHTest;
 my $t = PHTest->new(redis => 1);
 
 $t->run(<<'EOF');
-posthog_redis %%REDIS%%;
-posthog_buffer 1m flush=20ms;
+%%CAPTURE%%
 proxy_cache_path %%DIR%%/cache keys_zone=pages:1m;
 proxy_cache_path %%DIR%%/cache2 keys_zone=pages2:1m;
 
@@ -29,7 +28,7 @@ server {
     add_header X-Id $posthog_distinct_id;
     add_header X-Device $posthog_device_id;
 
-    location = /status { posthog off; posthog_status; }
+    %%STATUS%%
 
     location = /ssi {
         ssi on;

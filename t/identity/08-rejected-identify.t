@@ -14,13 +14,10 @@ use PHTest;
 
 my $t = PHTest->new(redis => 1);
 
-open my $pw, '>', $t->dir . '/htpasswd' or die;
-print $pw "alice:{PLAIN}secret\n";
-close $pw;
+$t->file(htpasswd => "alice:{PLAIN}secret\n");
 
 $t->run(<<'EOF');
-posthog_redis %%REDIS%%;
-posthog_buffer 1m flush=20ms;
+%%CAPTURE%%
 
 upstream app { server 127.0.0.1:%%PORT_APP%%; }
 
@@ -82,7 +79,7 @@ server {
     }
 
     location / { %%PAGE%% }
-    location = /status { posthog off; posthog_status; }
+    %%STATUS%%
 }
 
 server {

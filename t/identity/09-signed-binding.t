@@ -15,8 +15,7 @@ use PHTest;
 my $t = PHTest->new(redis => 1);
 
 $t->run(<<'EOF');
-posthog_redis %%REDIS%%;
-posthog_buffer 1m flush=20ms;
+%%CAPTURE%%
 posthog_cookie_secret 0123456789abcdef0123456789abcdef;
 
 server {
@@ -27,7 +26,7 @@ server {
     add_header X-Id $posthog_distinct_id;
     location / { %%PAGE%% }
     location /renamed/ { posthog_cookie ph_other; %%PAGE%% }
-    location = /status { posthog off; posthog_status; }
+    %%STATUS%%
 }
 
 server {

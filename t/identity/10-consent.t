@@ -16,8 +16,7 @@ use PHTest;
 my $t = PHTest->new(redis => 1);
 
 $t->run(<<'EOF');
-posthog_redis %%REDIS%%;
-posthog_buffer 1m flush=20ms;
+%%CAPTURE%%
 
 upstream app { server 127.0.0.1:%%PORT_APP%%; }
 
@@ -39,7 +38,7 @@ server {
     location /js/ { posthog_js_cookie on; %%PAGE%% }
     # a client without a User-Agent is not a browser: tracked only here
     location /nua/ { posthog_bots capture; %%PAGE%% }
-    location = /status { posthog off; posthog_status; }
+    %%STATUS%%
 }
 
 # posthog_consent unset: consent assumed; a cookie with its attributes

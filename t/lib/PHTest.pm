@@ -16,8 +16,12 @@ package PHTest;
 #   my $r = $t->get('/', Cookie => 'a=b');  # {status, headers, body, cookies}
 #
 # In a config, %%PORT%% is nginx's main port, %%PORT_<NAME>%% another free
-# port per name, %%REDIS%% the redis address, %%DIR%% the test's directory,
-# %%PAGE%% a static page: "root ...; try_files /page.html =404;".  Identify
+# port per name, %%REDIS%% the redis address, %%DIR%% the test's directory;
+# and what most configs share, so that a test shows what is its own:
+#   %%CAPTURE%%  posthog_redis to the test's redis, a 1m buffer flushed
+#                every 20 ms (http level)
+#   %%STATUS%%   location = /status, the status page (untracked)
+#   %%PAGE%%     a static page: "root ...; try_files /page.html =404;".  Identify
 # applies only to a request that passed the access phase, which a "return"
 # (rewrite phase) never reaches: a location that identifies serves %%PAGE%%
 # or proxies.
@@ -100,6 +104,8 @@ sub expand {
     my ($self, $text) = @_;
     $text =~ s/%%PORT_(\w+)%%/$self->port($1)/ge;
     $text =~ s/%%PORT%%/$self->port('')/ge;
+    $text =~ s{%%CAPTURE%%}{posthog_redis %%REDIS%%;\nposthog_buffer 1m flush=20ms;}g;
+    $text =~ s{%%STATUS%%}{location = /status { posthog off; posthog_status; }}g;
     $text =~ s{%%PAGE%%}{root $self->{dir}/html; try_files /page.html =404;}g;
     $text =~ s/%%DIR%%/$self->{dir}/g;
     if ($self->{redis}) {
@@ -354,6 +360,24 @@ sub wait_status {
             || !grep { ($s->{$_} // -1) != $want{$_} } keys %want;
         sleep 0.05;
     }
+}
+
+# A test of one counter: waits until the status page shows it at $want
+# (or 5 s passed), then checks it.
+sub counter_is {
+    my ($self, $name, $want, $what) = @_;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    Test::More::is($self->wait_status($name => $want)->{$name}, $want, $what);
+}
+
+# Writes a file into the test's directory (e.g. an htpasswd); its path.
+sub file {
+    my ($self, $name, $content) = @_;
+    my $path = "$self->{dir}/$name";
+    open my $fh, '>', $path or die "$path: $!";
+    print $fh $content;
+    close $fh;
+    return $path;
 }
 
 # Waits until all workers are connected to redis (the status page's

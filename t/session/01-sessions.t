@@ -16,8 +16,7 @@ use PHTest;
 my $t = PHTest->new(redis => 1);
 
 $t->run(<<'EOF');
-posthog_redis %%REDIS%%;
-posthog_buffer 1m flush=20ms;
+%%CAPTURE%%
 
 server {
     listen 127.0.0.1:%%PORT%%;
@@ -28,7 +27,7 @@ server {
     add_header X-Session $posthog_session_id;
     add_header X-Id $posthog_distinct_id;
 
-    location = /status { posthog off; posthog_status; }
+    %%STATUS%%
     location = /logout { posthog_reset; return 200 "<html>bye</html>"; }
     # identify applies past the access phase: not to a "return"
     location / { proxy_pass http://127.0.0.1:%%PORT_APP%%; }
