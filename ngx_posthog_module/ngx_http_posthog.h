@@ -307,7 +307,7 @@ char *ngx_http_posthog_status_init_main_conf(ngx_conf_t *cf,
     ngx_http_posthog_main_conf_t *pmcf);
 
 
-/* ngx_http_posthog_event.c */
+/* ngx_http_posthog_props.c */
 
 /* One JSON member inside an event or its properties, written in two passes. */
 
@@ -320,6 +320,28 @@ typedef struct {
     size_t                     len;          /* escaped length, pass 1 */
 } ngx_http_posthog_member_t;
 
+
+ngx_int_t ngx_http_posthog_standard_props(ngx_http_request_t *r,
+    ngx_array_t *a);
+ngx_int_t ngx_http_posthog_custom_props(ngx_http_request_t *r,
+    ngx_array_t *conf_props, ngx_array_t *a);
+ngx_int_t ngx_http_posthog_props_object(ngx_http_request_t *r,
+    ngx_array_t *conf_props, ngx_str_t *out);
+/* "key" is a literal that needs no escaping */
+ngx_http_posthog_member_t *ngx_http_posthog_member(ngx_array_t *a,
+    char *key, u_char *value, size_t len);
+ngx_int_t ngx_http_posthog_member_cut(ngx_array_t *a, char *key,
+    u_char *value, size_t len, ngx_uint_t cut);
+ngx_int_t ngx_http_posthog_members_fit(ngx_array_t *a, size_t excess);
+size_t ngx_http_posthog_members_len(ngx_array_t *a);
+u_char *ngx_http_posthog_members_write(u_char *p, ngx_array_t *a);
+char *ngx_http_posthog_api_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_posthog_property(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
+/* ngx_http_posthog_event.c */
 
 /* what an event is made of, beside the request's standard properties */
 
@@ -336,10 +358,6 @@ typedef struct {
 
 
 ngx_int_t ngx_http_posthog_log_handler(ngx_http_request_t *r);
-char *ngx_http_posthog_api_key(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_posthog_property(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 
 
 /* ngx_http_posthog_identity.c */

@@ -1,7 +1,9 @@
 /*
- * JSON string escaping.
+ * JSON string escaping, and the check of a number.
  */
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "posthog_json.h"
@@ -267,4 +269,68 @@ posthog_json_escape_fit(const unsigned char *p, size_t len, size_t max,
     }
 
     return i;
+}
+
+
+int
+posthog_json_number_valid(const unsigned char *p, size_t len)
+{
+    char                  buf[POSTHOG_JSON_NUMBER_MAX + 1];
+    const unsigned char  *end, *d;
+
+    if (len == 0 || len > POSTHOG_JSON_NUMBER_MAX) {
+        return 0;
+    }
+
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+
+    if (!isfinite(strtod(buf, NULL))) {
+        return 0;
+    }
+
+    end = p + len;
+
+    if (p < end && *p == '-') {
+        p++;
+    }
+
+    if (p == end) {
+        return 0;
+    }
+
+    if (*p == '0') {
+        p++;
+
+    } else {
+        for (d = p; p < end && *p >= '0' && *p <= '9'; p++) { /* void */ }
+
+        if (p == d) {
+            return 0;
+        }
+    }
+
+    if (p < end && *p == '.') {
+        for (d = ++p; p < end && *p >= '0' && *p <= '9'; p++) { /* void */ }
+
+        if (p == d) {
+            return 0;
+        }
+    }
+
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+
+        if (p < end && (*p == '+' || *p == '-')) {
+            p++;
+        }
+
+        for (d = p; p < end && *p >= '0' && *p <= '9'; p++) { /* void */ }
+
+        if (p == d) {
+            return 0;
+        }
+    }
+
+    return p == end;
 }

@@ -50,4 +50,15 @@ size_t posthog_json_escape_fit(const unsigned char *p, size_t len,
 size_t posthog_json_escape_cut(const unsigned char *p, size_t len,
     size_t max);
 
+/* a longer number is not one a double holds exactly anyway */
+#define POSTHOG_JSON_NUMBER_MAX  64
+
+/*
+ * 1 if p[0..len) is an RFC 8259 number,
+ * -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, of at most
+ * POSTHOG_JSON_NUMBER_MAX bytes and one a double holds: PostHog's JSON
+ * parser refuses 1e999, and with it the whole batch.  0 otherwise.
+ */
+int posthog_json_number_valid(const unsigned char *p, size_t len);
+
 #endif /* POSTHOG_JSON_H */

@@ -409,5 +409,47 @@ main(void)
     is_int(posthog_json_escape_fit((const unsigned char *) "abc", 3, 2, 99),
            2, "escape_fit: within max");
 
+    /* numbers: RFC 8259's grammar, and only what a double holds */
+
+    {
+        static const char  *good[] = {
+            "0", "-0", "7", "-7", "42", "1234567890", "0.5", "-0.25",
+            "3.14159", "1e3", "1E3", "1e+3", "1e-3", "-1.5e-10", "0e0",
+            "1.7976931348623157e308", "1e-999"
+        };
+        static const char  *bad[] = {
+            "", "-", "+1", "01", "-01", "00", ".5", "5.", "1.e3", "1e",
+            "1e+", "1e-", "e3", "--1", "1-", "0x10", "1,5", " 1", "1 ",
+            "1e999", "-1e999", "1e309", "inf", "-inf", "Infinity", "nan",
+            "NaN", "1.5.5", "1ee3", "true", "\"1\""
+        };
+
+        unsigned char  num[POSTHOG_JSON_NUMBER_MAX + 2];
+
+        for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+            ok(posthog_json_number_valid((const unsigned char *) good[i],
+                                         strlen(good[i])),
+               "number \"%s\" valid", good[i]);
+        }
+
+        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            ok(!posthog_json_number_valid((const unsigned char *) bad[i],
+                                          strlen(bad[i])),
+               "number \"%s\" refused", bad[i]);
+        }
+
+        /* the length is checked, not a NUL: "12" of "123" */
+        ok(posthog_json_number_valid((const unsigned char *) "1x", 1),
+           "number: only len bytes are read");
+        ok(!posthog_json_number_valid((const unsigned char *) "1.", 2),
+           "number: \"1.\" of \"1.5\" refused");
+
+        memset(num, '1', sizeof(num));
+        ok(posthog_json_number_valid(num, POSTHOG_JSON_NUMBER_MAX),
+           "number of POSTHOG_JSON_NUMBER_MAX digits valid");
+        ok(!posthog_json_number_valid(num, POSTHOG_JSON_NUMBER_MAX + 1),
+           "number one digit longer refused");
+    }
+
     return done_testing();
 }

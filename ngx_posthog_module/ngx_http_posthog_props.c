@@ -1,0 +1,626 @@
+/*
+ * The properties of an event: the request's standard ones, the configured
+ * ones (posthog_property), and the JSON members they are written as.
+ */
+
+
+#include "ngx_http_posthog.h"
+#include "posthog_json.h"
+#include "posthog_stream.h"
+
+
+static ngx_str_t  ngx_http_posthog_reserved[] = {
+    ngx_string("$current_url"),
+    ngx_string("$host"),
+    ngx_string("$pathname"),
+    ngx_string("$referrer"),
+    ngx_string("$referring_domain"),
+    ngx_string("$ip"),
+    ngx_string("$raw_user_agent"),
+    ngx_string("$lib"),
+    ngx_string("$lib_version"),
+    ngx_string("$device_id"),
+    ngx_string("$process_person_profile"),
+    ngx_string("$anon_distinct_id"),
+    ngx_string("$cookieless_mode"),
+    /* ngx_http_posthog_session.c */
+    ngx_string("$session_id"),
+    ngx_string("$is_identified"),
+    ngx_string("$pageview_id"),
+    ngx_string("$session_entry_url"),
+    ngx_string("$session_entry_host"),
+    ngx_string("$session_entry_pathname"),
+    ngx_string("$session_entry_referrer"),
+    ngx_string("$session_entry_referring_domain"),
+    ngx_string("$browser"),
+    ngx_string("$browser_version"),
+    ngx_string("$os"),
+    ngx_string("$os_version"),
+    ngx_string("$device"),
+    ngx_string("$device_type"),
+    ngx_string("$browser_language"),
+    ngx_string("$browser_language_prefix"),
+    ngx_string("$browser_type"),
+    ngx_null_string
+};
+
+
+ngx_int_t
+ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
+{
+    u_char                     *p, *q, *end, *url;
+    size_t                      len;
+    ngx_str_t                   host, path, scheme, *ref;
+    ngx_http_posthog_member_t  *m;
+    ngx_http_core_srv_conf_t   *cscf;
+
+    r = r->main;
+
+    /* posthog-js's $host is location.host: the Host header, with port */
+
+    if (r->headers_in.host) {
+        host = r->headers_in.host->value;
+
+    } else {
+        cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+        host = cscf->server_name;
+    }
+
+#if (NGX_HTTP_SSL)
+    if (r->connection->ssl) {
+        ngx_str_set(&scheme, "https://");
+    } else
+#endif
+    {
+        ngx_str_set(&scheme, "http://");
+    }
+
+    /* the URL as the client asked for it, before any rewrite */
+
+    path = r->unparsed_uri;
+
+    len = scheme.len + host.len + path.len;
+
+    url = ngx_pnalloc(r->pool, len);
+    if (url == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(url, scheme.data, scheme.len);
+    p = ngx_cpymem(p, host.data, host.len);
+    ngx_memcpy(p, path.data, path.len);
+
+    q = ngx_strlchr(path.data, path.data + path.len, '?');
+
+    if (ngx_http_posthog_member_cut(a, "$current_url", url, len,
+                                    NGX_HTTP_POSTHOG_CUT_URL)
+        != NGX_OK
+        || ngx_http_posthog_member_cut(a, "$host", host.data, host.len,
+                                       NGX_HTTP_POSTHOG_CUT_HOST)
+           != NGX_OK
+        || ngx_http_posthog_member_cut(a, "$pathname", path.data,
+                                       q ? (size_t) (q - path.data)
+                                         : path.len,
+                                       NGX_HTTP_POSTHOG_CUT_PATHNAME)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* $referring_domain is the referrer's host, as posthog-js has it */
+
+    ref = r->headers_in.referer ? &r->headers_in.referer->value : NULL;
+
+    if (ref && ref->len) {
+        if (ngx_http_posthog_member_cut(a, "$referrer", ref->data, ref->len,
+                                        NGX_HTTP_POSTHOG_CUT_REFERRER)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        p = ref->data;
+        end = ref->data + ref->len;
+
+        q = ngx_strlcasestrn(p, end, (u_char *) "://", 3 - 1);
+        if (q) {
+            p = q + 3;
+        }
+
+        for (q = p; q < end && *q != '/' && *q != '?' && *q != '#'; q++) {
+            if (*q == '@') {
+                p = q + 1;
+            }
+        }
+
+        if (ngx_http_posthog_member_cut(a, "$referring_domain", p, q - p,
+                                        NGX_HTTP_POSTHOG_CUT_REF_DOMAIN)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+    } else {
+        if (ngx_http_posthog_member(a, "$referrer", (u_char *) "$direct", 7)
+            == NULL
+            || ngx_http_posthog_member(a, "$referring_domain",
+                                       (u_char *) "$direct", 7)
+               == NULL)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    /* the client's address, after realip: else GeoIP finds the server */
+
+    if (ngx_http_posthog_member(a, "$ip", r->connection->addr_text.data,
+                                r->connection->addr_text.len)
+        == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    if (r->headers_in.user_agent) {
+        m = ngx_http_posthog_member(a, "$raw_user_agent",
+                                    r->headers_in.user_agent->value.data,
+                                    r->headers_in.user_agent->value.len);
+        if (m == NULL) {
+            return NGX_ERROR;
+        }
+
+        m->max = NGX_HTTP_POSTHOG_UA_MAX;
+        m->cut = NGX_HTTP_POSTHOG_CUT_USER_AGENT;
+    }
+
+    if (ngx_http_posthog_member(a, "$lib", (u_char *) "ngx_posthog_module",
+                                sizeof("ngx_posthog_module") - 1)
+        == NULL
+        || ngx_http_posthog_member(a, "$lib_version",
+                                   (u_char *) NGX_HTTP_POSTHOG_VERSION,
+                                   sizeof(NGX_HTTP_POSTHOG_VERSION) - 1)
+           == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_posthog_ua_props(r, a) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_posthog_campaign_props(r, a);
+}
+
+
+ngx_int_t
+ngx_http_posthog_custom_props(ngx_http_request_t *r, ngx_array_t *conf_props,
+    ngx_array_t *a)
+{
+    ngx_str_t                      value;
+    ngx_uint_t                     i;
+    ngx_http_posthog_member_t     *m;
+    ngx_http_posthog_prop_conf_t  *pc;
+
+    if (conf_props == NULL) {
+        return NGX_OK;
+    }
+
+    pc = conf_props->elts;
+
+    for (i = 0; i < conf_props->nelts; i++) {
+
+        if (ngx_http_complex_value(r, &pc[i].value, &value) != NGX_OK) {
+            continue;
+        }
+
+        /* an empty value adds nothing: "$upstream_http_x_plan" may be unset */
+
+        if (value.len == 0) {
+            continue;
+        }
+
+        switch (pc[i].type) {
+
+        case NGX_HTTP_POSTHOG_PROP_NUMBER:
+            if (!posthog_json_number_valid(value.data, value.len)) {
+                ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                               "posthog property \"%V\": not a number, "
+                               "\"%V\"", &pc[i].key, &value);
+                continue;
+            }
+
+            break;
+
+        case NGX_HTTP_POSTHOG_PROP_BOOLEAN:
+            if ((value.len == 1 && value.data[0] == '1')
+                || (value.len == 2 && ngx_strncasecmp(value.data,
+                                                      (u_char *) "on", 2) == 0)
+                || (value.len == 4 && ngx_strncasecmp(value.data,
+                                                   (u_char *) "true", 4) == 0))
+            {
+                ngx_str_set(&value, "true");
+
+            } else {
+                ngx_str_set(&value, "false");
+            }
+
+            break;
+
+        default: /* NGX_HTTP_POSTHOG_PROP_STRING */
+            break;
+        }
+
+        m = ngx_array_push(a);
+        if (m == NULL) {
+            return NGX_ERROR;
+        }
+
+        m->key = pc[i].key;
+        m->value = value;
+        m->max = NGX_HTTP_POSTHOG_VALUE_MAX;
+        m->raw = (pc[i].type != NGX_HTTP_POSTHOG_PROP_STRING);
+        m->cut = m->raw ? NGX_HTTP_POSTHOG_CUT_NEVER
+                        : NGX_HTTP_POSTHOG_CUT_CUSTOM;
+    }
+
+    return NGX_OK;
+}
+
+
+/* {"name":value,...} of configured properties, or empty if none is set */
+
+ngx_int_t
+ngx_http_posthog_props_object(ngx_http_request_t *r, ngx_array_t *conf_props,
+    ngx_str_t *out)
+{
+    u_char       *p;
+    ngx_array_t   a;
+
+    ngx_str_null(out);
+
+    if (conf_props == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_array_init(&a, r->pool, conf_props->nelts,
+                       sizeof(ngx_http_posthog_member_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_posthog_custom_props(r, conf_props, &a) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (a.nelts == 0) {
+        return NGX_OK;
+    }
+
+    out->data = ngx_pnalloc(r->pool, ngx_http_posthog_members_len(&a) + 2);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = out->data;
+    *p++ = '{';
+    p = ngx_http_posthog_members_write(p, &a);
+    *p++ = '}';
+
+    out->len = p - out->data;
+
+    return NGX_OK;
+}
+
+
+/* "key" is a literal that needs no escaping */
+
+ngx_http_posthog_member_t *
+ngx_http_posthog_member(ngx_array_t *a, char *key, u_char *value, size_t len)
+{
+    ngx_http_posthog_member_t  *m;
+
+    m = ngx_array_push(a);
+    if (m == NULL) {
+        return NULL;
+    }
+
+    m->key.data = (u_char *) key;
+    m->key.len = ngx_strlen(key);
+    m->value.data = value;
+    m->value.len = len;
+    m->max = NGX_HTTP_POSTHOG_VALUE_MAX;
+    m->raw = 0;
+    m->cut = NGX_HTTP_POSTHOG_CUT_NEVER;
+
+    return m;
+}
+
+
+ngx_int_t
+ngx_http_posthog_member_cut(ngx_array_t *a, char *key, u_char *value,
+    size_t len, ngx_uint_t cut)
+{
+    ngx_http_posthog_member_t  *m;
+
+    m = ngx_http_posthog_member(a, key, value, len);
+    if (m == NULL) {
+        return NGX_ERROR;
+    }
+
+    m->cut = cut;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Cuts string properties, in NGX_HTTP_POSTHOG_CUT_* order and the last
+ * of a kind first, until the escaped event is "excess" bytes shorter.
+ * Each keeps what fits: a character or an escape is never split, and the
+ * JSON stays valid.  NGX_DECLINED if cutting all of them is not enough.
+ * Called after ngx_http_posthog_members_len() set m[i].len.
+ */
+
+ngx_int_t
+ngx_http_posthog_members_fit(ngx_array_t *a, size_t excess)
+{
+    size_t                      body, want, in, esc;
+    ngx_uint_t                  i, order;
+    ngx_http_posthog_member_t  *m;
+
+    m = a->elts;
+
+    for (order = 1; order <= NGX_HTTP_POSTHOG_CUT_LAST; order++) {
+
+        for (i = a->nelts; i-- > 0; /* void */) {
+
+            if (m[i].cut != order || m[i].raw) {
+                continue;
+            }
+
+            body = m[i].len - 2;
+            want = body > excess ? body - excess : 0;
+
+            in = posthog_json_escape_fit(m[i].value.data, m[i].value.len,
+                                         m[i].max, want);
+            esc = posthog_json_escape_len(m[i].value.data, m[i].value.len,
+                                          in);
+
+            m[i].max = in;
+            m[i].len = esc + 2;
+
+            if (body - esc >= excess) {
+                return NGX_OK;
+            }
+
+            excess -= body - esc;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+size_t
+ngx_http_posthog_members_len(ngx_array_t *a)
+{
+    size_t                      len;
+    ngx_uint_t                  i;
+    ngx_http_posthog_member_t  *m;
+
+    len = 0;
+    m = a->elts;
+
+    for (i = 0; i < a->nelts; i++) {
+
+        if (m[i].raw) {
+            m[i].len = m[i].value.len;
+
+        } else {
+            m[i].len = posthog_json_escape_len(m[i].value.data,
+                                               m[i].value.len, m[i].max)
+                       + 2;
+        }
+
+        /* ,"key":value */
+        len += 1 + 1 + m[i].key.len + 2 + m[i].len;
+    }
+
+    return len;
+}
+
+
+u_char *
+ngx_http_posthog_members_write(u_char *p, ngx_array_t *a)
+{
+    ngx_uint_t                  i;
+    ngx_http_posthog_member_t  *m;
+
+    m = a->elts;
+
+    for (i = 0; i < a->nelts; i++) {
+
+        if (i) {
+            *p++ = ',';
+        }
+
+        *p++ = '"';
+        p = ngx_cpymem(p, m[i].key.data, m[i].key.len);
+        *p++ = '"';
+        *p++ = ':';
+
+        if (m[i].raw) {
+            p = ngx_cpymem(p, m[i].value.data, m[i].value.len);
+            continue;
+        }
+
+        *p++ = '"';
+        p = posthog_json_escape(p, m[i].value.data, m[i].value.len, m[i].max);
+        *p++ = '"';
+    }
+
+    return p;
+}
+
+
+/* posthog_api_key phc_...: a project token, never a personal key */
+
+char *
+ngx_http_posthog_api_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_posthog_loc_conf_t *plcf = conf;
+
+    ngx_str_t  *value;
+
+    if (plcf->api_key.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "empty value in \"%V\" directive", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_strncmp(value[1].data, "phx_", 4) == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" is a personal API key in \"%V\" directive: "
+                           "capture takes the project token (phc_...)",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    /* the shipper's rule too: a token it would dead-letter fails here */
+    if (!posthog_stream_token_ok(value[1].data, value[1].len)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\" directive",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    plcf->api_key = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+/* posthog_property NAME VALUE [string|number|boolean] */
+
+char *
+ngx_http_posthog_property(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    u_char                            *p;
+    size_t                             len;
+    ngx_str_t                         *value, *r;
+    ngx_uint_t                         i;
+    ngx_array_t                      **props;
+    ngx_http_posthog_prop_conf_t      *pc;
+    ngx_http_compile_complex_value_t   ccv;
+
+    /* posthog_property, posthog_person_property[_once]: by cmd->offset */
+
+    props = (ngx_array_t **) ((char *) conf + cmd->offset);
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "empty property name in \"%V\" directive",
+                           &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    /* the module's own properties: a second copy would make the JSON
+     * ambiguous (use the realip module for $ip) */
+
+    if (cmd->offset == offsetof(ngx_http_posthog_loc_conf_t, props)) {
+        for (r = ngx_http_posthog_reserved; r->len; r++) {
+            if (r->len == value[1].len
+                && ngx_strncmp(r->data, value[1].data, r->len) == 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "property \"%V\" in \"%V\" directive is "
+                                   "set by the module", &value[1],
+                                   &cmd->name);
+                return NGX_CONF_ERROR;
+            }
+        }
+    }
+
+    if (*props) {
+        pc = (*props)->elts;
+
+        for (i = 0; i < (*props)->nelts; i++) {
+            if (pc[i].name.len == value[1].len
+                && ngx_strncmp(pc[i].name.data, value[1].data,
+                               value[1].len) == 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "duplicate property \"%V\" in \"%V\" "
+                                   "directive", &value[1], &cmd->name);
+                return NGX_CONF_ERROR;
+            }
+        }
+    }
+
+    if (*props == NULL) {
+        *props = ngx_array_create(cf->pool, 4,
+                                  sizeof(ngx_http_posthog_prop_conf_t));
+        if (*props == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    pc = ngx_array_push(*props);
+    if (pc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    pc->name = value[1];
+
+    /* the name is escaped once, here */
+
+    len = posthog_json_escape_len(value[1].data, value[1].len, (size_t) -1);
+
+    p = ngx_pnalloc(cf->pool, len);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    pc->key.data = p;
+    pc->key.len = posthog_json_escape(p, value[1].data, value[1].len,
+                                      (size_t) -1)
+                  - p;
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[2];
+    ccv.complex_value = &pc->value;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    pc->type = NGX_HTTP_POSTHOG_PROP_STRING;
+
+    if (cf->args->nelts == 4) {
+        if (ngx_strcmp(value[3].data, "number") == 0) {
+            pc->type = NGX_HTTP_POSTHOG_PROP_NUMBER;
+
+        } else if (ngx_strcmp(value[3].data, "boolean") == 0) {
+            pc->type = NGX_HTTP_POSTHOG_PROP_BOOLEAN;
+
+        } else if (ngx_strcmp(value[3].data, "string") != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid type \"%V\" in \"%V\" directive, "
+                               "it must be \"string\", \"number\" or "
+                               "\"boolean\"", &value[3], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
