@@ -366,15 +366,26 @@ ngx_http_posthog_ctx_t *ngx_http_posthog_get_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_posthog_new_uuid(ngx_http_request_t *r, u_char *out);
 void ngx_http_posthog_distinct_id(ngx_http_posthog_ctx_t *ctx,
     ngx_str_t *id);
-char *ngx_http_posthog_reset(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-char *ngx_http_posthog_logout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 ngx_int_t ngx_http_posthog_identity_access(ngx_http_request_t *r);
 void ngx_http_posthog_identity_settle(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx, ngx_uint_t ok);
 ngx_int_t ngx_http_posthog_identity_header_filter(ngx_http_request_t *r);
+
+
+/* ngx_http_posthog_signals.c */
+
+ngx_int_t ngx_http_posthog_signals(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx, ngx_http_posthog_loc_conf_t *plcf,
+    ngx_str_t *identify, ngx_uint_t *reset);
 void ngx_http_posthog_strip_signals(ngx_http_request_t *r);
+
+
+/* ngx_http_posthog_variables.c */
+
 ngx_int_t ngx_http_posthog_identity_add_variables(ngx_conf_t *cf);
+char *ngx_http_posthog_reset(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_posthog_logout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 
 /* ngx_http_posthog_session.c */

@@ -4,7 +4,7 @@
  * and its blocked-UA list (bot-detection).  Plain C, no nginx types.
  *
  * The rules are data: posthog_ua_regex[] holds every pattern (PCRE syntax,
- * written as posthog-js has them), the tables in posthog_ua.c say in
+ * written as posthog-js has them), the tables in posthog_ua_rules.c say in
  * which order they are tried and what each gives.  The caller compiles
  * the patterns once (nginx: ngx_regex_compile at configuration time; the
  * unit test: libpcre2) and runs them through a callback, so this file
