@@ -725,7 +725,9 @@ ngx_http_posthog_identity_header_filter(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    if (ngx_http_posthog_js_set_cookie(r, plcf, ctx) != NGX_OK) {
+    /* NGX_DECLINED: posthog-js's does not fit, ours is written all the same */
+
+    if (ngx_http_posthog_js_set_cookie(r, plcf, ctx) == NGX_ERROR) {
         return NGX_ERROR;
     }
 

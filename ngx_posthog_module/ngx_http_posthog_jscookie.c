@@ -14,6 +14,9 @@
 #include "posthog_utf8.h"
 
 
+static ngx_http_posthog_limit_t  ngx_http_posthog_js_fit_limit;
+
+
 /* posthog-js's cookie lives a year, as posthog-js sets it */
 #define NGX_HTTP_POSTHOG_JS_MAX_AGE     (365 * 24 * 60 * 60)
 /* what a browser keeps of one Set-Cookie: name, value and attributes */
@@ -491,10 +494,19 @@ ngx_http_posthog_js_set_cookie(ngx_http_request_t *r,
         n = posthog_jscookie_encode(p, max, &o);
     }
 
+    /*
+     * A 200-character user id of 4-byte characters is there twice, and
+     * percent-encoded: it may not fit at all.  posthog-js's cookie is
+     * then not written; ours is, and the request goes on.
+     */
+
     if (n == 0) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "posthog: cannot encode posthog-js's cookie");
-        return NGX_ERROR;
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BAD_JS_COOKIES, 1);
+        ngx_http_posthog_log_limited(&ngx_http_posthog_js_fit_limit,
+                                     NGX_LOG_WARN, r->connection->log,
+                                     "posthog-js's cookie would be over "
+                                     "%uz bytes, not written", max);
+        return NGX_DECLINED;
     }
 
     p += n;

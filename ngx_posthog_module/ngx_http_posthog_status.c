@@ -97,7 +97,8 @@ static ngx_http_posthog_stat_def_t  ngx_http_posthog_stat_defs[] = {
     ngx_http_posthog_counter("dropped_unhashable",
         "posthog_events_dropped_total", "{reason=\"unhashable\"}", NULL),
     ngx_http_posthog_counter("bad_js_cookies", "posthog_bad_js_cookies_total",
-        "", "posthog-js cookies refused (malformed, refused id, doubled)."),
+        "", "posthog-js cookies refused (malformed, refused id, doubled) "
+        "or too long to write."),
     ngx_http_posthog_counter("bots", "posthog_bot_requests_total", "",
         "Requests of bots and non-browsers skipped: no event, no cookie."),
 };

@@ -69,8 +69,11 @@ static ngx_http_variable_t  ngx_http_posthog_ua_vars[] = {
     { ngx_string("posthog_device_type"), NULL, ngx_http_posthog_ua_variable,
       NGX_HTTP_POSTHOG_VAR_DEVICE_TYPE, 0, 0 },
 
+    /* the answer depends on the location (posthog_bot_user_agent): not
+     * kept from one read to the next, the gate reads it where it is */
+
     { ngx_string("posthog_is_bot"), NULL, ngx_http_posthog_ua_variable,
-      NGX_HTTP_POSTHOG_VAR_IS_BOT, 0, 0 },
+      NGX_HTTP_POSTHOG_VAR_IS_BOT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("posthog_browser_language"), NULL,
       ngx_http_posthog_ua_variable,
@@ -256,7 +259,7 @@ ngx_http_posthog_ua_bot(ngx_http_request_t *r)
     pmcf = ngx_http_get_module_main_conf(r, ngx_http_posthog_module);
     um = pmcf->ua;
 
-    v = ngx_http_get_indexed_variable(r, um->is_bot);
+    v = ngx_http_get_flushed_variable(r, um->is_bot);
 
     return v != NULL && !v->not_found && v->len == 1 && v->data[0] == '1';
 }

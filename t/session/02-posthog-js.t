@@ -305,7 +305,27 @@ is($r->{headers}{'x-id'}, $mine_id, 'our cookie beats the headers');
 $r = $t->get('/api', -port => $t->port('SIGNED'), 'X-POSTHOG-DISTINCT-ID' => 'user-9');
 isnt($r->{headers}{'x-id'}, 'user-9', 'with posthog_cookie_secret: the headers ignored');
 
+# a user id that cannot fit in posthog-js's cookie (200 four-byte
+# characters, twice, percent-encoded): posthog-js's is not written, ours is
+
+$r = $t->get('/p/long');
+my $ours = $r->{cookies}{ph_id}{value};
+my $bad0 = $t->status->{bad_js_cookies};
+my $long = "\xf0\x9f\x98\x80" x 200;
+# (raw: HTTP::Tiny sends no bytes over 0x7f in a header)
+my $raw = $t->raw("GET /p/long HTTP/1.0\r\nHost: x\r\nCookie: ph_id=$ours\r\n"
+                  . "X-User: $long\r\n\r\n");
+my ($set) = $raw =~ /^Set-Cookie: ph_id=([^;\r\n]+)/m;
+ok($set, 'a 200-emoji user id: our cookie is written');
+unlike($raw, qr/^Set-Cookie: \Q$JS\E=/m,
+       "... posthog-js's is not (it would be over 4096 bytes)");
+$raw = $t->raw("GET /p/long HTTP/1.0\r\nHost: x\r\nCookie: ph_id=$set\r\n\r\n");
+my ($xid) = $raw =~ /^X-Id: (.*?)\r$/m;
+is($xid, $long, '... and ours keeps the user');
+is($t->wait_status(bad_js_cookies => $bad0 + 2)->{bad_js_cookies}, $bad0 + 2,
+   '... counted in bad_js_cookies, on both responses that could not carry it');
+
 $t->stop;
-$t->check_log;
+$t->check_log;   # no [alert] either
 
 done_testing();
