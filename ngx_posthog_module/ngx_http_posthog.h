@@ -407,6 +407,8 @@ char *ngx_http_posthog_session_merge_conf(ngx_conf_t *cf,
 
 ngx_int_t ngx_http_posthog_js_set_cookie(ngx_http_request_t *r,
     ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx);
+void ngx_http_posthog_js_cookie_conf(ngx_http_posthog_loc_conf_t *plcf,
+    ngx_http_posthog_cookie_conf_t *js);
 
 
 /* ngx_http_posthog_cookie.c */
@@ -415,6 +417,11 @@ ngx_int_t ngx_http_posthog_read_cookie(ngx_http_request_t *r,
     ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx);
 ngx_int_t ngx_http_posthog_set_cookie(ngx_http_request_t *r,
     ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx);
+size_t ngx_http_posthog_cookie_attrs_len(ngx_http_posthog_cookie_conf_t *cc);
+u_char *ngx_http_posthog_cookie_attrs(ngx_http_request_t *r, u_char *p,
+    ngx_http_posthog_cookie_conf_t *cc);
+ngx_int_t ngx_http_posthog_cookie_push(ngx_http_request_t *r,
+    u_char *cookie, u_char *last);
 char *ngx_http_posthog_cookie(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_posthog_merge_cookie_conf(ngx_conf_t *cf,
     ngx_http_posthog_loc_conf_t *prev, ngx_http_posthog_loc_conf_t *conf);

@@ -198,17 +198,9 @@ ngx_http_posthog_consent_header_filter(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    /*
-     * posthog-js's cookie (posthog_js_cookie on) goes too, with the
-     * attributes the module writes it with: Path=/, SameSite=Lax, not
-     * HttpOnly, posthog_cookie's domain and Secure.
-     */
+    /* posthog-js's cookie (posthog_js_cookie on) goes too */
 
-    js = *plcf->cookie;
-    js.name = plcf->js_cookie_name;
-    ngx_str_set(&js.path, "/");
-    js.httponly = 0;
-    js.samesite = NGX_HTTP_POSTHOG_SAMESITE_LAX;
+    ngx_http_posthog_js_cookie_conf(plcf, &js);
 
     return ngx_http_posthog_delete_cookie(r, &js);
 }
@@ -225,24 +217,11 @@ ngx_int_t
 ngx_http_posthog_delete_cookie(ngx_http_request_t *r,
     ngx_http_posthog_cookie_conf_t *cc)
 {
-    u_char           *cookie, *p;
-    size_t            len;
-    ngx_uint_t        secure;
-    ngx_table_elt_t  *h;
+    u_char  *cookie, *p;
+    size_t   len;
 
-    secure = (cc->secure == NGX_HTTP_POSTHOG_SECURE_ON);
-
-#if (NGX_HTTP_SSL)
-    if (cc->secure == NGX_HTTP_POSTHOG_SECURE_AUTO && r->connection->ssl) {
-        secure = 1;
-    }
-#endif
-
-    len = cc->name.len
-          + sizeof(NGX_HTTP_POSTHOG_GONE) - 1
-          + sizeof("; Domain=") - 1 + cc->domain.len
-          + sizeof("; Path=") - 1 + cc->path.len
-          + sizeof("; Secure; HttpOnly; SameSite=Strict") - 1;
+    len = cc->name.len + sizeof(NGX_HTTP_POSTHOG_GONE) - 1
+          + ngx_http_posthog_cookie_attrs_len(cc);
 
     cookie = ngx_pnalloc(r->pool, len);
     if (cookie == NULL) {
@@ -251,55 +230,9 @@ ngx_http_posthog_delete_cookie(ngx_http_request_t *r,
 
     p = ngx_copy(cookie, cc->name.data, cc->name.len);
     p = ngx_cpymem(p, NGX_HTTP_POSTHOG_GONE, sizeof(NGX_HTTP_POSTHOG_GONE) - 1);
+    p = ngx_http_posthog_cookie_attrs(r, p, cc);
 
-    if (cc->domain.len) {
-        p = ngx_cpymem(p, "; Domain=", sizeof("; Domain=") - 1);
-        p = ngx_copy(p, cc->domain.data, cc->domain.len);
-    }
-
-    p = ngx_cpymem(p, "; Path=", sizeof("; Path=") - 1);
-    p = ngx_copy(p, cc->path.data, cc->path.len);
-
-    if (secure) {
-        p = ngx_cpymem(p, "; Secure", sizeof("; Secure") - 1);
-    }
-
-    if (cc->httponly) {
-        p = ngx_cpymem(p, "; HttpOnly", sizeof("; HttpOnly") - 1);
-    }
-
-    switch (cc->samesite) {
-
-    case NGX_HTTP_POSTHOG_SAMESITE_STRICT:
-        p = ngx_cpymem(p, "; SameSite=Strict", sizeof("; SameSite=Strict") - 1);
-        break;
-
-    case NGX_HTTP_POSTHOG_SAMESITE_NONE:
-        p = ngx_cpymem(p, "; SameSite=None", sizeof("; SameSite=None") - 1);
-        break;
-
-    default: /* NGX_HTTP_POSTHOG_SAMESITE_LAX */
-        p = ngx_cpymem(p, "; SameSite=Lax", sizeof("; SameSite=Lax") - 1);
-        break;
-    }
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Set-Cookie");
-    h->value.len = p - cookie;
-    h->value.data = cookie;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "posthog cookie deleted: \"%V\"", &h->value);
-
-    return NGX_OK;
+    return ngx_http_posthog_cookie_push(r, cookie, p);
 }
 
 

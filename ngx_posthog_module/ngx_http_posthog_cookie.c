@@ -187,27 +187,15 @@ ngx_http_posthog_set_cookie(ngx_http_request_t *r,
 {
     u_char                          *cookie, *p;
     size_t                           len, n;
-    ngx_uint_t                       secure;
-    ngx_table_elt_t                 *set_cookie;
     ngx_http_posthog_cookie_conf_t  *cc;
 
     cc = plcf->cookie;
-
-    secure = (cc->secure == NGX_HTTP_POSTHOG_SECURE_ON);
-
-#if (NGX_HTTP_SSL)
-    if (cc->secure == NGX_HTTP_POSTHOG_SECURE_AUTO && r->connection->ssl) {
-        secure = 1;
-    }
-#endif
 
     len = cc->name.len + 1
           + posthog_state_encoded_len(&ctx->st, plcf->secret != NULL)
           + sizeof("; Max-Age=") - 1 + NGX_TIME_T_LEN
           + sizeof("; Expires=Thu, 01-Jan-1970 00:00:00 GMT") - 1
-          + sizeof("; Domain=") - 1 + cc->domain.len
-          + sizeof("; Path=") - 1 + cc->path.len
-          + sizeof("; Secure; HttpOnly; SameSite=Strict") - 1;
+          + ngx_http_posthog_cookie_attrs_len(cc);
 
     cookie = ngx_pnalloc(r->pool, len);
     if (cookie == NULL) {
@@ -230,6 +218,49 @@ ngx_http_posthog_set_cookie(ngx_http_request_t *r,
 
     p = ngx_sprintf(p, "; Max-Age=%T; Expires=", cc->max_age);
     p = ngx_http_cookie_time(p, ngx_time() + cc->max_age);
+    p = ngx_http_posthog_cookie_attrs(r, p, cc);
+
+    if (ngx_http_posthog_cookie_push(r, cookie, p) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ctx->cookie_sent = 1;
+
+    return NGX_OK;
+}
+
+
+/* the most bytes ngx_http_posthog_cookie_attrs() writes for "cc" */
+
+size_t
+ngx_http_posthog_cookie_attrs_len(ngx_http_posthog_cookie_conf_t *cc)
+{
+    return sizeof("; Domain=") - 1 + cc->domain.len
+           + sizeof("; Path=") - 1 + cc->path.len
+           + sizeof("; Secure; HttpOnly; SameSite=Strict") - 1;
+}
+
+
+/*
+ * A cookie's attributes as "cc" has them: "; Domain=...; Path=..."
+ * and Secure (on https with secure=auto), HttpOnly, SameSite.  A cookie
+ * is deleted with the same ones (the browser's key is name, domain and
+ * path; a __Secure- or SameSite=None cookie needs Secure to be stored).
+ */
+
+u_char *
+ngx_http_posthog_cookie_attrs(ngx_http_request_t *r, u_char *p,
+    ngx_http_posthog_cookie_conf_t *cc)
+{
+    ngx_uint_t  secure;
+
+    secure = (cc->secure == NGX_HTTP_POSTHOG_SECURE_ON);
+
+#if (NGX_HTTP_SSL)
+    if (cc->secure == NGX_HTTP_POSTHOG_SECURE_AUTO && r->connection->ssl) {
+        secure = 1;
+    }
+#endif
 
     if (cc->domain.len) {
         p = ngx_cpymem(p, "; Domain=", sizeof("; Domain=") - 1);
@@ -250,35 +281,41 @@ ngx_http_posthog_set_cookie(ngx_http_request_t *r,
     switch (cc->samesite) {
 
     case NGX_HTTP_POSTHOG_SAMESITE_STRICT:
-        p = ngx_cpymem(p, "; SameSite=Strict", sizeof("; SameSite=Strict") - 1);
-        break;
+        return ngx_cpymem(p, "; SameSite=Strict",
+                          sizeof("; SameSite=Strict") - 1);
 
     case NGX_HTTP_POSTHOG_SAMESITE_NONE:
-        p = ngx_cpymem(p, "; SameSite=None", sizeof("; SameSite=None") - 1);
-        break;
+        return ngx_cpymem(p, "; SameSite=None", sizeof("; SameSite=None") - 1);
 
     default: /* NGX_HTTP_POSTHOG_SAMESITE_LAX */
-        p = ngx_cpymem(p, "; SameSite=Lax", sizeof("; SameSite=Lax") - 1);
-        break;
+        return ngx_cpymem(p, "; SameSite=Lax", sizeof("; SameSite=Lax") - 1);
     }
+}
 
-    set_cookie = ngx_list_push(&r->headers_out.headers);
-    if (set_cookie == NULL) {
+
+/* adds the Set-Cookie header "cookie" .. "last" to the response */
+
+ngx_int_t
+ngx_http_posthog_cookie_push(ngx_http_request_t *r, u_char *cookie,
+    u_char *last)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
         return NGX_ERROR;
     }
 
-    set_cookie->hash = 1;
-    ngx_str_set(&set_cookie->key, "Set-Cookie");
-    set_cookie->value.len = p - cookie;
-    set_cookie->value.data = cookie;
+    h->hash = 1;
+    ngx_str_set(&h->key, "Set-Cookie");
+    h->value.len = last - cookie;
+    h->value.data = cookie;
 #if (nginx_version >= 1023000)
-    set_cookie->next = NULL;
+    h->next = NULL;
 #endif
 
-    ctx->cookie_sent = 1;
-
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "posthog cookie: \"%V\"", &set_cookie->value);
+                   "posthog cookie: \"%V\"", &h->value);
 
     return NGX_OK;
 }

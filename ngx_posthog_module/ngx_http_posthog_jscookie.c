@@ -398,11 +398,9 @@ ngx_http_posthog_js_set_cookie(ngx_http_request_t *r,
 {
     u_char                          *cookie, *p;
     size_t                           len, n, max, attrs;
-    ngx_uint_t                       secure;
     posthog_state_t                 *st;
-    ngx_table_elt_t                 *set_cookie;
     posthog_jscookie_out_t           o;
-    ngx_http_posthog_cookie_conf_t  *cc;
+    ngx_http_posthog_cookie_conf_t   js;
     ngx_http_posthog_session_ctx_t  *sctx;
 
     sctx = ctx->session;
@@ -414,7 +412,6 @@ ngx_http_posthog_js_set_cookie(ngx_http_request_t *r,
     }
 
     st = &ctx->st;
-    cc = plcf->cookie;
 
     ngx_memzero(&o, sizeof(posthog_jscookie_out_t));
 
@@ -455,10 +452,11 @@ ngx_http_posthog_js_set_cookie(ngx_http_request_t *r,
 
     /* a browser keeps 4096 bytes of name, value and attributes */
 
+    ngx_http_posthog_js_cookie_conf(plcf, &js);
+
     attrs = sizeof("; Max-Age=") - 1 + NGX_TIME_T_LEN
             + sizeof("; Expires=Thu, 01-Jan-1970 00:00:00 GMT") - 1
-            + sizeof("; Domain=") - 1 + cc->domain.len
-            + sizeof("; Path=/; Secure; SameSite=Lax") - 1;
+            + ngx_http_posthog_cookie_attrs_len(&js);
 
     len = plcf->js_cookie_name.len + 1 + attrs;
     max = (len < NGX_HTTP_POSTHOG_JS_COOKIE_MAX)
@@ -511,48 +509,33 @@ ngx_http_posthog_js_set_cookie(ngx_http_request_t *r,
 
     p += n;
 
-    secure = (cc->secure == NGX_HTTP_POSTHOG_SECURE_ON);
-
-#if (NGX_HTTP_SSL)
-    if (cc->secure == NGX_HTTP_POSTHOG_SECURE_AUTO && r->connection->ssl) {
-        secure = 1;
-    }
-#endif
-
     /* posthog-js's attributes: a year, path=/, Lax, not HttpOnly */
 
     p = ngx_sprintf(p, "; Max-Age=%T; Expires=",
                     (time_t) NGX_HTTP_POSTHOG_JS_MAX_AGE);
     p = ngx_http_cookie_time(p, ngx_time() + NGX_HTTP_POSTHOG_JS_MAX_AGE);
 
-    if (cc->domain.len) {
-        p = ngx_cpymem(p, "; Domain=", sizeof("; Domain=") - 1);
-        p = ngx_copy(p, cc->domain.data, cc->domain.len);
-    }
+    p = ngx_http_posthog_cookie_attrs(r, p, &js);
 
-    p = ngx_cpymem(p, "; Path=/", sizeof("; Path=/") - 1);
-
-    if (secure) {
-        p = ngx_cpymem(p, "; Secure", sizeof("; Secure") - 1);
-    }
-
-    p = ngx_cpymem(p, "; SameSite=Lax", sizeof("; SameSite=Lax") - 1);
-
-    len = p - cookie;
-
-    set_cookie = ngx_list_push(&r->headers_out.headers);
-    if (set_cookie == NULL) {
-        return NGX_ERROR;
-    }
-
-    set_cookie->hash = 1;
-    ngx_str_set(&set_cookie->key, "Set-Cookie");
-    set_cookie->value.len = len;
-    set_cookie->value.data = cookie;
-#if (nginx_version >= 1023000)
-    set_cookie->next = NULL;
-#endif
-
-    return NGX_OK;
+    return ngx_http_posthog_cookie_push(r, cookie, p);
 }
+
+
+/*
+ * posthog-js's cookie as the module writes it (and so deletes it): its
+ * name, Path=/, SameSite=Lax, not HttpOnly; posthog_cookie's domain and
+ * Secure.
+ */
+
+void
+ngx_http_posthog_js_cookie_conf(ngx_http_posthog_loc_conf_t *plcf,
+    ngx_http_posthog_cookie_conf_t *js)
+{
+    *js = *plcf->cookie;
+    js->name = plcf->js_cookie_name;
+    ngx_str_set(&js->path, "/");
+    js->httponly = 0;
+    js->samesite = NGX_HTTP_POSTHOG_SAMESITE_LAX;
+}
+
 
