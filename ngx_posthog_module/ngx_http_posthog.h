@@ -384,6 +384,8 @@ void ngx_http_posthog_strip_signals(ngx_http_request_t *r);
 /* ngx_http_posthog_variables.c */
 
 ngx_int_t ngx_http_posthog_identity_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_posthog_add_variable_table(ngx_conf_t *cf,
+    ngx_http_variable_t *vars);
 char *ngx_http_posthog_reset(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_posthog_logout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 

@@ -106,9 +106,18 @@ ngx_http_posthog_id_variable(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_posthog_identity_add_variables(ngx_conf_t *cf)
 {
+    return ngx_http_posthog_add_variable_table(cf, ngx_http_posthog_vars);
+}
+
+
+/* adds the variables of a table that ends with ngx_http_null_variable */
+
+ngx_int_t
+ngx_http_posthog_add_variable_table(ngx_conf_t *cf, ngx_http_variable_t *vars)
+{
     ngx_http_variable_t  *var, *v;
 
-    for (v = ngx_http_posthog_vars; v->name.len; v++) {
+    for (v = vars; v->name.len; v++) {
         var = ngx_http_add_variable(cf, &v->name, v->flags);
         if (var == NULL) {
             return NGX_ERROR;
