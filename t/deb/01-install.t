@@ -29,6 +29,7 @@ use POSIX qw(WNOHANG);
 use Sys::Hostname qw(hostname);
 use Text::ParseWords qw(shellwords);
 use Time::HiRes qw(sleep time);
+use PHTest ();          # its $BROWSER_UA
 use PHTest::Redis;
 use PHTest::PostHog;
 use PHTest::Shipper qw(wait_for);
@@ -205,7 +206,8 @@ is($rc, 0, 'the example configuration passes nginx -t') or diag $out;
 
 ($rc, $out) = run('nginx', '-c', $conf);
 is($rc, 0, 'nginx starts') or diag $out;
-my $http = HTTP::Tiny->new(timeout => 10);
+# a browser's User-Agent: a non-browser gets no event (posthog_bots)
+my $http = HTTP::Tiny->new(timeout => 10, agent => $PHTest::BROWSER_UA);
 my $r = wait_for(sub {
     my $r = $http->get("http://127.0.0.1:$port/page");
     $r->{status} == 200 ? $r : undef
