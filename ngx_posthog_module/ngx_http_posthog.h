@@ -319,6 +319,10 @@ typedef struct {
     ngx_uint_t                 cut;          /* NGX_HTTP_POSTHOG_CUT_* */
     size_t                     len;          /* escaped length, pass 1 */
 } ngx_http_posthog_member_t;
+ngx_int_t ngx_http_posthog_request_url(ngx_http_request_t *r, ngx_str_t *url,
+    ngx_str_t *host);
+void ngx_http_posthog_request_touch(ngx_http_request_t *r,
+    posthog_touch_t *t);
 
 
 ngx_int_t ngx_http_posthog_standard_props(ngx_http_request_t *r,
@@ -479,7 +483,6 @@ ngx_int_t ngx_http_posthog_campaign_props(ngx_http_request_t *r,
 ngx_int_t ngx_http_posthog_language(ngx_http_request_t *r, ngx_str_t *tag,
     size_t *prefix);
 /* the first touch of a new visitor: this request's referrer and URL */
-void ngx_http_posthog_first_touch(ngx_http_request_t *r, posthog_touch_t *t);
 /* $initial_* of the first touch and the browser, added to $set_once */
 ngx_int_t ngx_http_posthog_set_once_initial(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx, ngx_str_t *set_once);

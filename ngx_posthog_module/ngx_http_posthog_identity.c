@@ -319,7 +319,7 @@ ngx_http_posthog_new_anon(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx)
 
     ngx_memcpy(ctx->st.device, ctx->st.anon, POSTHOG_UUID_LEN);
     ctx->st.issued = ngx_http_posthog_issued(r);
-    ngx_http_posthog_first_touch(r, &ctx->st.first);
+    ngx_http_posthog_request_touch(r, &ctx->st.first);
 
     ctx->fresh = 1;
     ctx->dirty = 1;

@@ -34,50 +34,6 @@ static ngx_http_posthog_limit_t  ngx_http_posthog_js_limit;
 
 
 /*
- * A touch string as the state codec takes it: well-formed UTF-8 without
- * control bytes, at most "max" bytes.  A byte that is neither is written
- * %XX, as a browser sends it; the string is cut on a character boundary.
- */
-
-void
-ngx_http_posthog_touch_set(u_char *dst, size_t *dlen, size_t max, u_char *src,
-    size_t len)
-{
-    size_t    i, k, n, o;
-    uint32_t  cp;
-
-    o = 0;
-
-    for (i = 0; i < len; i += n) {
-        n = posthog_utf8_next(src + i, len - i, &cp);
-
-        if (cp != POSTHOG_UTF8_BAD && cp >= 0x20 && cp != 0x7f
-            && cp != 0x2028 && cp != 0x2029)
-        {
-            if (o + n > max) {
-                break;
-            }
-
-            ngx_memcpy(dst + o, src + i, n);
-            o += n;
-            continue;
-        }
-
-        if (o + 3 * n > max) {
-            break;
-        }
-
-        for (k = 0; k < n; k++) {
-            dst[o++] = '%';
-            dst[o++] = "0123456789ABCDEF"[src[i + k] >> 4];
-            dst[o++] = "0123456789ABCDEF"[src[i + k] & 0xf];
-        }
-    }
-
-    *dlen = o;
-}
-
-/*
  * posthog-js's cookie.  Whose identity wins when both cookies exist and
  * disagree:
  *
@@ -271,12 +227,12 @@ ngx_http_posthog_js_adopt(ngx_http_request_t *r,
             ngx_memzero(&st->entry, sizeof(posthog_touch_t));
 
             if (jc->has_entry) {
-                ngx_http_posthog_touch_set(st->entry.url, &st->entry.url_len,
-                                           POSTHOG_STATE_URL_MAX, jc->url,
-                                           jc->url_len);
-                ngx_http_posthog_touch_set(st->entry.ref, &st->entry.ref_len,
-                                           POSTHOG_STATE_REF_MAX, jc->ref,
-                                           jc->ref_len);
+                st->entry.url_len = posthog_touch_copy(st->entry.url,
+                                                       POSTHOG_STATE_URL_MAX,
+                                                       jc->url, jc->url_len);
+                st->entry.ref_len = posthog_touch_copy(st->entry.ref,
+                                                       POSTHOG_STATE_REF_MAX,
+                                                       jc->ref, jc->ref_len);
 
                 if (st->entry.url_len == 0 || st->entry.ref_len == 0) {
                     ngx_memzero(&st->entry, sizeof(posthog_touch_t));

@@ -45,25 +45,29 @@ static ngx_str_t  ngx_http_posthog_reserved[] = {
 };
 
 
+/*
+ * The URL as the client asked for it, before any rewrite (posthog-js's
+ * location.href): the scheme, the Host header with its port (posthog-js's
+ * location.host; server_name without one) and the unparsed URI, in the
+ * request's pool.  "host" is set to the host part.
+ */
+
 ngx_int_t
-ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
+ngx_http_posthog_request_url(ngx_http_request_t *r, ngx_str_t *url,
+    ngx_str_t *host)
 {
-    u_char                     *p, *q, *end, *url;
-    size_t                      len;
-    ngx_str_t                   host, path, scheme, *ref;
-    ngx_http_posthog_member_t  *m;
-    ngx_http_core_srv_conf_t   *cscf;
+    u_char                    *p;
+    ngx_str_t                  scheme;
+    ngx_http_core_srv_conf_t  *cscf;
 
     r = r->main;
 
-    /* posthog-js's $host is location.host: the Host header, with port */
-
     if (r->headers_in.host) {
-        host = r->headers_in.host->value;
+        *host = r->headers_in.host->value;
 
     } else {
         cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
-        host = cscf->server_name;
+        *host = cscf->server_name;
     }
 
 #if (NGX_HTTP_SSL)
@@ -75,24 +79,84 @@ ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
         ngx_str_set(&scheme, "http://");
     }
 
-    /* the URL as the client asked for it, before any rewrite */
+    url->len = scheme.len + host->len + r->unparsed_uri.len;
 
-    path = r->unparsed_uri;
-
-    len = scheme.len + host.len + path.len;
-
-    url = ngx_pnalloc(r->pool, len);
-    if (url == NULL) {
+    url->data = ngx_pnalloc(r->pool, url->len);
+    if (url->data == NULL) {
         return NGX_ERROR;
     }
 
-    p = ngx_cpymem(url, scheme.data, scheme.len);
-    p = ngx_cpymem(p, host.data, host.len);
-    ngx_memcpy(p, path.data, path.len);
+    p = ngx_cpymem(url->data, scheme.data, scheme.len);
+    p = ngx_cpymem(p, host->data, host->len);
+    ngx_memcpy(p, r->unparsed_uri.data, r->unparsed_uri.len);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The request's page and where it came from, as posthog-js's {r, u}: the
+ * referrer ("$direct" without one) and the URL, copied as the state's
+ * touches take them (posthog_touch_copy).  Both empty if the URL cannot
+ * be had.  The browser's first touch ($initial_person_info, from which
+ * the $initial_* person properties are derived at identify) and a
+ * session's entry page are both this.
+ */
+
+void
+ngx_http_posthog_request_touch(ngx_http_request_t *r, posthog_touch_t *t)
+{
+    ngx_str_t   url, host, *ref;
+
+    r = r->main;
+
+    if (ngx_http_posthog_request_url(r, &url, &host) != NGX_OK) {
+        t->url_len = 0;
+        t->ref_len = 0;
+        return;
+    }
+
+    t->url_len = posthog_touch_copy(t->url, POSTHOG_STATE_URL_MAX, url.data,
+                                    url.len);
+
+    ref = r->headers_in.referer ? &r->headers_in.referer->value : NULL;
+
+    t->ref_len = 0;
+
+    if (ref && ref->len) {
+        t->ref_len = posthog_touch_copy(t->ref, POSTHOG_STATE_REF_MAX,
+                                        ref->data, ref->len);
+    }
+
+    if (t->ref_len == 0) {
+        t->ref_len = sizeof("$direct") - 1;
+        ngx_memcpy(t->ref, "$direct", t->ref_len);
+    }
+
+    if (t->url_len == 0) {
+        t->ref_len = 0;
+    }
+}
+
+
+ngx_int_t
+ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
+{
+    u_char                     *p, *q, *end;
+    ngx_str_t                   url, host, path, *ref;
+    ngx_http_posthog_member_t  *m;
+
+    r = r->main;
+
+    if (ngx_http_posthog_request_url(r, &url, &host) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    path = r->unparsed_uri;
 
     q = ngx_strlchr(path.data, path.data + path.len, '?');
 
-    if (ngx_http_posthog_member_cut(a, "$current_url", url, len,
+    if (ngx_http_posthog_member_cut(a, "$current_url", url.data, url.len,
                                     NGX_HTTP_POSTHOG_CUT_URL)
         != NGX_OK
         || ngx_http_posthog_member_cut(a, "$host", host.data, host.len,

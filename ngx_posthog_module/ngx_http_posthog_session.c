@@ -112,12 +112,6 @@ static ngx_int_t
 ngx_http_posthog_session_new(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx)
 {
-    u_char                     url[POSTHOG_STATE_URL_MAX];
-    size_t                     len;
-    ngx_str_t                  host, scheme, path, *ref;
-    posthog_touch_t           *t;
-    ngx_http_core_srv_conf_t  *cscf;
-
     if (ngx_http_posthog_new_uuid(r, ctx->st.session) != NGX_OK) {
         return NGX_ERROR;
     }
@@ -127,58 +121,7 @@ ngx_http_posthog_session_new(ngx_http_request_t *r,
 
     /* the entry: the URL as $current_url has it, and the referrer */
 
-    r = r->main;
-
-    if (r->headers_in.host) {
-        host = r->headers_in.host->value;
-
-    } else {
-        cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
-        host = cscf->server_name;
-    }
-
-#if (NGX_HTTP_SSL)
-    if (r->connection->ssl) {
-        ngx_str_set(&scheme, "https://");
-    } else
-#endif
-    {
-        ngx_str_set(&scheme, "http://");
-    }
-
-    path = r->unparsed_uri;
-
-    len = ngx_min(scheme.len + host.len + path.len, sizeof(url));
-    ngx_memcpy(url, scheme.data, scheme.len);
-    ngx_memcpy(url + scheme.len, host.data,
-               ngx_min(host.len, sizeof(url) - scheme.len));
-
-    if (scheme.len + host.len < sizeof(url)) {
-        ngx_memcpy(url + scheme.len + host.len, path.data,
-                   len - scheme.len - host.len);
-    }
-
-    t = &ctx->st.entry;
-
-    ngx_http_posthog_touch_set(t->url, &t->url_len, POSTHOG_STATE_URL_MAX,
-                               url, len);
-
-    ref = r->headers_in.referer ? &r->headers_in.referer->value : NULL;
-
-    if (ref && ref->len) {
-        ngx_http_posthog_touch_set(t->ref, &t->ref_len,
-                                   POSTHOG_STATE_REF_MAX, ref->data,
-                                   ref->len);
-
-    } else {
-        t->ref_len = 7;
-        ngx_memcpy(t->ref, "$direct", 7);
-    }
-
-    if (t->url_len == 0 || t->ref_len == 0) {
-        t->url_len = 0;
-        t->ref_len = 0;
-    }
+    ngx_http_posthog_request_touch(r, &ctx->st.entry);
 
     ctx->dirty = 1;
 

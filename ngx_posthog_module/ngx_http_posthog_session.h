@@ -34,8 +34,6 @@ ngx_int_t ngx_http_posthog_js_read(ngx_http_request_t *r,
     ngx_http_posthog_session_ctx_t *sctx);
 ngx_uint_t ngx_http_posthog_js_headers(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx);
-void ngx_http_posthog_touch_set(u_char *dst, size_t *dlen, size_t max,
-    u_char *src, size_t len);
 
 
 #endif /* NGX_HTTP_POSTHOG_SESSION_H */

@@ -48,15 +48,6 @@ size_t posthog_campaign_decode(unsigned char *out, const unsigned char *v,
 size_t posthog_language(const unsigned char *h, size_t len,
     const unsigned char **tag, size_t *prefix);
 
-/*
- * Copies at most "max" bytes of "src" for the signed state's touch, which
- * takes UTF-8 without control bytes only: a control byte, or a byte of an
- * invalid UTF-8 sequence, is written %XX (as a browser sends it); a
- * character or escape that would pass "max" ends the copy.  Returns the
- * bytes written.
- */
-size_t posthog_touch_copy(unsigned char *dst, size_t max,
-    const unsigned char *src, size_t len);
 
 /*
  * The host[:port] of an absolute URL ("scheme://[userinfo@]host/..."), as

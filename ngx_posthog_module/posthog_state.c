@@ -677,3 +677,47 @@ posthog_state_mac(unsigned char *sig, const unsigned char *p, size_t len,
 
     return 0;
 }
+
+
+size_t
+posthog_touch_copy(unsigned char *dst, size_t max, const unsigned char *src,
+    size_t len)
+{
+    size_t          n, u, i;
+    uint32_t        cp;
+    unsigned char  *p;
+
+    static const char  hex[] = "0123456789ABCDEF";
+
+    p = dst;
+    n = 0;
+
+    while (len) {
+        u = posthog_utf8_next(src, len, &cp);
+
+        if (cp != POSTHOG_UTF8_BAD && cp >= 0x20 && cp != 0x7f) {
+            if (n + u > max) {
+                break;
+            }
+
+            memcpy(p + n, src, u);
+            n += u;
+
+        } else {
+            if (n + 3 * u > max) {
+                break;
+            }
+
+            for (i = 0; i < u; i++) {
+                p[n++] = '%';
+                p[n++] = hex[src[i] >> 4];
+                p[n++] = hex[src[i] & 0xf];
+            }
+        }
+
+        src += u;
+        len -= u;
+    }
+
+    return n;
+}

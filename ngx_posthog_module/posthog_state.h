@@ -171,4 +171,14 @@ int posthog_state_decode(posthog_state_t *st, const unsigned char *p,
 /* A short text for logs, e.g. "bad signature". */
 const char *posthog_state_reason(int rc);
 
+/*
+ * Copies at most "max" bytes of "src" for the signed state's touch, which
+ * takes UTF-8 without control bytes only: a control byte, or a byte of an
+ * invalid UTF-8 sequence, is written %XX (as a browser sends it); a
+ * character or escape that would pass "max" ends the copy.  Returns the
+ * bytes written.
+ */
+size_t posthog_touch_copy(unsigned char *dst, size_t max,
+    const unsigned char *src, size_t len);
+
 #endif /* POSTHOG_STATE_H */

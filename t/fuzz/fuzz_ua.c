@@ -14,6 +14,7 @@
 
 #include "posthog_ua.h"
 #include "posthog_campaign.h"
+#include "posthog_state.h"
 #include "posthog_utf8.h"
 
 

@@ -114,6 +114,20 @@ state_v2(posthog_state_t *st)
 }
 
 
+static void
+touch_copy(const char *src, size_t max, const char *exp)
+{
+    size_t         n;
+    unsigned char  out[256];
+
+    n = posthog_touch_copy(out, max, (const unsigned char *) src,
+                           strlen(src));
+
+    tap_is_mem(out, n, exp, strlen(exp), __FILE__, __LINE__,
+               "touch copy of '%s' in %zu", src, max);
+}
+
+
 static int
 state_eq(const posthog_state_t *a, const posthog_state_t *b)
 {
@@ -685,6 +699,14 @@ main(void)
                             5, 4), 4, "cut: after a 4-byte character");
     is_int(posthog_utf8_cut((const unsigned char *) "\xf0\x9f\x98\x80" "b",
                             5, 3), 0, "cut: not inside a 4-byte character");
+
+    /* posthog_touch_copy: what the state's touches take */
+
+    touch_copy("https://a.com/caf\xc3\xa9", 100, "https://a.com/caf\xc3\xa9");
+    touch_copy("a\xff\x01" "b\x7f", 100, "a%FF%01b%7F");
+    touch_copy("ab\xc3\xa9", 3, "ab");
+    touch_copy("ab\xff", 4, "ab");
+    touch_copy("\xed\xa0\x80", 100, "%ED%A0%80");
 
     /* reasons */
 
