@@ -34,7 +34,6 @@ static ngx_int_t ngx_http_posthog_consent_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 
-static ngx_str_t  ngx_http_posthog_consent_var = ngx_string("posthog_consent");
 
 static ngx_http_posthog_limit_t  ngx_http_posthog_loop_limit;
 static ngx_http_posthog_limit_t  ngx_http_posthog_unhashable_limit;
@@ -376,18 +375,18 @@ ngx_http_posthog_consent_variable(ngx_http_request_t *r,
 }
 
 
+static ngx_http_variable_t  ngx_http_posthog_consent_var[] = {
+
+    { ngx_string("posthog_consent"), NULL,
+      ngx_http_posthog_consent_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
 ngx_int_t
 ngx_http_posthog_consent_add_variables(ngx_conf_t *cf)
 {
-    ngx_http_variable_t  *var;
-
-    var = ngx_http_add_variable(cf, &ngx_http_posthog_consent_var,
-                                NGX_HTTP_VAR_NOCACHEABLE);
-    if (var == NULL) {
-        return NGX_ERROR;
-    }
-
-    var->get_handler = ngx_http_posthog_consent_variable;
-
-    return NGX_OK;
+    return ngx_http_posthog_add_variable_table(cf,
+                                               ngx_http_posthog_consent_var);
 }

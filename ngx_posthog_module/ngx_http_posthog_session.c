@@ -22,8 +22,6 @@ static ngx_int_t ngx_http_posthog_session_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 
-static ngx_str_t  ngx_http_posthog_session_var =
-    ngx_string("posthog_session_id");
 
 
 /*
@@ -350,20 +348,20 @@ ngx_http_posthog_session_variable(ngx_http_request_t *r,
 }
 
 
+static ngx_http_variable_t  ngx_http_posthog_session_var[] = {
+
+    { ngx_string("posthog_session_id"), NULL,
+      ngx_http_posthog_session_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
 ngx_int_t
 ngx_http_posthog_session_add_variables(ngx_conf_t *cf)
 {
-    ngx_http_variable_t  *var;
-
-    var = ngx_http_add_variable(cf, &ngx_http_posthog_session_var,
-                                NGX_HTTP_VAR_NOCACHEABLE);
-    if (var == NULL) {
-        return NGX_ERROR;
-    }
-
-    var->get_handler = ngx_http_posthog_session_variable;
-
-    return NGX_OK;
+    return ngx_http_posthog_add_variable_table(cf,
+                                               ngx_http_posthog_session_var);
 }
 
 
