@@ -323,6 +323,8 @@ ngx_int_t ngx_http_posthog_request_url(ngx_http_request_t *r, ngx_str_t *url,
     ngx_str_t *host);
 void ngx_http_posthog_request_touch(ngx_http_request_t *r,
     posthog_touch_t *t);
+ngx_table_elt_t *ngx_http_posthog_header_in(ngx_http_request_t *r,
+    const char *name, size_t len);
 
 
 ngx_int_t ngx_http_posthog_standard_props(ngx_http_request_t *r,

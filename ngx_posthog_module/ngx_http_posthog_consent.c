@@ -101,35 +101,11 @@ none:
 static ngx_uint_t
 ngx_http_posthog_gpc(ngx_http_request_t *r)
 {
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
+    h = ngx_http_posthog_header_in(r, "sec-gpc", sizeof("sec-gpc") - 1);
 
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("Sec-GPC") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Sec-GPC",
-                               sizeof("Sec-GPC") - 1) == 0
-            && h[i].value.len == 1 && h[i].value.data[0] == '1')
-        {
-            return 1;
-        }
-    }
-
-    return 0;
+    return h != NULL && h->value.len == 1 && h->value.data[0] == '1';
 }
 
 

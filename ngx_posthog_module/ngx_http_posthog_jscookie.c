@@ -26,8 +26,6 @@ static ngx_http_posthog_limit_t  ngx_http_posthog_js_fit_limit;
 static void ngx_http_posthog_js_adopt(ngx_http_request_t *r,
     ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx,
     ngx_http_posthog_session_ctx_t *sctx, posthog_jscookie_t *jc);
-static ngx_table_elt_t *ngx_http_posthog_header_in(ngx_http_request_t *r,
-    const char *name, size_t len);
 
 
 static ngx_http_posthog_limit_t  ngx_http_posthog_js_limit;
@@ -306,38 +304,6 @@ ngx_http_posthog_js_headers(ngx_http_request_t *r,
     }
 
     return 1;
-}
-
-
-static ngx_table_elt_t *
-ngx_http_posthog_header_in(ngx_http_request_t *r, const char *name,
-    size_t len)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            return &h[i];
-        }
-    }
 }
 
 

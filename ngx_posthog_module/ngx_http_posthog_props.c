@@ -94,6 +94,40 @@ ngx_http_posthog_request_url(ngx_http_request_t *r, ngx_str_t *url,
 }
 
 
+/* the first request header "name" (lower case, "len" bytes), or NULL */
+
+ngx_table_elt_t *
+ngx_http_posthog_header_in(ngx_http_request_t *r, const char *name,
+    size_t len)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return &h[i];
+        }
+    }
+}
+
+
 /*
  * The request's page and where it came from, as posthog-js's {r, u}: the
  * referrer ("$direct" without one) and the URL, copied as the state's
