@@ -40,7 +40,7 @@ NGX_OBJS_REL = $(shell realpath -m --relative-to=$(NGX_TREE) $(NGX_OBJS))
 
 export PH_BUILD NGINX_BIN
 
-.PHONY: FORCE all module shipper posthog-core test test-asan deps demo bench fuzz fuzz-run \
+.PHONY: FORCE all module shipper posthog-core test test-asan deps demo bench bench-guard fuzz fuzz-run \
         test-static unit clean install deb test-deb
 
 all: module shipper
@@ -149,6 +149,10 @@ demo: all
 
 bench: all
 	sh bench/run.sh
+
+# the callgrind part of the bench against bench/limits (CI runs it)
+bench-guard: all
+	sh bench/guard.sh
 
 # Debian's layout: the module, and a snippet for modules-enabled/
 install: all

@@ -19,6 +19,8 @@
 # 4. bench/shipper.pl (posthog-shipper throughput), unless SHIPPER=0.
 #
 # Knobs (environment): QUICK=1, N (callgrind requests per case), ROUNDS,
+# UA_BENCH=0 (no user-agent cases), RATIOS_OUT=FILE ("case ratio" lines,
+# for bench/guard.sh),
 # DUR (seconds per wrk run; ROUNDS=0: no wrk), CONNS (wrk connections), SHIPPER=0|1,
 # SHIP_N (events for shipper.pl), PIN=0 (no taskset), NGINX_BIN, PH_BUILD,
 # PH_KEEP=1 (keep the temporary directory).
@@ -45,8 +47,27 @@ CONNS=${CONNS:-32}
 SHIPPER=${SHIPPER:-1}
 WARM=20
 
-UA='Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36'
-ACCEPT='text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
+# Every request, bare nginx's and the module's, carries the headers Chrome
+# 126 sends on Linux when a link of the same site is followed (recorded
+# from its network panel): the module is measured against bare nginx
+# answering the same bytes.  Cookie and X-User-Id come on top, the same for
+# both (see the cases below).
+UA='Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36'
+BROWSER=(
+    -H 'sec-ch-ua: "Not/A)Brand";v="8", "Chromium";v="126", "Google Chrome";v="126"'
+    -H 'sec-ch-ua-mobile: ?0'
+    -H 'sec-ch-ua-platform: "Linux"'
+    -H 'Upgrade-Insecure-Requests: 1'
+    -H "User-Agent: $UA"
+    -H 'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7'
+    -H 'Sec-Fetch-Site: same-origin'
+    -H 'Sec-Fetch-Mode: navigate'
+    -H 'Sec-Fetch-User: ?1'
+    -H 'Sec-Fetch-Dest: document'
+    -H 'Referer: http://127.0.0.1/docs/getting-started'
+    -H 'Accept-Encoding: gzip, deflate, br, zstd'
+    -H 'Accept-Language: en-US,en;q=0.9'
+)
 SECRET=3f1c0e5a9b7d2468ace013579bdf2468ace013579bdf2468ace013579bdf0246
 USER_ID=user-42
 PAGE='<!doctype html><html><head><title>bench</title></head><body><h1>Hello</h1><p>A small page.</p></body></html>'
@@ -169,13 +190,13 @@ counter() {     # counter STATUS-PORT NAME...: the sum of those counters
 DROPPED="dropped_full dropped_too_large dropped_redis dropped_exit dropped_no_redis"
 
 cookie_of() {   # cookie_of CURL-ARGS...: the ph_id value set by the response
-    curl -s -o /dev/null -D - -A "$UA" -H "Accept: $ACCEPT" "$@" \
+    curl -s -o /dev/null -D - "${BROWSER[@]}" "$@" \
         | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: ph_id=\([^;]*\).*/\1/p' \
         | head -1
 }
 
 sets_cookie() { # sets_cookie CURL-ARGS...: yes/no
-    if curl -s -o /dev/null -D - -A "$UA" -H "Accept: $ACCEPT" "$@" \
+    if curl -s -o /dev/null -D - "${BROWSER[@]}" "$@" \
         | grep -qi '^set-cookie: ph_id='; then echo yes; else echo no; fi
 }
 
@@ -267,7 +288,7 @@ cg_start() {
 cg_measure() {
     local name=$1 port=$2 before want i
     shift 2
-    curl -s -o /dev/null -A "$UA" -H "Accept: $ACCEPT" "$@" \
+    curl -s -o /dev/null "${BROWSER[@]}" "$@" \
         "http://127.0.0.1:$port/warm/[1-$WARM]"
     before=$(redis XLEN bench:callgrind)
     for i in $(seq 20); do      # let the warm-up's events be written
@@ -279,10 +300,10 @@ cg_measure() {
     callgrind_control -z "$CG_PID" > "$CG/control.log" 2>&1 \
         || { echo "bench: callgrind_control -z failed:" >&2; cat "$CG/control.log" >&2; exit 1; }
     local codes
-    codes=$(curl -s -o /dev/null -w '%{http_code}\n' -A "$UA" \
-        -H "Accept: $ACCEPT" "$@" "http://127.0.0.1:$port/page/[1-$N]" \
+    codes=$(curl -s -o /dev/null -w '%{http_code}\n' "${BROWSER[@]}" \
+        "$@" "http://127.0.0.1:$port/page/[1-$N]" \
         | grep -c '^200$')
-    if [ "$name" != bare ] && [ "$name" != off ]; then
+    if [ "${name#bare}" = "$name" ] && [ "$name" != off ]; then
         want=$((before + N))
         for i in $(seq 100); do
             [ "$(redis XLEN bench:callgrind)" -ge "$want" ] && break
@@ -354,11 +375,6 @@ if [ "${ONLY:-}" = ua ]; then
     exit 0
 fi
 
-CG_NAME=bare
-cg_start bare "$D_BARE" "$PB"
-cg_measure bare "$PB"; I_BARE=$CG_IR
-cg_stop
-
 CG_NAME=module
 cg_start module "$D_MOD" "$PM"
 cg_measure off "$PO"; I_OFF=$CG_IR
@@ -380,34 +396,52 @@ cg_measure identified "$PS" -H "X-User-Id: $USER_ID" \
     -H "Cookie: ph_id=$SIG_COOKIE"; I_SIG=$CG_IR
 cg_stop
 
+# bare nginx answering the very same requests: each case is compared with
+# its own (a Cookie header alone is ~2,000 instructions of header parsing)
+CG_NAME=bare
+cg_start bare "$D_BARE" "$PB"
+cg_measure bare "$PB"; I_BARE=$CG_IR
+cg_measure bare-returning "$PB" -H "Cookie: ph_id=$RET_COOKIE"; I_BRET=$CG_IR
+cg_measure bare-identified "$PB" -H "X-User-Id: $USER_ID" \
+    -H "Cookie: ph_id=$SIG_COOKIE"; I_BSIG=$CG_IR
+cg_stop
+
 per() { awk -v a="$1" -v n="$N" 'BEGIN { printf "%.0f", a / n }'; }
 B=$(per "$I_BARE")
+declare -A BASE=([off]=bare [returning]=bare-returning [new]=bare
+                 [identified]=bare-identified)
 echo
-printf '%-52s %12s %8s %12s\n' "config" "instr/req" "ratio" "extra/req"
-row() {
-    local p
-    p=$(per "$2")
-    printf '%-52s %12s %8s %12s\n' "$1" "$p" "$(ratio "$p" "$B")" "$((p - B))"
+printf '%-52s %12s %12s %8s %10s\n' "config" "instr/req" "bare/req" "ratio" "extra/req"
+row() {     # row LABEL INSTR BARE-INSTR
+    local p b
+    p=$(per "$2"); b=$(per "$3")
+    printf '%-52s %12s %12s %8s %10s\n' "$1" "$p" "$b" "$(ratio "$p" "$b")" "$((p - b))"
+    RATIO_LINES="$RATIO_LINES$4 $(ratio "$p" "$b")
+"
 }
-row "(a) bare nginx, return 200 text/html" "$I_BARE"
-row "(a') module loaded, posthog off" "$I_OFF"
-row "(b) posthog on, returning visitor (cookie)" "$I_RET"
-row "(c) posthog on, new visitor each request" "$I_NEW"
-row "(d) identified visitor, signed cookie (HMAC)" "$I_SIG"
+RATIO_LINES=""
+row "(a) bare nginx, return 200 text/html" "$I_BARE" "$I_BARE" bare
+row "(a') module loaded, posthog off" "$I_OFF" "$I_BARE" off
+row "(b) posthog on, returning visitor (cookie)" "$I_RET" "$I_BRET" returning
+row "(c) posthog on, new visitor each request" "$I_NEW" "$I_BARE" new
+row "(d) identified visitor, signed cookie (HMAC)" "$I_SIG" "$I_BSIG" identified
+echo "  (bare/req: bare nginx answering the same request: the same headers,"
+echo "   cookie and X-User-Id)"
+[ -n "${RATIOS_OUT:-}" ] && printf '%s' "$RATIO_LINES" > "$RATIOS_OUT"
 
 # where the extra instructions go: per object, then per function (self
 # cost of the case minus that of bare nginx, per request)
 echo
-echo "extra instructions per request by object (self cost, case minus bare):"
+echo "extra instructions per request by object (self cost, case minus bare nginx on the same request):"
 objs() { awk -F'\t' -v n="$N" '$1 == "OB" { o = $3; sub(".*/", "", o); printf "%s\t%.0f\n", o, $2 / n }' "$1" | sort; }
-for c in bare off returning new identified; do
+for c in bare bare-returning bare-identified off returning new identified; do
     objs "$CG/case-$c.self" > "$CG/obj-$c"
 done
 printf '  %-30s %8s %10s %10s %10s\n' object "off" returning new identified
 cut -f1 "$CG"/obj-* | sort -u | while read -r o; do
     line=""
-    b=$(awk -F'\t' -v o="$o" '$1 == o { print $2 }' "$CG/obj-bare")
     for c in off returning new identified; do
+        b=$(awk -F'\t' -v o="$o" '$1 == o { print $2 }' "$CG/obj-${BASE[$c]}")
         v=$(awk -F'\t' -v o="$o" '$1 == o { print $2 }' "$CG/obj-$c")
         line="$line $(printf '%10d' $(( ${v:-0} - ${b:-0} )))"
     done
@@ -425,21 +459,41 @@ fndiff() {
         { d[k] += $2 }
         END { for (k in d) if (d[k] / n >= 1)
                   printf "%.0f\t%.1f%%\t%s\n", d[k] / n, 100 * d[k] / n / total, k }' \
-        "$CG/case-bare.self" "$CG/case-$1.self" | sort -rn
+        "$CG/case-${BASE[$1]}.self" "$CG/case-$1.self" | sort -rn
 }
 echo
-echo "top extra functions per request (self cost, case minus bare; share of the extra):"
+echo "top extra functions per request (self cost, case minus its bare; share of the extra):"
 for c in returning new identified; do
     case $c in
-        returning) x=$(( $(per "$I_RET") - B )) ;;
+        returning) x=$(( $(per "$I_RET") - $(per "$I_BRET") )) ;;
         new)       x=$(( $(per "$I_NEW") - B )) ;;
-        identified) x=$(( $(per "$I_SIG") - B )) ;;
+        identified) x=$(( $(per "$I_SIG") - $(per "$I_BSIG") )) ;;
     esac
     echo "  ($c, +$x)"
     fndiff "$c" "$x" > "$CG/fndiff-$c"
     head -10 "$CG/fndiff-$c" | awk -F'\t' '{ printf "    %8d %6s  %s\n", $1, $2, $3 }'
 done
-ua_bench
+
+# inclusive cost (the function and what it calls) of the module's own
+# functions, per request: where the extra goes, by step of the request
+incl() {
+    callgrind_annotate --inclusive=yes --threshold=100 "$CG/case-$1.out" \
+        2>/dev/null | awk -v n="$N" '
+        /ngx_http_posthog_module\.so\]$/ && $1 ~ /^[0-9,]+$/ {
+            v = $1; gsub(",", "", v); f = $(NF-1)
+            sub(".*:", "", f)
+            if (v / n >= 100) printf "    %8.0f  %s\n", v / n, f
+        }' | head -"${2:-25}"
+}
+echo
+echo "inclusive cost per request of the module's functions (the function and"
+echo "what it calls, nginx and libc included):"
+for c in returning new identified; do
+    echo "  ($c)"
+    incl "$c"
+done
+
+[ "${UA_BENCH:-1}" = 1 ] && ua_bench
 echo "callgrind phase: $(( $(date +%s) - START )) s"
 echo
 
@@ -480,7 +534,7 @@ run_wrk() {
     local out c0 c1
     c0=$(worker_ticks "$2")
     out=$($PIN_CLI wrk -t1 -c"$CONNS" -d"${DUR}s" --latency \
-        -H "User-Agent: $UA" -H "Accept: $ACCEPT" ${3:+-H "$3"} \
+        "${BROWSER[@]}" ${3:+-H "$3"} \
         "http://127.0.0.1:$2/page/1")
     c1=$(worker_ticks "$2")
     echo "$out" > "$T/wrk.$1.$(date +%s%N)"
