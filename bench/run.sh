@@ -259,7 +259,13 @@ PH_COMMON="posthog on;
         posthog_session idle=24h max=48h refresh=12h;
         location = /login { root $T/www; try_files /page.html =404; }"
 
-D_BARE=$(write_conf cg-bare single 0 "$(server_block "$PB" "")")
+# for comparison, two things people already run on every request: nginx's
+# own JSON access log (eight fields, buffered) and its userid cookie
+PJ=$(free_port); PU=$(free_port)
+D_BARE=$(write_conf cg-bare single 0 "$(server_block "$PB" "")
+    log_format bench_json escape=json '{\"time\":\"\$time_iso8601\",\"addr\":\"\$remote_addr\",\"request\":\"\$request\",\"status\":\$status,\"bytes\":\$body_bytes_sent,\"referer\":\"\$http_referer\",\"ua\":\"\$http_user_agent\",\"time_taken\":\$request_time}';
+$(server_block "$PJ" "access_log $T/cg-bare/access.json bench_json buffer=64k;")
+$(server_block "$PU" "userid on; userid_name uid; userid_expires max;")")
 D_MOD=$(write_conf cg-module single 1 "    posthog_redis 127.0.0.1:$REDIS_PORT stream=bench:callgrind maxlen=0;
 $(server_block "$PO" "posthog off;")
 $(server_block "$PM" "$PH_COMMON")
@@ -404,6 +410,12 @@ cg_measure bare "$PB"; I_BARE=$CG_IR
 cg_measure bare-returning "$PB" -H "Cookie: ph_id=$RET_COOKIE"; I_BRET=$CG_IR
 cg_measure bare-identified "$PB" -H "X-User-Id: $USER_ID" \
     -H "Cookie: ph_id=$SIG_COOKIE"; I_BSIG=$CG_IR
+cg_measure json-log "$PJ" -H "Cookie: ph_id=$RET_COOKIE"; I_JSON=$CG_IR
+UID_COOKIE=$(curl -s -o /dev/null -D - "${BROWSER[@]}" "http://127.0.0.1:$PU/" \
+    | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: uid=\([^;]*\).*/\1/p')
+[ -n "$UID_COOKIE" ] || echo "bench: userid set no cookie" >&2
+cg_measure bare-uid "$PB" -H "Cookie: uid=$UID_COOKIE"; I_BUID=$CG_IR
+cg_measure userid "$PU" -H "Cookie: uid=$UID_COOKIE"; I_UID=$CG_IR
 cg_stop
 
 per() { awk -v a="$1" -v n="$N" 'BEGIN { printf "%.0f", a / n }'; }
@@ -425,6 +437,8 @@ row "(a') module loaded, posthog off" "$I_OFF" "$I_BARE" off
 row "(b) posthog on, returning visitor (cookie)" "$I_RET" "$I_BRET" returning
 row "(c) posthog on, new visitor each request" "$I_NEW" "$I_BARE" new
 row "(d) identified visitor, signed cookie (HMAC)" "$I_SIG" "$I_BSIG" identified
+row "(e) no module: nginx's JSON access_log, 8 fields" "$I_JSON" "$I_BRET" json-log
+row "(f) no module: userid on, returning visitor" "$I_UID" "$I_BUID" userid
 echo "  (bare/req: bare nginx answering the same request: the same headers,"
 echo "   cookie and X-User-Id)"
 [ -n "${RATIOS_OUT:-}" ] && printf '%s' "$RATIO_LINES" > "$RATIOS_OUT"
