@@ -3,6 +3,7 @@
  */
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,37 @@ static const unsigned char  posthog_json_width[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 6    /* DEL */
     /* 0x80 .. 0xff: 0 */
 };
+
+
+/*
+ * Whether any of the 8 bytes at "p" is one posthog_json_width[] does not
+ * give 1: below 0x20, '"', '\\', or 0x7F and up.  Exact for "any" (a
+ * borrow or a carry between bytes only ever starts at such a byte), which
+ * is all the callers need: they find the byte one at a time.  The test
+ * of a word of printable ASCII is a dozen instructions instead of eight
+ * table look-ups and branches.
+ */
+
+#define POSTHOG_JSON_ONES  0x0101010101010101ULL
+#define POSTHOG_JSON_HIGH  0x8080808080808080ULL
+
+static inline uint64_t
+posthog_json_word_special(const unsigned char *p)
+{
+    uint64_t  w, q, b;
+
+    memcpy(&w, p, 8);
+
+    q = w ^ (POSTHOG_JSON_ONES * '"');
+    b = w ^ (POSTHOG_JSON_ONES * '\\');
+
+    return (w                                  /* 0x80 and up */
+            | (w + POSTHOG_JSON_ONES)          /* 0x7F */
+            | (w - POSTHOG_JSON_ONES * 0x20)   /* below 0x20 */
+            | (q - POSTHOG_JSON_ONES)          /* '"' */
+            | (b - POSTHOG_JSON_ONES))         /* '\\' */
+           & POSTHOG_JSON_HIGH;
+}
 
 
 /* the output length of one unit of "n" input bytes */
@@ -76,6 +108,10 @@ posthog_json_escape_len(const unsigned char *p, size_t len, size_t max)
         /* a run of bytes copied as is, then one unit that is not */
 
         start = i;
+
+        while (lim - i >= 8 && !posthog_json_word_special(p + i)) {
+            i += 8;
+        }
 
         while (i < lim && posthog_json_width[p[i]] == 1) {
             i++;
@@ -131,7 +167,7 @@ unsigned char *
 posthog_json_escape(unsigned char *dst, const unsigned char *p, size_t len,
     size_t max)
 {
-    size_t    i, n, lim, start;
+    size_t    i, n, lim;
     uint32_t  cp;
 
     lim = len < max ? len : max;
@@ -139,21 +175,24 @@ posthog_json_escape(unsigned char *dst, const unsigned char *p, size_t len,
 
     while (i < lim) {
 
-        /* a run of bytes copied as is, then one unit that is not */
+        /*
+         * A run of bytes copied as is, then one unit that is not: whole
+         * words while they are clean, then byte by byte (at most the 7
+         * before the unit, or the input's tail).
+         */
 
-        start = i;
-
-        while (i < lim && posthog_json_width[p[i]] == 1) {
-            i++;
+        while (lim - i >= 8 && !posthog_json_word_special(p + i)) {
+            memcpy(dst, p + i, 8);
+            dst += 8;
+            i += 8;
         }
 
-        if (i > start) {
-            memcpy(dst, p + start, i - start);
-            dst += i - start;
+        while (i < lim && posthog_json_width[p[i]] == 1) {
+            *dst++ = p[i++];
+        }
 
-            if (i == lim) {
-                break;
-            }
+        if (i == lim) {
+            break;
         }
 
         if (p[i] < 0x80) {
