@@ -9,6 +9,12 @@
 #include "posthog_stream.h"
 
 
+/* $lib and $lib_version, one constant piece of JSON */
+#define NGX_HTTP_POSTHOG_LIB_MEMBERS                                          \
+    "\"$lib\":\"ngx_posthog_module\","                                      \
+    "\"$lib_version\":\"" NGX_HTTP_POSTHOG_VERSION "\""
+
+
 static ngx_str_t  ngx_http_posthog_reserved[] = {
     ngx_string("$current_url"),
     ngx_string("$host"),
@@ -270,16 +276,18 @@ ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
         m->cut = NGX_HTTP_POSTHOG_CUT_USER_AGENT;
     }
 
-    if (ngx_http_posthog_member(a, "$lib", (u_char *) "ngx_posthog_module",
-                                sizeof("ngx_posthog_module") - 1)
-        == NULL
-        || ngx_http_posthog_member(a, "$lib_version",
-                                   (u_char *) NGX_HTTP_POSTHOG_VERSION,
-                                   sizeof(NGX_HTTP_POSTHOG_VERSION) - 1)
-           == NULL)
-    {
+    /* constant: written as it is, keys and all */
+
+    m = ngx_array_push(a);
+    if (m == NULL) {
         return NGX_ERROR;
     }
+
+    ngx_str_null(&m->key);
+    ngx_str_set(&m->value, NGX_HTTP_POSTHOG_LIB_MEMBERS);
+    m->max = m->value.len;
+    m->raw = 1;
+    m->cut = NGX_HTTP_POSTHOG_CUT_NEVER;
 
     if (ngx_http_posthog_ua_props(r, a) != NGX_OK) {
         return NGX_ERROR;
@@ -520,8 +528,41 @@ ngx_http_posthog_members_len(ngx_array_t *a)
                        + 2;
         }
 
-        /* ,"key":value */
-        len += 1 + 1 + m[i].key.len + 2 + m[i].len;
+        /* ,"key":value, or a whole piece of JSON without a key */
+        len += 1 + (m[i].key.len ? 1 + m[i].key.len + 2 : 0) + m[i].len;
+    }
+
+    return len;
+}
+
+
+/*
+ * At least members_len(): every byte of a string escaped its worst way.
+ * Cheap, and enough to know an event fits posthog_event_max_size without
+ * escaping its strings twice.
+ */
+
+size_t
+ngx_http_posthog_members_bound(ngx_array_t *a)
+{
+    size_t                      len, n;
+    ngx_uint_t                  i;
+    ngx_http_posthog_member_t  *m;
+
+    len = 0;
+    m = a->elts;
+
+    for (i = 0; i < a->nelts; i++) {
+
+        if (m[i].raw) {
+            n = m[i].value.len;
+
+        } else {
+            n = m[i].value.len < m[i].max ? m[i].value.len : m[i].max;
+            n = POSTHOG_JSON_ESCAPE_MAX(n) + 2;
+        }
+
+        len += 1 + (m[i].key.len ? 1 + m[i].key.len + 2 : 0) + n;
     }
 
     return len;
@@ -542,10 +583,12 @@ ngx_http_posthog_members_write(u_char *p, ngx_array_t *a)
             *p++ = ',';
         }
 
-        *p++ = '"';
-        p = ngx_cpymem(p, m[i].key.data, m[i].key.len);
-        *p++ = '"';
-        *p++ = ':';
+        if (m[i].key.len) {
+            *p++ = '"';
+            p = ngx_cpymem(p, m[i].key.data, m[i].key.len);
+            *p++ = '"';
+            *p++ = ':';
+        }
 
         if (m[i].raw) {
             p = ngx_cpymem(p, m[i].value.data, m[i].value.len);
