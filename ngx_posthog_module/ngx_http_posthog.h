@@ -341,6 +341,12 @@ ngx_http_posthog_member_t *ngx_http_posthog_member(ngx_array_t *a,
     char *key, u_char *value, size_t len);
 ngx_int_t ngx_http_posthog_member_cut(ngx_array_t *a, char *key,
     u_char *value, size_t len, ngx_uint_t cut);
+ngx_http_posthog_member_t *ngx_http_posthog_member_n(ngx_array_t *a,
+    u_char *key, size_t key_len, u_char *value, size_t len);
+/* "key" a string literal (it does not compile otherwise): its length known */
+#define ngx_http_posthog_member_lit(a, key, value, len)                      \
+    ngx_http_posthog_member_n(a, (u_char *) "" key, sizeof("" key) - 1,      \
+                              value, len)
 ngx_int_t ngx_http_posthog_members_fit(ngx_array_t *a, size_t excess);
 size_t ngx_http_posthog_members_len(ngx_array_t *a);
 size_t ngx_http_posthog_members_bound(ngx_array_t *a);

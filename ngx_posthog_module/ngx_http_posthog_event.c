@@ -9,6 +9,8 @@
 
 
 static ngx_int_t ngx_http_posthog_is_pageview(ngx_http_request_t *r);
+static void ngx_http_posthog_members_on(ngx_array_t *a, ngx_pool_t *pool,
+    ngx_http_posthog_member_t *m, ngx_uint_t n);
 static ngx_int_t ngx_http_posthog_event_send(ngx_http_request_t *r,
     ngx_http_posthog_event_t *ev);
 static void ngx_http_posthog_dropped(ngx_http_request_t *r, const char *why);
@@ -22,9 +24,13 @@ static ngx_int_t ngx_http_posthog_signal_event(ngx_http_request_t *r,
     ngx_str_t *name);
 
 
-/* members on the stack: the top level's, and the properties' (about 30) */
+/*
+ * Members on the stack: the top level's, the properties' (about 30), and
+ * those of every event of a request ($device_id, the session's: 8).
+ */
 #define NGX_HTTP_POSTHOG_TOP_N    8
 #define NGX_HTTP_POSTHOG_PROPS_N  48
+#define NGX_HTTP_POSTHOG_EVENT_N  12
 
 
 static ngx_http_posthog_limit_t  ngx_http_posthog_cut_limit;
@@ -44,6 +50,7 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
     ngx_http_posthog_member_t     *m;
     ngx_http_posthog_loc_conf_t   *plcf;
     ngx_http_posthog_main_conf_t  *pmcf;
+    ngx_http_posthog_member_t      propm[NGX_HTTP_POSTHOG_EVENT_N];
 
     /* subrequests are logged too with "log_subrequest on": not ours */
 
@@ -102,12 +109,8 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
 
     ev.personless = ev.personless && plcf->personless;
 
-    if (ngx_array_init(&props, r->pool, 2, sizeof(ngx_http_posthog_member_t))
-        != NGX_OK)
-    {
-        ngx_http_posthog_dropped(r, "no memory");
-        return NGX_OK;
-    }
+    ngx_http_posthog_members_on(&props, r->pool, propm,
+                                NGX_HTTP_POSTHOG_EVENT_N);
 
     ev.props = &props;
 
@@ -548,8 +551,8 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
     }
 
     if (ev->personless) {
-        m = ngx_http_posthog_member(&props, "$process_person_profile",
-                                    (u_char *) "false", 5);
+        m = ngx_http_posthog_member_lit(&props, "$process_person_profile",
+                                        (u_char *) "false", 5);
         if (m == NULL) {
             return NGX_ERROR;
         }
@@ -594,8 +597,8 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
         && ngx_strncmp(ev->name.data, ngx_http_posthog_pageview.data,
                        ev->name.len) == 0)
     {
-        m = ngx_http_posthog_member(&props, "$pageview_id", uuid,
-                                    sizeof(uuid));
+        m = ngx_http_posthog_member_lit(&props, "$pageview_id", uuid,
+                                        sizeof(uuid));
         if (m == NULL) {
             return NGX_ERROR;
         }
@@ -603,10 +606,12 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
         m->raw = 1;
     }
 
-    if (ngx_http_posthog_member(&top, "event", ev->name.data, ev->name.len)
+    if (ngx_http_posthog_member_lit(&top, "event", ev->name.data,
+                                    ev->name.len)
         == NULL
-        || ngx_http_posthog_member(&top, "distinct_id", ev->distinct_id.data,
-                                   ev->distinct_id.len)
+        || ngx_http_posthog_member_lit(&top, "distinct_id",
+                                       ev->distinct_id.data,
+                                       ev->distinct_id.len)
            == NULL)
     {
         return NGX_ERROR;
@@ -630,7 +635,8 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
     m[1].raw = 1;
 
     if (ev->set.len) {
-        m = ngx_http_posthog_member(&top, "$set", ev->set.data, ev->set.len);
+        m = ngx_http_posthog_member_lit(&top, "$set", ev->set.data,
+                                        ev->set.len);
         if (m == NULL) {
             return NGX_ERROR;
         }
@@ -639,8 +645,8 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
     }
 
     if (ev->set_once.len) {
-        m = ngx_http_posthog_member(&top, "$set_once", ev->set_once.data,
-                                    ev->set_once.len);
+        m = ngx_http_posthog_member_lit(&top, "$set_once", ev->set_once.data,
+                                        ev->set_once.len);
         if (m == NULL) {
             return NGX_ERROR;
         }
