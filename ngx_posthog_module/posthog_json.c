@@ -113,6 +113,15 @@ posthog_json_escape_len(const unsigned char *p, size_t len, size_t max)
             i += 8;
         }
 
+        /* a clean tail: its last 8 bytes, some seen already, are clean */
+
+        if (i > start && i < lim && lim - i < 8
+            && !posthog_json_word_special(p + lim - 8))
+        {
+            size += lim - start;
+            break;
+        }
+
         while (i < lim && posthog_json_width[p[i]] == 1) {
             i++;
         }
@@ -167,7 +176,7 @@ unsigned char *
 posthog_json_escape(unsigned char *dst, const unsigned char *p, size_t len,
     size_t max)
 {
-    size_t    i, n, lim;
+    size_t    i, n, lim, start;
     uint32_t  cp;
 
     lim = len < max ? len : max;
@@ -181,10 +190,25 @@ posthog_json_escape(unsigned char *dst, const unsigned char *p, size_t len,
          * before the unit, or the input's tail).
          */
 
+        start = i;
+
         while (lim - i >= 8 && !posthog_json_word_special(p + i)) {
             memcpy(dst, p + i, 8);
             dst += 8;
             i += 8;
+        }
+
+        /*
+         * A clean tail after a clean word: its last 8 bytes, written over
+         * the word's copy of the same bytes.
+         */
+
+        if (i > start && i < lim && lim - i < 8
+            && !posthog_json_word_special(p + lim - 8))
+        {
+            memcpy(dst + (lim - i) - 8, p + lim - 8, 8);
+            dst += lim - i;
+            break;
         }
 
         while (i < lim && posthog_json_width[p[i]] == 1) {
