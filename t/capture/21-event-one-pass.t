@@ -3,7 +3,7 @@
 # or measured exactly first (the worst case does not fit, the event does):
 # two servers that differ only in posthog_event_max_size get the same
 # request, and their events differ only in the ids and times made for
-# each.
+# each.  And the timestamp's text, made once a second, is each event's.
 
 use strict;
 use warnings;
@@ -79,5 +79,22 @@ sub plain {
 }
 
 is(plain($one->{_raw}), plain($exact->{_raw}), 'the same JSON');
+
+# the timestamp's text is kept for a second: each event's is its uuid's
+# time, over requests more than a second apart
+require Time::Local;
+my $bad = 0;
+for my $i (1 .. 4) {
+    select(undef, undef, undef, 0.4) if $i > 1;
+    $t->get('/time');
+    my ($e) = $t->new_events(1);
+    my $ms = hex(substr($e->{uuid}, 0, 8)) * 65536
+             + hex(substr($e->{uuid}, 9, 4));
+    my ($Y, $M, $D, $h, $m, $s, $f) =
+        $e->{timestamp} =~ /^(\d+)-(\d+)-(\d+)T(\d+):(\d+):(\d+)\.(\d{3})Z$/;
+    $bad++ unless defined $f
+        && Time::Local::timegm($s, $m, $h, $D, $M - 1, $Y) * 1000 + $f == $ms;
+}
+is($bad, 0, 'the timestamp is the uuid\'s time, second after second');
 
 done_testing;
