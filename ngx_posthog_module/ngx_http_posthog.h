@@ -339,8 +339,6 @@ ngx_int_t ngx_http_posthog_props_object(ngx_http_request_t *r,
 /* "key" is a literal that needs no escaping */
 ngx_http_posthog_member_t *ngx_http_posthog_member(ngx_array_t *a,
     char *key, u_char *value, size_t len);
-ngx_int_t ngx_http_posthog_member_cut(ngx_array_t *a, char *key,
-    u_char *value, size_t len, ngx_uint_t cut);
 ngx_http_posthog_member_t *ngx_http_posthog_member_n(ngx_array_t *a,
     u_char *key, size_t key_len, u_char *value, size_t len);
 /* "key" a string literal (it does not compile otherwise): its length known */

@@ -478,23 +478,6 @@ ngx_http_posthog_member_n(ngx_array_t *a, u_char *key, size_t key_len,
 }
 
 
-ngx_int_t
-ngx_http_posthog_member_cut(ngx_array_t *a, char *key, u_char *value,
-    size_t len, ngx_uint_t cut)
-{
-    ngx_http_posthog_member_t  *m;
-
-    m = ngx_http_posthog_member(a, key, value, len);
-    if (m == NULL) {
-        return NGX_ERROR;
-    }
-
-    m->cut = cut;
-
-    return NGX_OK;
-}
-
-
 /*
  * Cuts string properties, in NGX_HTTP_POSTHOG_CUT_* order and the last
  * of a kind first, until the escaped event is "excess" bytes shorter.
