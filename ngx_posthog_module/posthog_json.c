@@ -11,6 +11,8 @@
 #include "posthog_utf8.h"
 
 
+static unsigned char *posthog_json_escape_units(unsigned char *dst,
+    const unsigned char *p, size_t len, size_t max);
 static unsigned char *posthog_json_unit(unsigned char *dst,
     const unsigned char *p, size_t n, uint32_t cp);
 
@@ -172,9 +174,9 @@ posthog_json_escape_cut(const unsigned char *p, size_t len, size_t max)
 }
 
 
-unsigned char *
-posthog_json_escape(unsigned char *dst, const unsigned char *p, size_t len,
-    size_t max)
+static unsigned char *
+posthog_json_escape_units(unsigned char *dst, const unsigned char *p,
+    size_t len, size_t max)
 {
     size_t    i, n, lim, start;
     uint32_t  cp;
@@ -236,6 +238,51 @@ posthog_json_escape(unsigned char *dst, const unsigned char *p, size_t len,
     }
 
     return dst;
+}
+
+
+/*
+ * The common case first, in a function that calls nothing but the one
+ * below: a string of printable ASCII, copied 8 bytes at a time.  From
+ * the first byte that is not, posthog_json_escape_units() goes on (every
+ * byte before it was a unit of its own, so the rest is cut the same).
+ */
+
+unsigned char *
+posthog_json_escape(unsigned char *dst, const unsigned char *p, size_t len,
+    size_t max)
+{
+    size_t  i, lim;
+
+    lim = len < max ? len : max;
+    i = 0;
+
+    while (lim - i >= 8 && !posthog_json_word_special(p + i)) {
+        memcpy(dst, p + i, 8);
+        dst += 8;
+        i += 8;
+    }
+
+    if (i == lim) {
+        return dst;
+    }
+
+    /* a clean tail: its last 8 bytes, over the copy of those before it */
+
+    if (i && lim - i < 8 && !posthog_json_word_special(p + lim - 8)) {
+        memcpy(dst + (lim - i) - 8, p + lim - 8, 8);
+        return dst + (lim - i);
+    }
+
+    while (posthog_json_width[p[i]] == 1) {
+        *dst++ = p[i++];
+
+        if (i == lim) {
+            return dst;
+        }
+    }
+
+    return posthog_json_escape_units(dst, p + i, len - i, lim - i);
 }
 
 
