@@ -242,10 +242,11 @@ posthog_json_escape_units(unsigned char *dst, const unsigned char *p,
 
 
 /*
- * The common case first, in a function that calls nothing but the one
- * below: a string of printable ASCII, copied 8 bytes at a time.  From
- * the first byte that is not, posthog_json_escape_units() goes on (every
- * byte before it was a unit of its own, so the rest is cut the same).
+ * The common case first, in a function that calls nothing else (few
+ * registers to save): a string of printable ASCII, copied 8 bytes at a
+ * time.  From the first byte that is not, posthog_json_escape_units()
+ * goes on (every byte before it was a unit of its own, so the rest is cut
+ * the same).
  */
 
 unsigned char *
