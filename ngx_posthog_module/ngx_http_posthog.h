@@ -309,7 +309,10 @@ char *ngx_http_posthog_status_init_main_conf(ngx_conf_t *cf,
 
 /* ngx_http_posthog_props.c */
 
-/* One JSON member inside an event or its properties, written in two passes. */
+/*
+ * One JSON member inside an event or its properties.  Raw with an empty
+ * key: "value" is whole members already ("k":v,"k2":v2), constant ones.
+ */
 
 typedef struct {
     ngx_str_t                  key;          /* JSON-escaped, no quotes */
@@ -317,7 +320,7 @@ typedef struct {
     size_t                     max;          /* input cut, see posthog_json.h */
     ngx_uint_t                 raw;          /* value is JSON already */
     ngx_uint_t                 cut;          /* NGX_HTTP_POSTHOG_CUT_* */
-    size_t                     len;          /* escaped length, pass 1 */
+    size_t                     len;          /* escaped, by members_len() */
 } ngx_http_posthog_member_t;
 ngx_int_t ngx_http_posthog_request_url(ngx_http_request_t *r, ngx_str_t *url,
     ngx_str_t *host);
@@ -336,10 +339,15 @@ ngx_int_t ngx_http_posthog_props_object(ngx_http_request_t *r,
 /* "key" is a literal that needs no escaping */
 ngx_http_posthog_member_t *ngx_http_posthog_member(ngx_array_t *a,
     char *key, u_char *value, size_t len);
-ngx_int_t ngx_http_posthog_member_cut(ngx_array_t *a, char *key,
-    u_char *value, size_t len, ngx_uint_t cut);
+ngx_http_posthog_member_t *ngx_http_posthog_member_n(ngx_array_t *a,
+    u_char *key, size_t key_len, u_char *value, size_t len);
+/* "key" a string literal (it does not compile otherwise): its length known */
+#define ngx_http_posthog_member_lit(a, key, value, len)                      \
+    ngx_http_posthog_member_n(a, (u_char *) "" key, sizeof("" key) - 1,      \
+                              value, len)
 ngx_int_t ngx_http_posthog_members_fit(ngx_array_t *a, size_t excess);
 size_t ngx_http_posthog_members_len(ngx_array_t *a);
+size_t ngx_http_posthog_members_bound(ngx_array_t *a);
 u_char *ngx_http_posthog_members_write(u_char *p, ngx_array_t *a);
 char *ngx_http_posthog_api_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);

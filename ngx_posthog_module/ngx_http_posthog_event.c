@@ -9,6 +9,8 @@
 
 
 static ngx_int_t ngx_http_posthog_is_pageview(ngx_http_request_t *r);
+static void ngx_http_posthog_members_on(ngx_array_t *a, ngx_pool_t *pool,
+    ngx_http_posthog_member_t *m, ngx_uint_t n);
 static ngx_int_t ngx_http_posthog_event_send(ngx_http_request_t *r,
     ngx_http_posthog_event_t *ev);
 static void ngx_http_posthog_dropped(ngx_http_request_t *r, const char *why);
@@ -20,6 +22,15 @@ static ngx_int_t ngx_http_posthog_identity_event(ngx_http_request_t *r,
 static ngx_int_t ngx_http_posthog_signal_event(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx, ngx_http_posthog_event_t *req,
     ngx_str_t *name);
+
+
+/*
+ * Members on the stack: the top level's, the properties' (about 30), and
+ * those of every event of a request ($device_id, the session's: 8).
+ */
+#define NGX_HTTP_POSTHOG_TOP_N    8
+#define NGX_HTTP_POSTHOG_PROPS_N  48
+#define NGX_HTTP_POSTHOG_EVENT_N  12
 
 
 static ngx_http_posthog_limit_t  ngx_http_posthog_cut_limit;
@@ -39,6 +50,7 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
     ngx_http_posthog_member_t     *m;
     ngx_http_posthog_loc_conf_t   *plcf;
     ngx_http_posthog_main_conf_t  *pmcf;
+    ngx_http_posthog_member_t      propm[NGX_HTTP_POSTHOG_EVENT_N];
 
     /* subrequests are logged too with "log_subrequest on": not ours */
 
@@ -97,12 +109,8 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
 
     ev.personless = ev.personless && plcf->personless;
 
-    if (ngx_array_init(&props, r->pool, 2, sizeof(ngx_http_posthog_member_t))
-        != NGX_OK)
-    {
-        ngx_http_posthog_dropped(r, "no memory");
-        return NGX_OK;
-    }
+    ngx_http_posthog_members_on(&props, r->pool, propm,
+                                NGX_HTTP_POSTHOG_EVENT_N);
 
     ev.props = &props;
 
@@ -425,35 +433,126 @@ ngx_http_posthog_dropped(ngx_http_request_t *r, const char *why)
 }
 
 
+/*
+ * The event's JSON is written into one buffer per process, grown to the
+ * largest posthog_event_max_size met: the writer copies it at once, and
+ * an event of a few KB from the request's pool would be a malloc of its
+ * own (a pool page is 4 KB).
+ */
+
+static u_char *
+ngx_http_posthog_json_buffer(ngx_log_t *log, size_t size, size_t max)
+{
+    u_char  *p;
+
+    static u_char  *buf;
+    static size_t   buf_size;
+
+    if (size > buf_size) {
+        size = ngx_max(size, max);
+
+        p = ngx_alloc(size, log);
+        if (p == NULL) {
+            return NULL;
+        }
+
+        if (buf) {
+            ngx_free(buf);
+        }
+
+        buf = p;
+        buf_size = size;
+    }
+
+    return buf;
+}
+
+
+/*
+ * The request's time as the event's "timestamp", quoted: formatted once a
+ * second, its milliseconds once per request.  Per process; a request's
+ * start time never changes, and one event's text is copied before the
+ * next is made.
+ */
+
+static u_char *
+ngx_http_posthog_timestamp(ngx_http_request_t *r)
+{
+    ngx_tm_t     tm;
+    ngx_uint_t   ms;
+
+    static time_t  sec = -1;
+    static u_char  ts[] = "\"1970-01-01T00:00:00.000Z\"";
+
+    if (r->start_sec != sec) {
+        ngx_gmtime(r->start_sec, &tm);
+
+        (void) ngx_sprintf(ts + 1, "%4d-%02d-%02dT%02d:%02d:%02d",
+                           tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                           tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+
+        sec = r->start_sec;
+    }
+
+    ms = r->start_msec % 1000;
+
+    ts[sizeof("\"1970-01-01T00:00:00.") - 1] = (u_char) ('0' + ms / 100);
+    ts[sizeof("\"1970-01-01T00:00:00.0") - 1] = (u_char) ('0' + ms / 10 % 10);
+    ts[sizeof("\"1970-01-01T00:00:00.00") - 1] = (u_char) ('0' + ms % 10);
+
+    return ts;
+}
+
+
+/* an array whose first "n" elements are the caller's, on its stack */
+
+static void
+ngx_http_posthog_members_on(ngx_array_t *a, ngx_pool_t *pool,
+    ngx_http_posthog_member_t *m, ngx_uint_t n)
+{
+    a->elts = m;
+    a->nelts = 0;
+    a->size = sizeof(ngx_http_posthog_member_t);
+    a->nalloc = n;
+    a->pool = pool;
+}
+
+
+/*
+ * {top,"properties":{props}}.  When the worst case of every string
+ * escaped at 6 bytes a byte fits posthog_event_max_size, the event is
+ * written in one pass; otherwise it is measured exactly first, and cut
+ * if it must be.
+ */
+
 static ngx_int_t
 ngx_http_posthog_event_build(ngx_http_request_t *r,
     ngx_http_posthog_event_t *ev, ngx_str_t *out)
 {
-    u_char                       *p, uuid[POSTHOG_UUID_LEN];
+    u_char                       *p, *ts;
     size_t                        len;
-    ngx_tm_t                      tm;
-    ngx_str_t                     json;
-    ngx_uint_t                    i;
     ngx_array_t                   top, props;
     ngx_http_posthog_member_t    *m;
     ngx_http_posthog_loc_conf_t  *plcf;
-    u_char                        ts[sizeof("1970-01-01T00:00:00.000Z")];
+    u_char                        uuid[1 + POSTHOG_UUID_LEN + 1];
+    ngx_http_posthog_member_t     topm[NGX_HTTP_POSTHOG_TOP_N];
+    ngx_http_posthog_member_t     propm[NGX_HTTP_POSTHOG_PROPS_N];
 
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
 
-    if (ngx_array_init(&props, r->pool, 16, sizeof(ngx_http_posthog_member_t))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
+    /* on the stack: a longer list goes on in the pool (ngx_array_push) */
+
+    ngx_http_posthog_members_on(&props, r->pool, propm,
+                                NGX_HTTP_POSTHOG_PROPS_N);
+    ngx_http_posthog_members_on(&top, r->pool, topm, NGX_HTTP_POSTHOG_TOP_N);
 
     if (ngx_http_posthog_standard_props(r, &props) != NGX_OK) {
         return NGX_ERROR;
     }
 
     if (ev->personless) {
-        m = ngx_http_posthog_member(&props, "$process_person_profile",
-                                    (u_char *) "false", 5);
+        m = ngx_http_posthog_member_lit(&props, "$process_person_profile",
+                                        (u_char *) "false", 5);
         if (m == NULL) {
             return NGX_ERROR;
         }
@@ -462,15 +561,13 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
     }
 
     if (ev->props) {
-        m = ev->props->elts;
-
-        for (i = 0; i < ev->props->nelts; i++) {
-            if (ngx_array_push(&props) == NULL) {
-                return NGX_ERROR;
-            }
-
-            ((ngx_http_posthog_member_t *) props.elts)[props.nelts - 1] = m[i];
+        m = ngx_array_push_n(&props, ev->props->nelts);
+        if (m == NULL) {
+            return NGX_ERROR;
         }
+
+        ngx_memcpy(m, ev->props->elts,
+                   ev->props->nelts * sizeof(ngx_http_posthog_member_t));
     }
 
     if (ev->cookieless && ngx_http_posthog_consent_props(&props) != NGX_OK) {
@@ -485,14 +582,12 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
 
     /* the event's time is the request's, and its uuid is made once, here */
 
-    ngx_gmtime(r->start_sec, &tm);
+    ts = ngx_http_posthog_timestamp(r);
 
-    p = ngx_sprintf(ts, "%4d-%02d-%02dT%02d:%02d:%02d.%03MZ",
-                    tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                    tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
-                    r->start_msec);
+    uuid[0] = '"';
+    uuid[1 + POSTHOG_UUID_LEN] = '"';
 
-    if (ngx_http_posthog_new_uuid(r, uuid) != NGX_OK) {
+    if (ngx_http_posthog_new_uuid(r, uuid + 1) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -500,34 +595,48 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
 
     if (ev->name.len == ngx_http_posthog_pageview.len
         && ngx_strncmp(ev->name.data, ngx_http_posthog_pageview.data,
-                       ev->name.len) == 0
-        && ngx_http_posthog_member(&props, "$pageview_id", uuid,
-                                   POSTHOG_UUID_LEN)
-           == NULL)
+                       ev->name.len) == 0)
     {
-        return NGX_ERROR;
+        m = ngx_http_posthog_member_lit(&props, "$pageview_id", uuid,
+                                        sizeof(uuid));
+        if (m == NULL) {
+            return NGX_ERROR;
+        }
+
+        m->raw = 1;
     }
 
-    if (ngx_array_init(&top, r->pool, 8, sizeof(ngx_http_posthog_member_t))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_posthog_member(&top, "event", ev->name.data, ev->name.len)
+    if (ngx_http_posthog_member_lit(&top, "event", ev->name.data,
+                                    ev->name.len)
         == NULL
-        || ngx_http_posthog_member(&top, "distinct_id", ev->distinct_id.data,
-                                   ev->distinct_id.len)
-           == NULL
-        || ngx_http_posthog_member(&top, "timestamp", ts, p - ts) == NULL
-        || ngx_http_posthog_member(&top, "uuid", uuid, POSTHOG_UUID_LEN)
+        || ngx_http_posthog_member_lit(&top, "distinct_id",
+                                       ev->distinct_id.data,
+                                       ev->distinct_id.len)
            == NULL)
     {
         return NGX_ERROR;
     }
+
+    m = ngx_array_push_n(&top, 2);
+    if (m == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(m, 2 * sizeof(ngx_http_posthog_member_t));
+
+    ngx_str_set(&m[0].key, "timestamp");
+    m[0].value.data = ts;
+    m[0].value.len = sizeof("\"1970-01-01T00:00:00.000Z\"") - 1;
+    m[0].raw = 1;
+
+    ngx_str_set(&m[1].key, "uuid");
+    m[1].value.data = uuid;
+    m[1].value.len = sizeof(uuid);
+    m[1].raw = 1;
 
     if (ev->set.len) {
-        m = ngx_http_posthog_member(&top, "$set", ev->set.data, ev->set.len);
+        m = ngx_http_posthog_member_lit(&top, "$set", ev->set.data,
+                                        ev->set.len);
         if (m == NULL) {
             return NGX_ERROR;
         }
@@ -536,8 +645,8 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
     }
 
     if (ev->set_once.len) {
-        m = ngx_http_posthog_member(&top, "$set_once", ev->set_once.data,
-                                    ev->set_once.len);
+        m = ngx_http_posthog_member_lit(&top, "$set_once", ev->set_once.data,
+                                        ev->set_once.len);
         if (m == NULL) {
             return NGX_ERROR;
         }
@@ -545,37 +654,45 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
         m->raw = 1;
     }
 
-    /* {top,"properties":{props}}, cut to posthog_event_max_size */
-
     len = sizeof("{,\"properties\":{}}") - 1
-          + ngx_http_posthog_members_len(&top)
-          + ngx_http_posthog_members_len(&props);
+          + ngx_http_posthog_members_bound(&top)
+          + ngx_http_posthog_members_bound(&props);
 
     if (len > plcf->event_max) {
-        if (ngx_http_posthog_members_fit(&props, len - plcf->event_max)
-            != NGX_OK)
-        {
-            return NGX_DECLINED;
-        }
 
-        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_EVENTS_CUT, 1);
-        ngx_http_posthog_log_limited(&ngx_http_posthog_cut_limit,
-                                     NGX_LOG_INFO, r->connection->log,
-                                     "an event of %uz bytes was cut to "
-                                     "posthog_event_max_size %uz",
-                                     len, plcf->event_max);
+        /* measured, and cut to posthog_event_max_size */
 
         len = sizeof("{,\"properties\":{}}") - 1
               + ngx_http_posthog_members_len(&top)
               + ngx_http_posthog_members_len(&props);
+
+        if (len > plcf->event_max) {
+            if (ngx_http_posthog_members_fit(&props, len - plcf->event_max)
+                != NGX_OK)
+            {
+                return NGX_DECLINED;
+            }
+
+            ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_EVENTS_CUT, 1);
+            ngx_http_posthog_log_limited(&ngx_http_posthog_cut_limit,
+                                         NGX_LOG_INFO, r->connection->log,
+                                         "an event of %uz bytes was cut to "
+                                         "posthog_event_max_size %uz",
+                                         len, plcf->event_max);
+
+            len = sizeof("{,\"properties\":{}}") - 1
+                  + ngx_http_posthog_members_len(&top)
+                  + ngx_http_posthog_members_len(&props);
+        }
     }
 
-    json.data = ngx_pnalloc(r->pool, len);
-    if (json.data == NULL) {
+    out->data = ngx_http_posthog_json_buffer(r->connection->log, len,
+                                             plcf->event_max);
+    if (out->data == NULL) {
         return NGX_ERROR;
     }
 
-    p = json.data;
+    p = out->data;
     *p++ = '{';
     p = ngx_http_posthog_members_write(p, &top);
     p = ngx_cpymem(p, ",\"properties\":{", sizeof(",\"properties\":{") - 1);
@@ -583,10 +700,7 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
     *p++ = '}';
     *p++ = '}';
 
-    json.len = p - json.data;
-
-    *out = json;
+    out->len = p - out->data;
 
     return NGX_OK;
 }
-

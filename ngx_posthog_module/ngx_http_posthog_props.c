@@ -9,6 +9,31 @@
 #include "posthog_stream.h"
 
 
+/* a member cut with those of kind "c" (NGX_HTTP_POSTHOG_CUT_*) */
+#define ngx_http_posthog_member_cut_lit(a, key, value, len, c)               \
+    ngx_http_posthog_cut_as(ngx_http_posthog_member_lit(a, key, value, len), \
+                            c)
+
+
+static ngx_inline ngx_int_t
+ngx_http_posthog_cut_as(ngx_http_posthog_member_t *m, ngx_uint_t cut)
+{
+    if (m == NULL) {
+        return NGX_ERROR;
+    }
+
+    m->cut = cut;
+
+    return NGX_OK;
+}
+
+
+/* $lib and $lib_version, one constant piece of JSON */
+#define NGX_HTTP_POSTHOG_LIB_MEMBERS                                          \
+    "\"$lib\":\"ngx_posthog_module\","                                      \
+    "\"$lib_version\":\"" NGX_HTTP_POSTHOG_VERSION "\""
+
+
 static ngx_str_t  ngx_http_posthog_reserved[] = {
     ngx_string("$current_url"),
     ngx_string("$host"),
@@ -190,16 +215,16 @@ ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
 
     q = ngx_strlchr(path.data, path.data + path.len, '?');
 
-    if (ngx_http_posthog_member_cut(a, "$current_url", url.data, url.len,
-                                    NGX_HTTP_POSTHOG_CUT_URL)
+    if (ngx_http_posthog_member_cut_lit(a, "$current_url", url.data,
+                                        url.len, NGX_HTTP_POSTHOG_CUT_URL)
         != NGX_OK
-        || ngx_http_posthog_member_cut(a, "$host", host.data, host.len,
-                                       NGX_HTTP_POSTHOG_CUT_HOST)
+        || ngx_http_posthog_member_cut_lit(a, "$host", host.data, host.len,
+                                           NGX_HTTP_POSTHOG_CUT_HOST)
            != NGX_OK
-        || ngx_http_posthog_member_cut(a, "$pathname", path.data,
-                                       q ? (size_t) (q - path.data)
-                                         : path.len,
-                                       NGX_HTTP_POSTHOG_CUT_PATHNAME)
+        || ngx_http_posthog_member_cut_lit(a, "$pathname", path.data,
+                                           q ? (size_t) (q - path.data)
+                                             : path.len,
+                                           NGX_HTTP_POSTHOG_CUT_PATHNAME)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -210,8 +235,9 @@ ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
     ref = r->headers_in.referer ? &r->headers_in.referer->value : NULL;
 
     if (ref && ref->len) {
-        if (ngx_http_posthog_member_cut(a, "$referrer", ref->data, ref->len,
-                                        NGX_HTTP_POSTHOG_CUT_REFERRER)
+        if (ngx_http_posthog_member_cut_lit(a, "$referrer", ref->data,
+                                            ref->len,
+                                            NGX_HTTP_POSTHOG_CUT_REFERRER)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -231,18 +257,20 @@ ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
             }
         }
 
-        if (ngx_http_posthog_member_cut(a, "$referring_domain", p, q - p,
-                                        NGX_HTTP_POSTHOG_CUT_REF_DOMAIN)
+        if (ngx_http_posthog_member_cut_lit(a, "$referring_domain", p,
+                                            q - p,
+                                            NGX_HTTP_POSTHOG_CUT_REF_DOMAIN)
             != NGX_OK)
         {
             return NGX_ERROR;
         }
 
     } else {
-        if (ngx_http_posthog_member(a, "$referrer", (u_char *) "$direct", 7)
+        if (ngx_http_posthog_member_lit(a, "$referrer",
+                                        (u_char *) "$direct", 7)
             == NULL
-            || ngx_http_posthog_member(a, "$referring_domain",
-                                       (u_char *) "$direct", 7)
+            || ngx_http_posthog_member_lit(a, "$referring_domain",
+                                           (u_char *) "$direct", 7)
                == NULL)
         {
             return NGX_ERROR;
@@ -251,17 +279,17 @@ ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
 
     /* the client's address, after realip: else GeoIP finds the server */
 
-    if (ngx_http_posthog_member(a, "$ip", r->connection->addr_text.data,
-                                r->connection->addr_text.len)
+    if (ngx_http_posthog_member_lit(a, "$ip", r->connection->addr_text.data,
+                                    r->connection->addr_text.len)
         == NULL)
     {
         return NGX_ERROR;
     }
 
     if (r->headers_in.user_agent) {
-        m = ngx_http_posthog_member(a, "$raw_user_agent",
-                                    r->headers_in.user_agent->value.data,
-                                    r->headers_in.user_agent->value.len);
+        m = ngx_http_posthog_member_lit(a, "$raw_user_agent",
+                                        r->headers_in.user_agent->value.data,
+                                        r->headers_in.user_agent->value.len);
         if (m == NULL) {
             return NGX_ERROR;
         }
@@ -270,16 +298,16 @@ ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
         m->cut = NGX_HTTP_POSTHOG_CUT_USER_AGENT;
     }
 
-    if (ngx_http_posthog_member(a, "$lib", (u_char *) "ngx_posthog_module",
-                                sizeof("ngx_posthog_module") - 1)
-        == NULL
-        || ngx_http_posthog_member(a, "$lib_version",
-                                   (u_char *) NGX_HTTP_POSTHOG_VERSION,
-                                   sizeof(NGX_HTTP_POSTHOG_VERSION) - 1)
-           == NULL)
-    {
+    /* constant: written as it is, keys and all */
+
+    m = ngx_http_posthog_member_n(a, NULL, 0,
+                                  (u_char *) NGX_HTTP_POSTHOG_LIB_MEMBERS,
+                                  sizeof(NGX_HTTP_POSTHOG_LIB_MEMBERS) - 1);
+    if (m == NULL) {
         return NGX_ERROR;
     }
+
+    m->raw = 1;
 
     if (ngx_http_posthog_ua_props(r, a) != NGX_OK) {
         return NGX_ERROR;
@@ -415,15 +443,31 @@ ngx_http_posthog_props_object(ngx_http_request_t *r, ngx_array_t *conf_props,
 ngx_http_posthog_member_t *
 ngx_http_posthog_member(ngx_array_t *a, char *key, u_char *value, size_t len)
 {
+    return ngx_http_posthog_member_n(a, (u_char *) key, ngx_strlen(key),
+                                     value, len);
+}
+
+
+/* the same with the key's length: no strlen(), and no call to push */
+
+ngx_http_posthog_member_t *
+ngx_http_posthog_member_n(ngx_array_t *a, u_char *key, size_t key_len,
+    u_char *value, size_t len)
+{
     ngx_http_posthog_member_t  *m;
 
-    m = ngx_array_push(a);
-    if (m == NULL) {
-        return NULL;
+    if (a->nelts < a->nalloc) {
+        m = (ngx_http_posthog_member_t *) a->elts + a->nelts++;
+
+    } else {
+        m = ngx_array_push(a);
+        if (m == NULL) {
+            return NULL;
+        }
     }
 
-    m->key.data = (u_char *) key;
-    m->key.len = ngx_strlen(key);
+    m->key.data = key;
+    m->key.len = key_len;
     m->value.data = value;
     m->value.len = len;
     m->max = NGX_HTTP_POSTHOG_VALUE_MAX;
@@ -431,23 +475,6 @@ ngx_http_posthog_member(ngx_array_t *a, char *key, u_char *value, size_t len)
     m->cut = NGX_HTTP_POSTHOG_CUT_NEVER;
 
     return m;
-}
-
-
-ngx_int_t
-ngx_http_posthog_member_cut(ngx_array_t *a, char *key, u_char *value,
-    size_t len, ngx_uint_t cut)
-{
-    ngx_http_posthog_member_t  *m;
-
-    m = ngx_http_posthog_member(a, key, value, len);
-    if (m == NULL) {
-        return NGX_ERROR;
-    }
-
-    m->cut = cut;
-
-    return NGX_OK;
 }
 
 
@@ -520,8 +547,41 @@ ngx_http_posthog_members_len(ngx_array_t *a)
                        + 2;
         }
 
-        /* ,"key":value */
-        len += 1 + 1 + m[i].key.len + 2 + m[i].len;
+        /* ,"key":value, or a whole piece of JSON without a key */
+        len += 1 + (m[i].key.len ? 1 + m[i].key.len + 2 : 0) + m[i].len;
+    }
+
+    return len;
+}
+
+
+/*
+ * At least members_len(): every byte of a string escaped its worst way.
+ * Cheap, and enough to know an event fits posthog_event_max_size without
+ * escaping its strings twice.
+ */
+
+size_t
+ngx_http_posthog_members_bound(ngx_array_t *a)
+{
+    size_t                      len, n;
+    ngx_uint_t                  i;
+    ngx_http_posthog_member_t  *m;
+
+    len = 0;
+    m = a->elts;
+
+    for (i = 0; i < a->nelts; i++) {
+
+        if (m[i].raw) {
+            n = m[i].value.len;
+
+        } else {
+            n = m[i].value.len < m[i].max ? m[i].value.len : m[i].max;
+            n = POSTHOG_JSON_ESCAPE_MAX(n) + 2;
+        }
+
+        len += 1 + (m[i].key.len ? 1 + m[i].key.len + 2 : 0) + n;
     }
 
     return len;
@@ -542,10 +602,12 @@ ngx_http_posthog_members_write(u_char *p, ngx_array_t *a)
             *p++ = ',';
         }
 
-        *p++ = '"';
-        p = ngx_cpymem(p, m[i].key.data, m[i].key.len);
-        *p++ = '"';
-        *p++ = ':';
+        if (m[i].key.len) {
+            *p++ = '"';
+            p = ngx_cpymem(p, m[i].key.data, m[i].key.len);
+            *p++ = '"';
+            *p++ = ':';
+        }
 
         if (m[i].raw) {
             p = ngx_cpymem(p, m[i].value.data, m[i].value.len);

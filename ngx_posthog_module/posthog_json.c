@@ -3,6 +3,7 @@
  */
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,8 @@
 #include "posthog_utf8.h"
 
 
+static unsigned char *posthog_json_escape_units(unsigned char *dst,
+    const unsigned char *p, size_t len, size_t max);
 static unsigned char *posthog_json_unit(unsigned char *dst,
     const unsigned char *p, size_t n, uint32_t cp);
 
@@ -35,6 +38,37 @@ static const unsigned char  posthog_json_width[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 6    /* DEL */
     /* 0x80 .. 0xff: 0 */
 };
+
+
+/*
+ * Whether any of the 8 bytes at "p" is one posthog_json_width[] does not
+ * give 1: below 0x20, '"', '\\', or 0x7F and up.  Exact for "any" (a
+ * borrow or a carry between bytes only ever starts at such a byte), which
+ * is all the callers need: they find the byte one at a time.  The test
+ * of a word of printable ASCII is a dozen instructions instead of eight
+ * table look-ups and branches.
+ */
+
+#define POSTHOG_JSON_ONES  0x0101010101010101ULL
+#define POSTHOG_JSON_HIGH  0x8080808080808080ULL
+
+static inline uint64_t
+posthog_json_word_special(const unsigned char *p)
+{
+    uint64_t  w, q, b;
+
+    memcpy(&w, p, 8);
+
+    q = w ^ (POSTHOG_JSON_ONES * '"');
+    b = w ^ (POSTHOG_JSON_ONES * '\\');
+
+    return (w                                  /* 0x80 and up */
+            | (w + POSTHOG_JSON_ONES)          /* 0x7F */
+            | (w - POSTHOG_JSON_ONES * 0x20)   /* below 0x20 */
+            | (q - POSTHOG_JSON_ONES)          /* '"' */
+            | (b - POSTHOG_JSON_ONES))         /* '\\' */
+           & POSTHOG_JSON_HIGH;
+}
 
 
 /* the output length of one unit of "n" input bytes */
@@ -76,6 +110,19 @@ posthog_json_escape_len(const unsigned char *p, size_t len, size_t max)
         /* a run of bytes copied as is, then one unit that is not */
 
         start = i;
+
+        while (lim - i >= 8 && !posthog_json_word_special(p + i)) {
+            i += 8;
+        }
+
+        /* a clean tail: its last 8 bytes, some seen already, are clean */
+
+        if (i > start && i < lim && lim - i < 8
+            && !posthog_json_word_special(p + lim - 8))
+        {
+            size += lim - start;
+            break;
+        }
 
         while (i < lim && posthog_json_width[p[i]] == 1) {
             i++;
@@ -127,9 +174,9 @@ posthog_json_escape_cut(const unsigned char *p, size_t len, size_t max)
 }
 
 
-unsigned char *
-posthog_json_escape(unsigned char *dst, const unsigned char *p, size_t len,
-    size_t max)
+static unsigned char *
+posthog_json_escape_units(unsigned char *dst, const unsigned char *p,
+    size_t len, size_t max)
 {
     size_t    i, n, lim, start;
     uint32_t  cp;
@@ -139,21 +186,39 @@ posthog_json_escape(unsigned char *dst, const unsigned char *p, size_t len,
 
     while (i < lim) {
 
-        /* a run of bytes copied as is, then one unit that is not */
+        /*
+         * A run of bytes copied as is, then one unit that is not: whole
+         * words while they are clean, then byte by byte (at most the 7
+         * before the unit, or the input's tail).
+         */
 
         start = i;
 
-        while (i < lim && posthog_json_width[p[i]] == 1) {
-            i++;
+        while (lim - i >= 8 && !posthog_json_word_special(p + i)) {
+            memcpy(dst, p + i, 8);
+            dst += 8;
+            i += 8;
         }
 
-        if (i > start) {
-            memcpy(dst, p + start, i - start);
-            dst += i - start;
+        /*
+         * A clean tail after a clean word: its last 8 bytes, written over
+         * the word's copy of the same bytes.
+         */
 
-            if (i == lim) {
-                break;
-            }
+        if (i > start && i < lim && lim - i < 8
+            && !posthog_json_word_special(p + lim - 8))
+        {
+            memcpy(dst + (lim - i) - 8, p + lim - 8, 8);
+            dst += lim - i;
+            break;
+        }
+
+        while (i < lim && posthog_json_width[p[i]] == 1) {
+            *dst++ = p[i++];
+        }
+
+        if (i == lim) {
+            break;
         }
 
         if (p[i] < 0x80) {
@@ -173,6 +238,52 @@ posthog_json_escape(unsigned char *dst, const unsigned char *p, size_t len,
     }
 
     return dst;
+}
+
+
+/*
+ * The common case first, in a function that calls nothing else (few
+ * registers to save): a string of printable ASCII, copied 8 bytes at a
+ * time.  From the first byte that is not, posthog_json_escape_units()
+ * goes on (every byte before it was a unit of its own, so the rest is cut
+ * the same).
+ */
+
+unsigned char *
+posthog_json_escape(unsigned char *dst, const unsigned char *p, size_t len,
+    size_t max)
+{
+    size_t  i, lim;
+
+    lim = len < max ? len : max;
+    i = 0;
+
+    while (lim - i >= 8 && !posthog_json_word_special(p + i)) {
+        memcpy(dst, p + i, 8);
+        dst += 8;
+        i += 8;
+    }
+
+    if (i == lim) {
+        return dst;
+    }
+
+    /* a clean tail: its last 8 bytes, over the copy of those before it */
+
+    if (i && lim - i < 8 && !posthog_json_word_special(p + lim - 8)) {
+        memcpy(dst + (lim - i) - 8, p + lim - 8, 8);
+        return dst + (lim - i);
+    }
+
+    while (posthog_json_width[p[i]] == 1) {
+        *dst++ = p[i++];
+
+        if (i == lim) {
+            return dst;
+        }
+    }
+
+    return posthog_json_escape_units(dst, p + i, len - i, lim - i);
 }
 
 

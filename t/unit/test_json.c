@@ -115,6 +115,49 @@ mixed_input(unsigned char *p, size_t n)
 }
 
 
+/*
+ * Escapes in[0..len) at every alignment of the input (the word scan reads
+ * 8 bytes at a time wherever the input starts) and for every cut, and
+ * counts the differences from the reference, escape_len included.
+ */
+
+static size_t
+word_check(const unsigned char *in, size_t len, size_t maxes)
+{
+    size_t          off, max, m, n, un, bad;
+    unsigned char   buf[8 + 64], out[6 * 64], ref[6 * 64];
+    unsigned char  *p;
+
+    bad = 0;
+
+    for (off = 0; off < 8; off++) {
+        p = buf + off;
+        memcpy(p, in, len);
+
+        for (max = 0; max <= maxes; max++) {
+            m = (max == maxes) ? NOMAX : max;
+
+            un = ref_json_escape(ref, in, len, m);
+            n = (size_t) (posthog_json_escape(out, p, len, m) - out);
+
+            if (n != un || memcmp(out, ref, n) != 0
+                || posthog_json_escape_len(p, len, m) != un)
+            {
+                if (bad++ == 0) {
+                    diag("differs from the reference, offset %zu, max %zu",
+                         off, m);
+                    tap_diag_mem("input", in, len);
+                    tap_diag_mem("output", out, n);
+                    tap_diag_mem("expected", ref, un);
+                }
+            }
+        }
+    }
+
+    return bad;
+}
+
+
 int
 main(void)
 {
@@ -302,6 +345,86 @@ main(void)
 
     is_int(bad_ref, 0, "random: escape and escape_len equal the reference "
            "for every cut");
+
+    /*
+     * The word-at-a-time scan: every byte value at every position of
+     * three words of plain ASCII, at every alignment, for every cut; two
+     * bytes that need escaping in one word; every multi-byte and invalid
+     * sequence straddling each word boundary; long runs of plain ASCII.
+     */
+
+    {
+        size_t        v, pos, pos2, bad;
+        unsigned char w[64];
+
+        static const char  *seqs[] = {
+            "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+            "\xe2\x80\xa8", "\xe2\x80\xa9", "\xef\xbf\xbd", "\x80",
+            "\xc3", "\xe2\x82", "\xf0\x9f\x98", "\xed\xa0\x80",
+            "\xc0\xaf", "\xf4\x90\x80\x80", "\xff", "\xc3\xc3",
+            "\"\\", "\x7f\x7f", "\x1f\x20", "\xff\x00"
+        };
+
+        bad = 0;
+
+        for (v = 0; v < 256; v++) {
+            for (pos = 0; pos < 24; pos++) {
+                memset(w, 'a' + pos % 26, 24);
+                w[pos] = (unsigned char) v;
+                bad += word_check(w, 24, (v >= 0x80 || pos % 7 == 0) ? 25 : 0);
+            }
+        }
+
+        is_int(bad, 0, "words: each byte value at each position, "
+               "alignment and cut");
+
+        bad = 0;
+
+        for (v = 0; v < 256; v++) {
+            for (pos = 0; pos < 8; pos++) {
+                for (pos2 = pos + 1; pos2 < 8; pos2++) {
+                    memset(w, '~', 8);
+                    w[pos] = (unsigned char) v;
+                    w[pos2] = (unsigned char) (255 - v);
+                    bad += word_check(w, 8, 0);
+                }
+            }
+        }
+
+        is_int(bad, 0, "words: two bytes that are not plain in one word");
+
+        bad = 0;
+
+        for (k = 0; k < sizeof(seqs) / sizeof(seqs[0]); k++) {
+            for (pos = 0; pos < 24; pos++) {
+                memset(w, ' ', 32);
+                n = strlen(seqs[k]);
+                memcpy(w + pos, seqs[k], n);
+                bad += word_check(w, 24 + n, 24 + n + 1);
+            }
+        }
+
+        is_int(bad, 0, "words: sequences across each word boundary");
+
+        bad = 0;
+
+        for (i = 0; i < 20000; i++) {
+            len = tap_rand() % 65;
+
+            for (k = 0; k < len; k++) {
+                w[k] = (unsigned char) (0x20 + tap_rand() % 0x5f);
+            }
+
+            if (len && tap_rand() % 2) {
+                w[tap_rand() % len] = (unsigned char) tap_rand();
+            }
+
+            bad += word_check(w, len, i % 16 ? 0 : len + 1);
+        }
+
+        is_int(bad, 0, "words: random runs of plain ASCII, "
+               "with a random byte");
+    }
 
     /* random inputs: valid JSON, exact length, cut rules, round trip */
 
