@@ -209,6 +209,8 @@ ngx_http_posthog_redis_connect(ngx_http_posthog_redis_t *rd)
         return;
     }
 
+    ngx_http_posthog_queue_reader(ac);
+
     rd->ac = ac;
     rd->state = NGX_HTTP_POSTHOG_REDIS_CONNECTING;
     rd->close_reason = NULL;

@@ -19,6 +19,41 @@ static void ngx_http_posthog_queue_reply(redisAsyncContext *ac, void *reply,
     void *privdata);
 static void ngx_http_posthog_queue_unbuffered(ngx_uint_t n, size_t size);
 
+static void *ngx_http_posthog_reply_string(const redisReadTask *task,
+    char *str, size_t len);
+static void *ngx_http_posthog_reply_array(const redisReadTask *task,
+    int elements);
+static void *ngx_http_posthog_reply_integer(const redisReadTask *task,
+    long long value);
+static void *ngx_http_posthog_reply_nil(const redisReadTask *task);
+static void ngx_http_posthog_reply_free(void *obj);
+
+
+/*
+ * Replies without an allocation.  hiredis's reader makes a heap object
+ * for every reply (and one more for its text) with the functions of its
+ * reader: these make a reply at the top (an XADD's id, "+OK", "+PONG", an
+ * integer, nil) in one object, reused, since one reply is freed before
+ * the next one is read (redisProcessCallbacks()).  Errors, long strings,
+ * arrays and what is in them are still hiredis's own objects: an error
+ * reads exactly as before (the refusal logic and the log).
+ */
+
+#define NGX_HTTP_POSTHOG_REPLY_STR          64
+
+static redisReply                  ngx_http_posthog_reply;
+static char                        ngx_http_posthog_reply_str[
+                                       NGX_HTTP_POSTHOG_REPLY_STR];
+static redisReplyObjectFunctions  *ngx_http_posthog_reply_hiredis;
+
+static redisReplyObjectFunctions   ngx_http_posthog_reply_fn = {
+    ngx_http_posthog_reply_string,
+    ngx_http_posthog_reply_array,
+    ngx_http_posthog_reply_integer,
+    ngx_http_posthog_reply_nil,
+    ngx_http_posthog_reply_free
+};
+
 
 /*
  * q->cmd holds the constant start of every XADD, and room for a usual
@@ -222,6 +257,104 @@ ngx_http_posthog_queue_reply(redisAsyncContext *ac, void *reply,
     ngx_http_posthog_queue_unbuffered(1, size);
 
     q->replied(q->data, written);
+}
+
+
+/* a new context reads its replies with ngx_http_posthog_reply_fn */
+
+void
+ngx_http_posthog_queue_reader(redisAsyncContext *ac)
+{
+    redisReader  *reader;
+
+    reader = ac->c.reader;
+
+    if (reader->fn != &ngx_http_posthog_reply_fn) {
+        /* hiredis's own functions: the same table for every context */
+        ngx_http_posthog_reply_hiredis = reader->fn;
+        reader->fn = &ngx_http_posthog_reply_fn;
+    }
+}
+
+
+static void *
+ngx_http_posthog_reply_string(const redisReadTask *task, char *str,
+    size_t len)
+{
+    redisReply  *r;
+
+    if (task->parent || task->type == REDIS_REPLY_ERROR
+        || len >= NGX_HTTP_POSTHOG_REPLY_STR)
+    {
+        return ngx_http_posthog_reply_hiredis->createString(task, str, len);
+    }
+
+    r = &ngx_http_posthog_reply;
+
+    r->type = task->type;
+    r->integer = 0;
+    r->len = len;
+    r->str = ngx_http_posthog_reply_str;
+    r->elements = 0;
+    r->element = NULL;
+
+    ngx_memcpy(r->str, str, len);
+    r->str[len] = '\0';
+
+    return r;
+}
+
+
+static void *
+ngx_http_posthog_reply_array(const redisReadTask *task, int elements)
+{
+    return ngx_http_posthog_reply_hiredis->createArray(task, elements);
+}
+
+
+static void *
+ngx_http_posthog_reply_integer(const redisReadTask *task, long long value)
+{
+    redisReply  *r;
+
+    if (task->parent) {
+        return ngx_http_posthog_reply_hiredis->createInteger(task, value);
+    }
+
+    r = &ngx_http_posthog_reply;
+
+    ngx_memzero(r, sizeof(redisReply));
+    r->type = REDIS_REPLY_INTEGER;
+    r->integer = value;
+
+    return r;
+}
+
+
+static void *
+ngx_http_posthog_reply_nil(const redisReadTask *task)
+{
+    redisReply  *r;
+
+    if (task->parent) {
+        return ngx_http_posthog_reply_hiredis->createNil(task);
+    }
+
+    r = &ngx_http_posthog_reply;
+
+    ngx_memzero(r, sizeof(redisReply));
+    r->type = REDIS_REPLY_NIL;
+
+    return r;
+}
+
+
+static void
+ngx_http_posthog_reply_free(void *obj)
+{
+    if (obj != &ngx_http_posthog_reply) {
+        ngx_http_posthog_reply_hiredis->freeObject(obj);
+    }
 }
 
 

@@ -65,6 +65,12 @@ ngx_int_t ngx_http_posthog_queue_push(ngx_http_posthog_queue_t *q,
 ngx_int_t ngx_http_posthog_queue_send(ngx_http_posthog_queue_t *q,
     redisAsyncContext *ac);
 
+/*
+ * The replies of "ac" are read without an allocation each (and so are
+ * those of the handshake): call once the context is made.
+ */
+void ngx_http_posthog_queue_reader(redisAsyncContext *ac);
+
 /* every event leaves (the worker exits); the memory is freed */
 void ngx_http_posthog_queue_free(ngx_http_posthog_queue_t *q);
 
