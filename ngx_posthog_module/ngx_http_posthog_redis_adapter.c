@@ -262,7 +262,7 @@ ngx_http_posthog_redis_read_handler(ngx_event_t *rev)
      */
 
     for ( ;; ) {
-        redisAsyncHandleRead(ad->ac);
+        ad->read(ad->data);
 
         if (ad->conn != c) {
             return;                 /* the context is gone, and so is c */

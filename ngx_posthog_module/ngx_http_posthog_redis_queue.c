@@ -7,16 +7,15 @@
 #include "ngx_http_posthog_redis_queue.h"
 #include "posthog_resp.h"
 
-
-/*
- * The first size of the buffer an XADD is formatted in, past its constant
- * prefix: an event is ~700 bytes.  It grows for a larger one.
- */
-#define NGX_HTTP_POSTHOG_CMD_SIZE           4096
+#include <hiredis/sds.h>
 
 
-static void ngx_http_posthog_queue_reply(redisAsyncContext *ac, void *reply,
-    void *privdata);
+/* the most room made in hiredis's output buffer at once */
+#define NGX_HTTP_POSTHOG_SEND_MAX           (16 * 1024 * 1024)
+
+
+static ngx_int_t ngx_http_posthog_queue_reply(ngx_http_posthog_queue_t *q,
+    redisReply *r);
 static void ngx_http_posthog_queue_unbuffered(ngx_uint_t n, size_t size);
 
 static void *ngx_http_posthog_reply_string(const redisReadTask *task,
@@ -34,7 +33,8 @@ static void ngx_http_posthog_reply_free(void *obj);
  * for every reply (and one more for its text) with the functions of its
  * reader: these make a reply at the top (an XADD's id, "+OK", "+PONG", an
  * integer, nil) in one object, reused, since one reply is freed before
- * the next one is read (redisProcessCallbacks()).  Errors, long strings,
+ * the next one is read (by redisProcessCallbacks() in the handshake, by
+ * ngx_http_posthog_queue_read() after it).  Errors, long strings,
  * arrays and what is in them are still hiredis's own objects: an error
  * reads exactly as before (the refusal logic and the log).
  */
@@ -55,10 +55,7 @@ static redisReplyObjectFunctions   ngx_http_posthog_reply_fn = {
 };
 
 
-/*
- * q->cmd holds the constant start of every XADD, and room for a usual
- * event after it
- */
+/* q->cmd holds the constant start of every XADD */
 
 ngx_int_t
 ngx_http_posthog_queue_init(ngx_http_posthog_queue_t *q,
@@ -76,10 +73,7 @@ ngx_http_posthog_queue_init(ngx_http_posthog_queue_t *q,
 
     posthog_ring_init(&q->ring, mem, size);
 
-    q->cmd_size = posthog_resp_xadd_prefix_max(rcf->stream.len)
-                  + NGX_HTTP_POSTHOG_CMD_SIZE;
-
-    q->cmd = ngx_alloc(q->cmd_size, log);
+    q->cmd = ngx_alloc(posthog_resp_xadd_prefix_max(rcf->stream.len), log);
     if (q->cmd == NULL) {
         return NGX_ERROR;
     }
@@ -143,79 +137,165 @@ ngx_http_posthog_queue_push(ngx_http_posthog_queue_t *q, ngx_log_t *log,
 
 
 /*
- * Each XADD is appended to hiredis's output buffer: they leave in as few
- * write(2)s as the socket allows.
+ * The XADDs are written straight into hiredis's output buffer (c->obuf),
+ * room made once for all of them: they leave in as few write(2)s as the
+ * socket allows, when the write event comes (redisAsyncHandleWrite()).
+ * No command goes through redisAsyncFormattedCommand(), which copied each
+ * one, grew the buffer by reallocs and queued a callback on the heap: the
+ * connection's replies, once it is ready, are the XADDs' only, and the
+ * queue reads them itself (ngx_http_posthog_queue_read()).
  *
- * The XADD is formatted here, not by hiredis (redisAsyncCommandArgv made
- * and grew an sds with sdscatfmt for each of its 12 arguments): q->cmd
- * holds, from init on, the part that is the same for every event
- * (posthog_resp_xadd_prefix()), and only the entry is written after it.
- * These are the bytes hiredis wrote, byte for byte (t/unit/test_resp.c).
- * redisAsyncFormattedCommand() copies the command into hiredis's output
- * buffer, so q->cmd is free again when it returns.
+ * q->cmd holds, from init on, the part of an XADD that is the same for
+ * every event (posthog_resp_xadd_prefix()); only the entry is formatted
+ * after it.  These are the bytes hiredis wrote, byte for byte
+ * (t/unit/test_resp.c).
  */
 
 ngx_int_t
 ngx_http_posthog_queue_send(ngx_http_posthog_queue_t *q,
     redisAsyncContext *ac)
 {
-    u_char                 *p, *cmd;
-    size_t                  need;
+    u_char                 *p, *start, *end;
+    size_t                  need, size;
+    redisContext           *c;
     posthog_ring_record_t   rec;
+
+    c = &ac->c;
+
+    if (c->flags & (REDIS_DISCONNECTING | REDIS_FREEING)) {
+        /* the context is going away: the events stay for the next */
+        return NGX_OK;
+    }
 
     while (posthog_ring_next_unsent(&q->ring, &rec)) {
 
-        need = q->cmd_prefix
+        /*
+         * Room for every unsent record: at most this for each past its
+         * token and event.  No more than NGX_HTTP_POSTHOG_SEND_MAX at once
+         * (sdsIncrLen() takes an int), and no less than one record.
+         */
+
+        need = q->ring.unsent + (q->ring.buffered - q->ring.inflight)
+                                * (q->cmd_prefix
+                                   + posthog_resp_xadd_entry_max(0, 0));
+
+        size = q->cmd_prefix
                + posthog_resp_xadd_entry_max(rec.token_len, rec.event_len);
 
-        if (need > q->cmd_size) {
-            cmd = ngx_alloc(need, q->log);
+        need = ngx_max(ngx_min(need, NGX_HTTP_POSTHOG_SEND_MAX), size);
 
-            if (cmd == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_memcpy(cmd, q->cmd, q->cmd_prefix);
-            ngx_free(q->cmd);
-
-            q->cmd = cmd;
-            q->cmd_size = need;
-        }
-
-        p = posthog_resp_xadd_entry(q->cmd + q->cmd_prefix, rec.token,
-                                    rec.token_len, rec.event, rec.event_len);
-
-        if (redisAsyncFormattedCommand(ac, ngx_http_posthog_queue_reply, q,
-                                       (char *) q->cmd, p - q->cmd)
-            != REDIS_OK)
-        {
-            /* the context is going away: the events stay for the next */
+        p = (u_char *) sdsMakeRoomFor(c->obuf, need);
+        if (p == NULL) {
             break;
         }
 
-        posthog_ring_sent(&q->ring);
+        c->obuf = (sds) p;
+
+        start = p + sdslen(c->obuf);
+        end = start + need;
+        p = start;
+
+        do {
+            p = ngx_cpymem(p, q->cmd, q->cmd_prefix);
+            p = posthog_resp_xadd_entry(p, rec.token, rec.token_len,
+                                        rec.event, rec.event_len);
+
+            posthog_ring_sent(&q->ring);
+
+            if (!posthog_ring_next_unsent(&q->ring, &rec)) {
+                break;
+            }
+
+            size = q->cmd_prefix
+                   + posthog_resp_xadd_entry_max(rec.token_len,
+                                                 rec.event_len);
+
+        } while ((size_t) (end - p) >= size);
+
+        sdsIncrLen(c->obuf, (int) (p - start));
     }
 
-    return NGX_OK;
+    if (sdslen(c->obuf) && ac->ev.addWrite) {
+        ac->ev.addWrite(ac->ev.data);
+    }
+
+    return (q->ring.sent == q->ring.tail) ? NGX_OK : NGX_ERROR;
 }
 
 
-static void
-ngx_http_posthog_queue_reply(redisAsyncContext *ac, void *reply,
-    void *privdata)
+/*
+ * The socket is readable and the connection is ready: what arrives are
+ * the replies to the XADDs, in the order they were sent.  They are read
+ * with hiredis (redisBufferRead(), its reader), without its callbacks.
+ */
+
+ngx_int_t
+ngx_http_posthog_queue_read(ngx_http_posthog_queue_t *q,
+    redisAsyncContext *ac)
 {
-    ngx_http_posthog_queue_t *q = privdata;
+    void          *reply;
+    ngx_int_t      rc;
+    redisContext  *c;
 
-    size_t       size;
-    ngx_uint_t   written;
-    redisReply  *r;
+    c = &ac->c;
 
-    r = reply;
-
-    if (r == NULL) {
-        /* the connection is lost: the state machine rewinds the ring */
-        return;
+    if (redisBufferRead(c) != REDIS_OK) {
+        /* c->errstr tells */
+        return NGX_ERROR;
     }
+
+    for ( ;; ) {
+
+        if (redisGetReplyFromReader(c, &reply) != REDIS_OK) {
+            return NGX_ERROR;
+        }
+
+        if (reply == NULL) {
+            return NGX_OK;
+        }
+
+        if (q->ring.inflight == 0) {
+
+            /*
+             * A reply to no command (e.g. an error before the server
+             * closes): hiredis ends the connection then, and so do we.
+             */
+
+            c->err = REDIS_ERR_OTHER;
+
+            if (((redisReply *) reply)->type == REDIS_REPLY_ERROR) {
+                ngx_cpystrn((u_char *) c->errstr,
+                            (u_char *) ((redisReply *) reply)->str,
+                            sizeof(c->errstr));
+
+            } else {
+                ngx_cpystrn((u_char *) c->errstr,
+                            (u_char *) "a reply to no command",
+                            sizeof(c->errstr));
+            }
+
+            ngx_http_posthog_reply_free(reply);
+            return NGX_ERROR;
+        }
+
+        rc = ngx_http_posthog_queue_reply(q, reply);
+
+        ngx_http_posthog_reply_free(reply);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+}
+
+
+/* NGX_DECLINED: a refusal about the server, q->refusal tells */
+
+static ngx_int_t
+ngx_http_posthog_queue_reply(ngx_http_posthog_queue_t *q, redisReply *r)
+{
+    size_t      size;
+    ngx_uint_t  written;
 
     if (r->type == REDIS_REPLY_ERROR
         && posthog_resp_error_transient(r->str, r->len))
@@ -232,8 +312,7 @@ ngx_http_posthog_queue_reply(redisAsyncContext *ac, void *reply,
                      "XADD refused: %*s%Z",
                      (size_t) ngx_min(r->len, 80), r->str);
 
-        q->refused(q->data, (const char *) q->refusal);
-        return;
+        return NGX_DECLINED;
     }
 
     written = 0;
@@ -257,6 +336,8 @@ ngx_http_posthog_queue_reply(redisAsyncContext *ac, void *reply,
     ngx_http_posthog_queue_unbuffered(1, size);
 
     q->replied(q->data, written);
+
+    return NGX_OK;
 }
 
 
