@@ -90,7 +90,7 @@ static void ngx_http_posthog_redis_handshake_cb(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_posthog_redis_replied(void *data, ngx_uint_t written);
 
-static void ngx_http_posthog_redis_read(void *data);
+static ngx_int_t ngx_http_posthog_redis_read(void *data);
 static void ngx_http_posthog_redis_error(void *data, const char *reason);
 static void ngx_http_posthog_redis_closed(void *data);
 static void ngx_http_posthog_redis_shutdown(void *data, ngx_uint_t forced);
@@ -208,8 +208,6 @@ ngx_http_posthog_redis_connect(ngx_http_posthog_redis_t *rd)
         ngx_http_posthog_redis_retry(rd);
         return;
     }
-
-    ngx_http_posthog_queue_reader(ac);
 
     rd->ac = ac;
     rd->state = NGX_HTTP_POSTHOG_REDIS_CONNECTING;
@@ -510,7 +508,7 @@ ngx_http_posthog_redis_retry_timer(ngx_http_posthog_redis_t *rd)
  * XADDs', for the queue.
  */
 
-static void
+static ngx_int_t
 ngx_http_posthog_redis_read(void *data)
 {
     ngx_http_posthog_redis_t *rd = data;
@@ -519,7 +517,7 @@ ngx_http_posthog_redis_read(void *data)
 
     if (rd->state != NGX_HTTP_POSTHOG_REDIS_READY) {
         redisAsyncHandleRead(rd->ac);
-        return;
+        return NGX_OK;
     }
 
     rc = ngx_http_posthog_queue_read(&rd->queue, rd->ac);
@@ -533,6 +531,8 @@ ngx_http_posthog_redis_read(void *data)
         /* the cleanup logs ac->c.errstr */
         ngx_http_posthog_redis_close(rd, NULL);
     }
+
+    return rc;
 }
 
 
@@ -581,7 +581,7 @@ ngx_http_posthog_redis_closed(void *data)
     rd->state = NGX_HTTP_POSTHOG_REDIS_DOWN;
 
     /* what was in flight has no answer: it goes again on the next one */
-    posthog_ring_rewind(&rd->queue.ring);
+    ngx_http_posthog_queue_rewind(&rd->queue);
 
     if (rd->io_ev.timer_set) {
         ngx_del_timer(&rd->io_ev);

@@ -13,46 +13,18 @@
 /* the most room made in hiredis's output buffer at once */
 #define NGX_HTTP_POSTHOG_SEND_MAX           (16 * 1024 * 1024)
 
+/*
+ * The buffer replies are read into: an XADD's reply is ~20 bytes, an
+ * error a line.  One that does not fit ends the connection.
+ */
+#define NGX_HTTP_POSTHOG_REPLY_BUF          16384
+
 
 static ngx_int_t ngx_http_posthog_queue_reply(ngx_http_posthog_queue_t *q,
-    redisReply *r);
+    posthog_resp_reply_t *r);
+static ngx_int_t ngx_http_posthog_queue_error(redisContext *c, int err,
+    const char *text);
 static void ngx_http_posthog_queue_unbuffered(ngx_uint_t n, size_t size);
-
-static void *ngx_http_posthog_reply_string(const redisReadTask *task,
-    char *str, size_t len);
-static void *ngx_http_posthog_reply_array(const redisReadTask *task,
-    int elements);
-static void *ngx_http_posthog_reply_integer(const redisReadTask *task,
-    long long value);
-static void *ngx_http_posthog_reply_nil(const redisReadTask *task);
-static void ngx_http_posthog_reply_free(void *obj);
-
-
-/*
- * Replies without an allocation.  hiredis's reader makes a heap object
- * for every reply (and one more for its text) with the functions of its
- * reader: these make a reply at the top (an XADD's id, "+OK", "+PONG", an
- * integer, nil) in one object, reused, since one reply is freed before
- * the next one is read (by redisProcessCallbacks() in the handshake, by
- * ngx_http_posthog_queue_read() after it).  Errors, long strings,
- * arrays and what is in them are still hiredis's own objects: an error
- * reads exactly as before (the refusal logic and the log).
- */
-
-#define NGX_HTTP_POSTHOG_REPLY_STR          64
-
-static redisReply                  ngx_http_posthog_reply;
-static char                        ngx_http_posthog_reply_str[
-                                       NGX_HTTP_POSTHOG_REPLY_STR];
-static redisReplyObjectFunctions  *ngx_http_posthog_reply_hiredis;
-
-static redisReplyObjectFunctions   ngx_http_posthog_reply_fn = {
-    ngx_http_posthog_reply_string,
-    ngx_http_posthog_reply_array,
-    ngx_http_posthog_reply_integer,
-    ngx_http_posthog_reply_nil,
-    ngx_http_posthog_reply_free
-};
 
 
 /* q->cmd holds the constant start of every XADD */
@@ -75,6 +47,11 @@ ngx_http_posthog_queue_init(ngx_http_posthog_queue_t *q,
 
     q->cmd = ngx_alloc(posthog_resp_xadd_prefix_max(rcf->stream.len), log);
     if (q->cmd == NULL) {
+        return NGX_ERROR;
+    }
+
+    q->reply = ngx_alloc(NGX_HTTP_POSTHOG_REPLY_BUF, log);
+    if (q->reply == NULL) {
         return NGX_ERROR;
     }
 
@@ -226,79 +203,132 @@ ngx_http_posthog_queue_send(ngx_http_posthog_queue_t *q,
 /*
  * The socket is readable and the connection is ready: what arrives are
  * the replies to the XADDs, in the order they were sent.  They are read
- * with hiredis (redisBufferRead(), its reader), without its callbacks.
+ * here, not by hiredis, whose reader makes a heap object of each (and its
+ * callbacks want a heap entry per command): recv(2) into q->reply until
+ * the socket is empty, and posthog_resp_reply(), which reads them as
+ * hiredis's reader does.  What ends the connection is told in the
+ * context, with hiredis's codes and texts (the state machine logs it).
  */
 
 ngx_int_t
 ngx_http_posthog_queue_read(ngx_http_posthog_queue_t *q,
     redisAsyncContext *ac)
 {
-    void          *reply;
-    ngx_int_t      rc;
-    redisContext  *c;
+    int                    rc;
+    size_t                 used, size;
+    ssize_t                n;
+    ngx_err_t              err;
+    ngx_int_t              rv;
+    redisContext          *c;
+    posthog_resp_reply_t   reply;
 
     c = &ac->c;
 
-    if (redisBufferRead(c) != REDIS_OK) {
-        /* c->errstr tells */
-        return NGX_ERROR;
-    }
-
     for ( ;; ) {
 
-        if (redisGetReplyFromReader(c, &reply) != REDIS_OK) {
-            return NGX_ERROR;
-        }
+        n = recv(c->fd, q->reply + q->reply_len,
+                 NGX_HTTP_POSTHOG_REPLY_BUF - q->reply_len, 0);
 
-        if (reply == NULL) {
-            return NGX_OK;
-        }
+        if (n == -1) {
+            err = ngx_socket_errno;
 
-        if (q->ring.inflight == 0) {
-
-            /*
-             * A reply to no command (e.g. an error before the server
-             * closes): hiredis ends the connection then, and so do we.
-             */
-
-            c->err = REDIS_ERR_OTHER;
-
-            if (((redisReply *) reply)->type == REDIS_REPLY_ERROR) {
-                ngx_cpystrn((u_char *) c->errstr,
-                            (u_char *) ((redisReply *) reply)->str,
-                            sizeof(c->errstr));
-
-            } else {
-                ngx_cpystrn((u_char *) c->errstr,
-                            (u_char *) "a reply to no command",
-                            sizeof(c->errstr));
+            if (err == NGX_EAGAIN) {
+                return NGX_AGAIN;
             }
 
-            ngx_http_posthog_reply_free(reply);
+            if (err == NGX_EINTR) {
+                continue;
+            }
+
+            c->err = REDIS_ERR_IO;
+            *ngx_strerror(err, (u_char *) c->errstr, sizeof(c->errstr) - 1)
+                = '\0';
             return NGX_ERROR;
         }
 
-        rc = ngx_http_posthog_queue_reply(q, reply);
+        if (n == 0) {
+            return ngx_http_posthog_queue_error(c, REDIS_ERR_EOF,
+                                           "Server closed the connection");
+        }
 
-        ngx_http_posthog_reply_free(reply);
+        q->reply_len += n;
+        used = 0;
 
-        if (rc != NGX_OK) {
-            return rc;
+        for ( ;; ) {
+            rc = posthog_resp_reply(q->reply + used, q->reply_len - used,
+                                    &reply, &size);
+
+            if (rc == POSTHOG_RESP_REPLY_AGAIN) {
+                break;
+            }
+
+            if (rc == POSTHOG_RESP_REPLY_BAD) {
+                return ngx_http_posthog_queue_error(c, REDIS_ERR_PROTOCOL,
+                                  "Protocol error: not a reply to an XADD");
+            }
+
+            if (q->ring.inflight == 0) {
+
+                /*
+                 * A reply to no command (e.g. an error before the server
+                 * closes): hiredis ends the connection then, and so do we.
+                 */
+
+                if (reply.type != '-') {
+                    return ngx_http_posthog_queue_error(c, REDIS_ERR_OTHER,
+                                                   "a reply to no command");
+                }
+
+                c->err = REDIS_ERR_OTHER;
+                *ngx_snprintf((u_char *) c->errstr, sizeof(c->errstr) - 1,
+                              "%*s", reply.len, reply.str) = '\0';
+                return NGX_ERROR;
+            }
+
+            used += size;
+
+            rv = ngx_http_posthog_queue_reply(q, &reply);
+
+            if (rv != NGX_OK) {
+                return rv;
+            }
+        }
+
+        /* a reply not complete yet waits at the start */
+
+        if (used) {
+            q->reply_len -= used;
+            ngx_memmove(q->reply, q->reply + used, q->reply_len);
+
+        } else if (q->reply_len == NGX_HTTP_POSTHOG_REPLY_BUF) {
+            return ngx_http_posthog_queue_error(c, REDIS_ERR_PROTOCOL,
+                                        "Protocol error: a reply too long");
         }
     }
+}
+
+
+static ngx_int_t
+ngx_http_posthog_queue_error(redisContext *c, int err, const char *text)
+{
+    c->err = err;
+    ngx_cpystrn((u_char *) c->errstr, (u_char *) text, sizeof(c->errstr));
+
+    return NGX_ERROR;
 }
 
 
 /* NGX_DECLINED: a refusal about the server, q->refusal tells */
 
 static ngx_int_t
-ngx_http_posthog_queue_reply(ngx_http_posthog_queue_t *q, redisReply *r)
+ngx_http_posthog_queue_reply(ngx_http_posthog_queue_t *q,
+    posthog_resp_reply_t *r)
 {
     size_t      size;
     ngx_uint_t  written;
 
-    if (r->type == REDIS_REPLY_ERROR
-        && posthog_resp_error_transient(r->str, r->len))
+    if (r->type == '-'
+        && posthog_resp_error_transient((const char *) r->str, r->len))
     {
 
         /*
@@ -317,7 +347,7 @@ ngx_http_posthog_queue_reply(ngx_http_posthog_queue_t *q, redisReply *r)
 
     written = 0;
 
-    if (r->type == REDIS_REPLY_ERROR) {
+    if (r->type == '-') {
         /* e.g. WRONGTYPE: sending it again would not help */
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_REDIS, 1);
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_REDIS_ERRORS, 1);
@@ -341,101 +371,13 @@ ngx_http_posthog_queue_reply(ngx_http_posthog_queue_t *q, redisReply *r)
 }
 
 
-/* a new context reads its replies with ngx_http_posthog_reply_fn */
-
 void
-ngx_http_posthog_queue_reader(redisAsyncContext *ac)
+ngx_http_posthog_queue_rewind(ngx_http_posthog_queue_t *q)
 {
-    redisReader  *reader;
+    posthog_ring_rewind(&q->ring);
 
-    reader = ac->c.reader;
-
-    if (reader->fn != &ngx_http_posthog_reply_fn) {
-        /* hiredis's own functions: the same table for every context */
-        ngx_http_posthog_reply_hiredis = reader->fn;
-        reader->fn = &ngx_http_posthog_reply_fn;
-    }
-}
-
-
-static void *
-ngx_http_posthog_reply_string(const redisReadTask *task, char *str,
-    size_t len)
-{
-    redisReply  *r;
-
-    if (task->parent || task->type == REDIS_REPLY_ERROR
-        || len >= NGX_HTTP_POSTHOG_REPLY_STR)
-    {
-        return ngx_http_posthog_reply_hiredis->createString(task, str, len);
-    }
-
-    r = &ngx_http_posthog_reply;
-
-    r->type = task->type;
-    r->integer = 0;
-    r->len = len;
-    r->str = ngx_http_posthog_reply_str;
-    r->elements = 0;
-    r->element = NULL;
-
-    ngx_memcpy(r->str, str, len);
-    r->str[len] = '\0';
-
-    return r;
-}
-
-
-static void *
-ngx_http_posthog_reply_array(const redisReadTask *task, int elements)
-{
-    return ngx_http_posthog_reply_hiredis->createArray(task, elements);
-}
-
-
-static void *
-ngx_http_posthog_reply_integer(const redisReadTask *task, long long value)
-{
-    redisReply  *r;
-
-    if (task->parent) {
-        return ngx_http_posthog_reply_hiredis->createInteger(task, value);
-    }
-
-    r = &ngx_http_posthog_reply;
-
-    ngx_memzero(r, sizeof(redisReply));
-    r->type = REDIS_REPLY_INTEGER;
-    r->integer = value;
-
-    return r;
-}
-
-
-static void *
-ngx_http_posthog_reply_nil(const redisReadTask *task)
-{
-    redisReply  *r;
-
-    if (task->parent) {
-        return ngx_http_posthog_reply_hiredis->createNil(task);
-    }
-
-    r = &ngx_http_posthog_reply;
-
-    ngx_memzero(r, sizeof(redisReply));
-    r->type = REDIS_REPLY_NIL;
-
-    return r;
-}
-
-
-static void
-ngx_http_posthog_reply_free(void *obj)
-{
-    if (obj != &ngx_http_posthog_reply) {
-        ngx_http_posthog_reply_hiredis->freeObject(obj);
-    }
+    /* a part of a reply on the connection lost */
+    q->reply_len = 0;
 }
 
 
@@ -449,6 +391,7 @@ ngx_http_posthog_queue_free(ngx_http_posthog_queue_t *q)
 
     ngx_free(q->ring.start);
     ngx_free(q->cmd);
+    ngx_free(q->reply);
 }
 
 

@@ -7,10 +7,10 @@
  * acknowledges the oldest event in flight.  The queue counts and logs
  * what it drops.  The connection state machine above it
  * (ngx_http_posthog_redis.c) does the handshake through hiredis; from
- * then on the connection carries the XADDs only, and it hands the queue
- * the hiredis context to write them to and to read their replies from
- * (hiredis's buffers and reader, not its callbacks), and hears of each
- * reply through the callback.
+ * then on the connection carries the XADDs only: it hands the queue the
+ * hiredis context to write them into (its output buffer) and to read
+ * their replies from (its socket), and hears of each reply through the
+ * callback.
  */
 
 #ifndef _NGX_HTTP_POSTHOG_REDIS_QUEUE_H_INCLUDED_
@@ -38,6 +38,9 @@ typedef struct {
 
     u_char                    *cmd;          /* an XADD's start, see send */
     size_t                     cmd_prefix;   /* its length */
+
+    u_char                    *reply;        /* replies read, see read */
+    size_t                     reply_len;
 
     u_char                     refusal[128]; /* the last XADD refusal */
 
@@ -68,18 +71,15 @@ ngx_int_t ngx_http_posthog_queue_send(ngx_http_posthog_queue_t *q,
 
 /*
  * Reads what the socket of "ac", a ready connection, has: replies to the
- * XADDs.  NGX_ERROR: the connection is broken (ac->c.errstr tells);
- * NGX_DECLINED: Redis refuses writes for now (q->refusal tells).  Either
- * way the caller ends the connection.
+ * XADDs.  NGX_AGAIN: the socket is empty.  NGX_ERROR: the connection is
+ * broken (ac->c.errstr tells); NGX_DECLINED: Redis refuses writes for now
+ * (q->refusal tells).  Either way the caller ends the connection.
  */
 ngx_int_t ngx_http_posthog_queue_read(ngx_http_posthog_queue_t *q,
     redisAsyncContext *ac);
 
-/*
- * The replies of "ac" are read without an allocation each (and so are
- * those of the handshake): call once the context is made.
- */
-void ngx_http_posthog_queue_reader(redisAsyncContext *ac);
+/* the connection is lost: what was in flight is unsent again */
+void ngx_http_posthog_queue_rewind(ngx_http_posthog_queue_t *q);
 
 /* every event leaves (the worker exits); the memory is freed */
 void ngx_http_posthog_queue_free(ngx_http_posthog_queue_t *q);

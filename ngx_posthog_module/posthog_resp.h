@@ -53,6 +53,29 @@ unsigned char *posthog_resp_xadd_entry(unsigned char *p,
     size_t event_len);
 
 /*
+ * A reply, as posthog_resp_reply() reads it: a status ("+OK"), an error,
+ * an integer (its digits, checked) or a bulk string (NULL: nil).  Its text
+ * points into the bytes read.
+ */
+typedef struct {
+    int                        type;     /* '+', '-', ':' or '$' */
+    const unsigned char       *str;
+    size_t                     len;
+} posthog_resp_reply_t;
+
+#define POSTHOG_RESP_REPLY_OK      0
+#define POSTHOG_RESP_REPLY_AGAIN   1     /* not complete: read more */
+#define POSTHOG_RESP_REPLY_BAD     2     /* not RESP, or an array */
+
+/*
+ * Reads the reply at the start of the "n" bytes at "p", as hiredis's
+ * reader does (t/fuzz/fuzz_resp.c compares them), and sets "used" to its
+ * length.  An array, which no command of the writer gets, is BAD.
+ */
+int posthog_resp_reply(const unsigned char *p, size_t n,
+    posthog_resp_reply_t *reply, size_t *used);
+
+/*
  * Returns 1 if the error reply "err" (without its "-") concerns the
  * connection or the server, not the command: Redis's own codes (the
  * first word) for a replica, a server out of memory, loading, busy ...
