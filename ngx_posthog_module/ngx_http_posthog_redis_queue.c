@@ -20,8 +20,19 @@
 #define NGX_HTTP_POSTHOG_REPLY_BUF          16384
 
 
+/* what the replies of one read took off the ring */
+
+typedef struct {
+    ngx_uint_t                 events;
+    ngx_uint_t                 written;      /* of them, written */
+    size_t                     size;         /* their bytes */
+} ngx_http_posthog_acks_t;
+
+
+static ngx_int_t ngx_http_posthog_queue_recv(ngx_http_posthog_queue_t *q,
+    redisContext *c, ngx_http_posthog_acks_t *acks);
 static ngx_int_t ngx_http_posthog_queue_reply(ngx_http_posthog_queue_t *q,
-    posthog_resp_reply_t *r);
+    posthog_resp_reply_t *r, ngx_http_posthog_acks_t *acks);
 static ngx_int_t ngx_http_posthog_queue_error(redisContext *c, int err,
     const char *text);
 static void ngx_http_posthog_queue_unbuffered(ngx_uint_t n, size_t size);
@@ -214,15 +225,39 @@ ngx_int_t
 ngx_http_posthog_queue_read(ngx_http_posthog_queue_t *q,
     redisAsyncContext *ac)
 {
+    ngx_int_t                rc;
+    ngx_http_posthog_acks_t  acks;
+
+    acks.events = 0;
+    acks.written = 0;
+    acks.size = 0;
+
+    rc = ngx_http_posthog_queue_recv(q, &ac->c, &acks);
+
+    /* counted once for all the replies read: the gauges, the timeout */
+
+    if (acks.events) {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_WRITTEN,
+                                  acks.written);
+        ngx_http_posthog_queue_unbuffered(acks.events, acks.size);
+
+        q->replied(q->data, acks.written);
+    }
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_posthog_queue_recv(ngx_http_posthog_queue_t *q, redisContext *c,
+    ngx_http_posthog_acks_t *acks)
+{
     int                    rc;
     size_t                 used, size;
     ssize_t                n;
     ngx_err_t              err;
     ngx_int_t              rv;
-    redisContext          *c;
     posthog_resp_reply_t   reply;
-
-    c = &ac->c;
 
     for ( ;; ) {
 
@@ -287,7 +322,7 @@ ngx_http_posthog_queue_read(ngx_http_posthog_queue_t *q,
 
             used += size;
 
-            rv = ngx_http_posthog_queue_reply(q, &reply);
+            rv = ngx_http_posthog_queue_reply(q, &reply, acks);
 
             if (rv != NGX_OK) {
                 return rv;
@@ -318,15 +353,15 @@ ngx_http_posthog_queue_error(redisContext *c, int err, const char *text)
 }
 
 
-/* NGX_DECLINED: a refusal about the server, q->refusal tells */
+/*
+ * The reply to the oldest XADD in flight.  NGX_DECLINED: a refusal about
+ * the server, q->refusal tells.
+ */
 
 static ngx_int_t
 ngx_http_posthog_queue_reply(ngx_http_posthog_queue_t *q,
-    posthog_resp_reply_t *r)
+    posthog_resp_reply_t *r, ngx_http_posthog_acks_t *acks)
 {
-    size_t      size;
-    ngx_uint_t  written;
-
     if (r->type == '-'
         && posthog_resp_error_transient((const char *) r->str, r->len))
     {
@@ -345,8 +380,6 @@ ngx_http_posthog_queue_reply(ngx_http_posthog_queue_t *q,
         return NGX_DECLINED;
     }
 
-    written = 0;
-
     if (r->type == '-') {
         /* e.g. WRONGTYPE: sending it again would not help */
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_REDIS, 1);
@@ -358,14 +391,11 @@ ngx_http_posthog_queue_reply(ngx_http_posthog_queue_t *q,
                                    r->str);
 
     } else {
-        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_WRITTEN, 1);
-        written = 1;
+        acks->written++;
     }
 
-    size = posthog_ring_ack(&q->ring);
-    ngx_http_posthog_queue_unbuffered(1, size);
-
-    q->replied(q->data, written);
+    acks->events++;
+    acks->size += posthog_ring_ack(&q->ring);
 
     return NGX_OK;
 }

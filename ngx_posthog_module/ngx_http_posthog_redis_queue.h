@@ -32,7 +32,10 @@ typedef struct {
 
     /* set once by the caller */
 
-    /* a reply took the oldest event off; "written": Redis has it */
+    /*
+     * replies took the oldest events off, once per read; "written": how
+     * many of them Redis has
+     */
     void                     (*replied)(void *data, ngx_uint_t written);
     void                      *data;
 
