@@ -1,5 +1,6 @@
 /*
- * RESP encoding of the module's XADD, see posthog_resp.h.
+ * RESP encoding of the module's XADD, and the reading of its replies, see
+ * posthog_resp.h.
  */
 
 #include <limits.h>
@@ -144,8 +145,8 @@ posthog_resp_xadd_entry(unsigned char *p, const unsigned char *token,
 
 
 /*
- * the "\r" that ends the line at p, NULL: not complete (a loop: lines
- * are short, and cheaper so than memchr() calls)
+ * the "\r" that ends the line at p, NULL: not complete (a plain loop:
+ * the lines are short, and a memchr() call costs more)
  */
 
 static const unsigned char *

@@ -11,6 +11,9 @@
  *
  * (*9 without MAXLEN), written once; only the entry, that is the token,
  * "e" and the event, is written after it for each event.
+ *
+ * And the reading of a reply, as hiredis's reader reads it, without an
+ * allocation: the writer reads its XADDs' replies itself.
  */
 
 #ifndef POSTHOG_RESP_H
