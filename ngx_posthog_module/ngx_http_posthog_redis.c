@@ -88,9 +88,9 @@ static void ngx_http_posthog_redis_connected(const redisAsyncContext *ac,
     int status);
 static void ngx_http_posthog_redis_handshake_cb(redisAsyncContext *ac,
     void *reply, void *privdata);
-static void ngx_http_posthog_redis_refused(void *data, const char *reason);
 static void ngx_http_posthog_redis_replied(void *data, ngx_uint_t written);
 
+static ngx_int_t ngx_http_posthog_redis_read(void *data);
 static void ngx_http_posthog_redis_error(void *data, const char *reason);
 static void ngx_http_posthog_redis_closed(void *data);
 static void ngx_http_posthog_redis_shutdown(void *data, ngx_uint_t forced);
@@ -392,18 +392,6 @@ ngx_http_posthog_redis_flush(ngx_http_posthog_redis_t *rd)
 /* what the queue tells */
 
 static void
-ngx_http_posthog_redis_refused(void *data, const char *reason)
-{
-    ngx_http_posthog_redis_t *rd = data;
-
-    rd->refused = 1;
-
-    /* deferred by hiredis until the reply callback returns */
-    ngx_http_posthog_redis_close(rd, reason);
-}
-
-
-static void
 ngx_http_posthog_redis_replied(void *data, ngx_uint_t written)
 {
     ngx_http_posthog_redis_t *rd = data;
@@ -514,6 +502,40 @@ ngx_http_posthog_redis_retry_timer(ngx_http_posthog_redis_t *rd)
 
 /* what the adapter tells */
 
+/*
+ * The socket is readable.  Until the connection is ready the replies are
+ * the handshake's, for hiredis's callbacks; from then on they are the
+ * XADDs', for the queue.
+ */
+
+static ngx_int_t
+ngx_http_posthog_redis_read(void *data)
+{
+    ngx_http_posthog_redis_t *rd = data;
+
+    ngx_int_t  rc;
+
+    if (rd->state != NGX_HTTP_POSTHOG_REDIS_READY) {
+        redisAsyncHandleRead(rd->ac);
+        return NGX_OK;
+    }
+
+    rc = ngx_http_posthog_queue_read(&rd->queue, rd->ac);
+
+    if (rc == NGX_DECLINED) {
+        /* a refused XADD: the backoff goes on until one succeeds */
+        rd->refused = 1;
+        ngx_http_posthog_redis_close(rd, (const char *) rd->queue.refusal);
+
+    } else if (rc == NGX_ERROR) {
+        /* the cleanup logs ac->c.errstr */
+        ngx_http_posthog_redis_close(rd, NULL);
+    }
+
+    return rc;
+}
+
+
 static void
 ngx_http_posthog_redis_error(void *data, const char *reason)
 {
@@ -534,11 +556,12 @@ ngx_http_posthog_redis_closed(void *data)
     if (!rd->gave_up) {
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_REDIS_ERRORS, 1);
 
-        if (rd->ac->err) {
+        if (rd->ac->c.err) {
             ngx_http_posthog_log_limited(&rd->redis_limit, NGX_LOG_ERR, rd->log,
                                        "redis %V unavailable: %s, %uz events "
                                        "buffered", &rd->conf->addr,
-                                       rd->ac->errstr, rd->queue.ring.buffered);
+                                       rd->ac->c.errstr,
+                                       rd->queue.ring.buffered);
 
         } else {
             ngx_http_posthog_log_limited(&rd->redis_limit, NGX_LOG_ERR, rd->log,
@@ -558,7 +581,7 @@ ngx_http_posthog_redis_closed(void *data)
     rd->state = NGX_HTTP_POSTHOG_REDIS_DOWN;
 
     /* what was in flight has no answer: it goes again on the next one */
-    posthog_ring_rewind(&rd->queue.ring);
+    ngx_http_posthog_queue_rewind(&rd->queue);
 
     if (rd->io_ev.timer_set) {
         ngx_del_timer(&rd->io_ev);
@@ -815,12 +838,12 @@ ngx_http_posthog_redis_init_process(ngx_cycle_t *cycle)
     rd->bcf = bcf;
     rd->log = cycle->log;
 
+    rd->ad.read = ngx_http_posthog_redis_read;
     rd->ad.error = ngx_http_posthog_redis_error;
     rd->ad.closed = ngx_http_posthog_redis_closed;
     rd->ad.shutdown = ngx_http_posthog_redis_shutdown;
     rd->ad.data = rd;
 
-    rd->queue.refused = ngx_http_posthog_redis_refused;
     rd->queue.replied = ngx_http_posthog_redis_replied;
     rd->queue.data = rd;
 

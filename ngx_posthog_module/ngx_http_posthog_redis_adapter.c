@@ -213,6 +213,7 @@ ngx_http_posthog_redis_read_handler(ngx_event_t *rev)
     ssize_t                            n;
     u_char                             byte;
     ngx_err_t                          err;
+    ngx_int_t                          rc;
     ngx_connection_t                  *c;
     ngx_http_posthog_redis_adapter_t  *ad;
 
@@ -257,15 +258,21 @@ ngx_http_posthog_redis_read_handler(ngx_event_t *rev)
     /*
      * hiredis reads at most 16 KB per call, and an edge-triggered event
      * does not come again for what is left: read until the socket is
-     * empty.  A peek tells whether there is more (or an EOF or an error,
-     * which the next call reads and turns into a disconnect).
+     * empty.  Unless the reader saw it empty (NGX_AGAIN), a peek tells
+     * whether there is more (or an EOF or an error, which the next call
+     * reads and turns into a disconnect).
      */
 
     for ( ;; ) {
-        redisAsyncHandleRead(ad->ac);
+        rc = ad->read(ad->data);
 
         if (ad->conn != c) {
             return;                 /* the context is gone, and so is c */
+        }
+
+        if (rc == NGX_AGAIN) {
+            rev->ready = 0;
+            return;
         }
 
         n = recv(c->fd, &byte, 1, MSG_PEEK);

@@ -24,6 +24,11 @@ typedef struct {
 
     /* set once by the caller, for every connection */
 
+    /*
+     * the socket is readable: redisAsyncHandleRead(), or the caller's own
+     * reading; NGX_AGAIN: it read the socket empty
+     */
+    ngx_int_t                (*read)(void *data);
     /* an event could not be added: end the connection, for "reason" */
     void                     (*error)(void *data, const char *reason);
     /* the context is being freed, "conn" was released (fd not closed) */

@@ -7,23 +7,38 @@
 #include "ngx_http_posthog_redis_queue.h"
 #include "posthog_resp.h"
 
+#include <hiredis/sds.h>
+
+
+/* the most room made in hiredis's output buffer at once */
+#define NGX_HTTP_POSTHOG_SEND_MAX           (16 * 1024 * 1024)
 
 /*
- * The first size of the buffer an XADD is formatted in, past its constant
- * prefix: an event is ~700 bytes.  It grows for a larger one.
+ * The buffer replies are read into: an XADD's reply is ~20 bytes, an
+ * error a line.  One that does not fit ends the connection.
  */
-#define NGX_HTTP_POSTHOG_CMD_SIZE           4096
+#define NGX_HTTP_POSTHOG_REPLY_BUF          16384
 
 
-static void ngx_http_posthog_queue_reply(redisAsyncContext *ac, void *reply,
-    void *privdata);
+/* what the replies of one read took off the ring */
+
+typedef struct {
+    ngx_uint_t                 events;
+    ngx_uint_t                 written;      /* of them, written */
+    size_t                     size;         /* their bytes */
+} ngx_http_posthog_acks_t;
+
+
+static ngx_int_t ngx_http_posthog_queue_recv(ngx_http_posthog_queue_t *q,
+    redisContext *c, ngx_http_posthog_acks_t *acks);
+static ngx_int_t ngx_http_posthog_queue_reply(ngx_http_posthog_queue_t *q,
+    posthog_resp_reply_t *r, ngx_http_posthog_acks_t *acks);
+static ngx_int_t ngx_http_posthog_queue_error(redisContext *c, int err,
+    const char *text);
 static void ngx_http_posthog_queue_unbuffered(ngx_uint_t n, size_t size);
 
 
-/*
- * q->cmd holds the constant start of every XADD, and room for a usual
- * event after it
- */
+/* q->cmd holds the constant start of every XADD */
 
 ngx_int_t
 ngx_http_posthog_queue_init(ngx_http_posthog_queue_t *q,
@@ -41,11 +56,13 @@ ngx_http_posthog_queue_init(ngx_http_posthog_queue_t *q,
 
     posthog_ring_init(&q->ring, mem, size);
 
-    q->cmd_size = posthog_resp_xadd_prefix_max(rcf->stream.len)
-                  + NGX_HTTP_POSTHOG_CMD_SIZE;
-
-    q->cmd = ngx_alloc(q->cmd_size, log);
+    q->cmd = ngx_alloc(posthog_resp_xadd_prefix_max(rcf->stream.len), log);
     if (q->cmd == NULL) {
+        return NGX_ERROR;
+    }
+
+    q->reply = ngx_alloc(NGX_HTTP_POSTHOG_REPLY_BUF, log);
+    if (q->reply == NULL) {
         return NGX_ERROR;
     }
 
@@ -108,82 +125,245 @@ ngx_http_posthog_queue_push(ngx_http_posthog_queue_t *q, ngx_log_t *log,
 
 
 /*
- * Each XADD is appended to hiredis's output buffer: they leave in as few
- * write(2)s as the socket allows.
+ * The XADDs are written straight into hiredis's output buffer (c->obuf),
+ * room made once for all of them: they leave in as few write(2)s as the
+ * socket allows, when the write event comes (redisAsyncHandleWrite()).
+ * No command goes through redisAsyncFormattedCommand(), which copied each
+ * one, grew the buffer by reallocs and queued a callback on the heap: the
+ * connection's replies, once it is ready, are the XADDs' only, and the
+ * queue reads them itself (ngx_http_posthog_queue_read()).
  *
- * The XADD is formatted here, not by hiredis (redisAsyncCommandArgv made
- * and grew an sds with sdscatfmt for each of its 12 arguments): q->cmd
- * holds, from init on, the part that is the same for every event
- * (posthog_resp_xadd_prefix()), and only the entry is written after it.
- * These are the bytes hiredis wrote, byte for byte (t/unit/test_resp.c).
- * redisAsyncFormattedCommand() copies the command into hiredis's output
- * buffer, so q->cmd is free again when it returns.
+ * q->cmd holds, from init on, the part of an XADD that is the same for
+ * every event (posthog_resp_xadd_prefix()); only the entry is formatted
+ * after it.  These are the bytes hiredis wrote, byte for byte
+ * (t/unit/test_resp.c).
  */
 
 ngx_int_t
 ngx_http_posthog_queue_send(ngx_http_posthog_queue_t *q,
     redisAsyncContext *ac)
 {
-    u_char                 *p, *cmd;
-    size_t                  need;
+    u_char                 *p, *start, *end;
+    size_t                  need, size;
+    redisContext           *c;
     posthog_ring_record_t   rec;
+
+    c = &ac->c;
+
+    if (c->flags & (REDIS_DISCONNECTING | REDIS_FREEING)) {
+        /* the context is going away: the events stay for the next */
+        return NGX_OK;
+    }
 
     while (posthog_ring_next_unsent(&q->ring, &rec)) {
 
-        need = q->cmd_prefix
+        /*
+         * Room for every unsent record: at most this for each past its
+         * token and event.  No more than NGX_HTTP_POSTHOG_SEND_MAX at once
+         * (sdsIncrLen() takes an int), and no less than one record.
+         */
+
+        need = q->ring.unsent + (q->ring.buffered - q->ring.inflight)
+                                * (q->cmd_prefix
+                                   + posthog_resp_xadd_entry_max(0, 0));
+
+        size = q->cmd_prefix
                + posthog_resp_xadd_entry_max(rec.token_len, rec.event_len);
 
-        if (need > q->cmd_size) {
-            cmd = ngx_alloc(need, q->log);
+        need = ngx_max(ngx_min(need, NGX_HTTP_POSTHOG_SEND_MAX), size);
 
-            if (cmd == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_memcpy(cmd, q->cmd, q->cmd_prefix);
-            ngx_free(q->cmd);
-
-            q->cmd = cmd;
-            q->cmd_size = need;
-        }
-
-        p = posthog_resp_xadd_entry(q->cmd + q->cmd_prefix, rec.token,
-                                    rec.token_len, rec.event, rec.event_len);
-
-        if (redisAsyncFormattedCommand(ac, ngx_http_posthog_queue_reply, q,
-                                       (char *) q->cmd, p - q->cmd)
-            != REDIS_OK)
-        {
-            /* the context is going away: the events stay for the next */
+        p = (u_char *) sdsMakeRoomFor(c->obuf, need);
+        if (p == NULL) {
             break;
         }
 
-        posthog_ring_sent(&q->ring);
+        c->obuf = (sds) p;
+
+        start = p + sdslen(c->obuf);
+        end = start + need;
+        p = start;
+
+        do {
+            p = ngx_cpymem(p, q->cmd, q->cmd_prefix);
+            p = posthog_resp_xadd_entry(p, rec.token, rec.token_len,
+                                        rec.event, rec.event_len);
+
+            posthog_ring_sent(&q->ring);
+
+            if (!posthog_ring_next_unsent(&q->ring, &rec)) {
+                break;
+            }
+
+            size = q->cmd_prefix
+                   + posthog_resp_xadd_entry_max(rec.token_len,
+                                                 rec.event_len);
+
+        } while ((size_t) (end - p) >= size);
+
+        sdsIncrLen(c->obuf, (int) (p - start));
     }
 
-    return NGX_OK;
+    if (sdslen(c->obuf) && ac->ev.addWrite) {
+        ac->ev.addWrite(ac->ev.data);
+    }
+
+    return (q->ring.sent == q->ring.tail) ? NGX_OK : NGX_ERROR;
 }
 
 
-static void
-ngx_http_posthog_queue_reply(redisAsyncContext *ac, void *reply,
-    void *privdata)
+/*
+ * The socket is readable and the connection is ready: what arrives are
+ * the replies to the XADDs, in the order they were sent.  They are read
+ * here, not by hiredis, whose reader makes a heap object of each (and its
+ * callbacks want a heap entry per command): recv(2) into q->reply until
+ * the socket is empty, and posthog_resp_reply(), which reads them as
+ * hiredis's reader does.  What ends the connection is told in the
+ * context, with hiredis's codes and texts (the state machine logs it).
+ */
+
+ngx_int_t
+ngx_http_posthog_queue_read(ngx_http_posthog_queue_t *q,
+    redisAsyncContext *ac)
 {
-    ngx_http_posthog_queue_t *q = privdata;
+    ngx_int_t                rc;
+    ngx_http_posthog_acks_t  acks;
 
-    size_t       size;
-    ngx_uint_t   written;
-    redisReply  *r;
+    acks.events = 0;
+    acks.written = 0;
+    acks.size = 0;
 
-    r = reply;
+    rc = ngx_http_posthog_queue_recv(q, &ac->c, &acks);
 
-    if (r == NULL) {
-        /* the connection is lost: the state machine rewinds the ring */
-        return;
+    /* counted once for all the replies read: the gauges, the timeout */
+
+    if (acks.events) {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_WRITTEN,
+                                  acks.written);
+        ngx_http_posthog_queue_unbuffered(acks.events, acks.size);
+
+        q->replied(q->data, acks.written);
     }
 
-    if (r->type == REDIS_REPLY_ERROR
-        && posthog_resp_error_transient(r->str, r->len))
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_posthog_queue_recv(ngx_http_posthog_queue_t *q, redisContext *c,
+    ngx_http_posthog_acks_t *acks)
+{
+    int                    rc;
+    size_t                 used, size;
+    ssize_t                n;
+    ngx_err_t              err;
+    ngx_int_t              rv;
+    posthog_resp_reply_t   reply;
+
+    for ( ;; ) {
+
+        n = recv(c->fd, q->reply + q->reply_len,
+                 NGX_HTTP_POSTHOG_REPLY_BUF - q->reply_len, 0);
+
+        if (n == -1) {
+            err = ngx_socket_errno;
+
+            if (err == NGX_EAGAIN) {
+                return NGX_AGAIN;
+            }
+
+            if (err == NGX_EINTR) {
+                continue;
+            }
+
+            c->err = REDIS_ERR_IO;
+            *ngx_strerror(err, (u_char *) c->errstr, sizeof(c->errstr) - 1)
+                = '\0';
+            return NGX_ERROR;
+        }
+
+        if (n == 0) {
+            return ngx_http_posthog_queue_error(c, REDIS_ERR_EOF,
+                                           "Server closed the connection");
+        }
+
+        q->reply_len += n;
+        used = 0;
+
+        for ( ;; ) {
+            rc = posthog_resp_reply(q->reply + used, q->reply_len - used,
+                                    &reply, &size);
+
+            if (rc == POSTHOG_RESP_REPLY_AGAIN) {
+                break;
+            }
+
+            if (rc == POSTHOG_RESP_REPLY_BAD) {
+                return ngx_http_posthog_queue_error(c, REDIS_ERR_PROTOCOL,
+                                  "Protocol error: not a reply to an XADD");
+            }
+
+            if (q->ring.inflight == 0) {
+
+                /*
+                 * A reply to no command (e.g. an error before the server
+                 * closes): hiredis ends the connection then, and so do we.
+                 */
+
+                if (reply.type != '-') {
+                    return ngx_http_posthog_queue_error(c, REDIS_ERR_OTHER,
+                                                   "a reply to no command");
+                }
+
+                c->err = REDIS_ERR_OTHER;
+                *ngx_snprintf((u_char *) c->errstr, sizeof(c->errstr) - 1,
+                              "%*s", reply.len, reply.str) = '\0';
+                return NGX_ERROR;
+            }
+
+            used += size;
+
+            rv = ngx_http_posthog_queue_reply(q, &reply, acks);
+
+            if (rv != NGX_OK) {
+                return rv;
+            }
+        }
+
+        /* a reply not complete yet waits at the start */
+
+        if (used) {
+            q->reply_len -= used;
+            ngx_memmove(q->reply, q->reply + used, q->reply_len);
+
+        } else if (q->reply_len == NGX_HTTP_POSTHOG_REPLY_BUF) {
+            return ngx_http_posthog_queue_error(c, REDIS_ERR_PROTOCOL,
+                                        "Protocol error: a reply too long");
+        }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_posthog_queue_error(redisContext *c, int err, const char *text)
+{
+    c->err = err;
+    ngx_cpystrn((u_char *) c->errstr, (u_char *) text, sizeof(c->errstr));
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * The reply to the oldest XADD in flight.  NGX_DECLINED: a refusal about
+ * the server, q->refusal tells.
+ */
+
+static ngx_int_t
+ngx_http_posthog_queue_reply(ngx_http_posthog_queue_t *q,
+    posthog_resp_reply_t *r, ngx_http_posthog_acks_t *acks)
+{
+    if (r->type == '-'
+        && posthog_resp_error_transient((const char *) r->str, r->len))
     {
 
         /*
@@ -197,13 +377,10 @@ ngx_http_posthog_queue_reply(redisAsyncContext *ac, void *reply,
                      "XADD refused: %*s%Z",
                      (size_t) ngx_min(r->len, 80), r->str);
 
-        q->refused(q->data, (const char *) q->refusal);
-        return;
+        return NGX_DECLINED;
     }
 
-    written = 0;
-
-    if (r->type == REDIS_REPLY_ERROR) {
+    if (r->type == '-') {
         /* e.g. WRONGTYPE: sending it again would not help */
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_DROPPED_REDIS, 1);
         ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_REDIS_ERRORS, 1);
@@ -214,14 +391,23 @@ ngx_http_posthog_queue_reply(redisAsyncContext *ac, void *reply,
                                    r->str);
 
     } else {
-        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_WRITTEN, 1);
-        written = 1;
+        acks->written++;
     }
 
-    size = posthog_ring_ack(&q->ring);
-    ngx_http_posthog_queue_unbuffered(1, size);
+    acks->events++;
+    acks->size += posthog_ring_ack(&q->ring);
 
-    q->replied(q->data, written);
+    return NGX_OK;
+}
+
+
+void
+ngx_http_posthog_queue_rewind(ngx_http_posthog_queue_t *q)
+{
+    posthog_ring_rewind(&q->ring);
+
+    /* a part of a reply on the connection lost */
+    q->reply_len = 0;
 }
 
 
@@ -235,6 +421,7 @@ ngx_http_posthog_queue_free(ngx_http_posthog_queue_t *q)
 
     ngx_free(q->ring.start);
     ngx_free(q->cmd);
+    ngx_free(q->reply);
 }
 
 

@@ -5,9 +5,12 @@
  * XADD (posthog_resp.h); when the connection is lost first, it is sent
  * again on the next one.  Replies arrive in order, so each reply
  * acknowledges the oldest event in flight.  The queue counts and logs
- * what it drops; the connection state machine above it
- * (ngx_http_posthog_redis.c) gives it the hiredis context to write to,
- * and hears of replies through the callbacks.
+ * what it drops.  The connection state machine above it
+ * (ngx_http_posthog_redis.c) does the handshake through hiredis; from
+ * then on the connection carries the XADDs only: it hands the queue the
+ * hiredis context to write them into (its output buffer) and to read
+ * their replies from (its socket), and hears of each reply through the
+ * callback.
  */
 
 #ifndef _NGX_HTTP_POSTHOG_REDIS_QUEUE_H_INCLUDED_
@@ -29,15 +32,18 @@ typedef struct {
 
     /* set once by the caller */
 
-    /* a refusal about the server, not the event: end the connection */
-    void                     (*refused)(void *data, const char *reason);
-    /* a reply took the oldest event off; "written": Redis has it */
+    /*
+     * replies took the oldest events off, once per read; "written": how
+     * many of them Redis has
+     */
     void                     (*replied)(void *data, ngx_uint_t written);
     void                      *data;
 
-    u_char                    *cmd;          /* an XADD in RESP, see send */
-    size_t                     cmd_prefix;   /* up to the token, constant */
-    size_t                     cmd_size;
+    u_char                    *cmd;          /* an XADD's start, see send */
+    size_t                     cmd_prefix;   /* its length */
+
+    u_char                    *reply;        /* replies read, see read */
+    size_t                     reply_len;
 
     u_char                     refusal[128]; /* the last XADD refusal */
 
@@ -59,11 +65,24 @@ ngx_int_t ngx_http_posthog_queue_push(ngx_http_posthog_queue_t *q,
     ngx_log_t *log, ngx_str_t *token, ngx_str_t *event, ngx_uint_t ready);
 
 /*
- * Hands every unsent event to hiredis as an XADD.  NGX_ERROR: out of
- * memory, the rest stays for a later try.
+ * Writes every unsent event as an XADD into the output buffer of "ac",
+ * a ready connection.  NGX_ERROR: out of memory, the rest stays for a
+ * later try.
  */
 ngx_int_t ngx_http_posthog_queue_send(ngx_http_posthog_queue_t *q,
     redisAsyncContext *ac);
+
+/*
+ * Reads what the socket of "ac", a ready connection, has: replies to the
+ * XADDs.  NGX_AGAIN: the socket is empty.  NGX_ERROR: the connection is
+ * broken (ac->c.errstr tells); NGX_DECLINED: Redis refuses writes for now
+ * (q->refusal tells).  Either way the caller ends the connection.
+ */
+ngx_int_t ngx_http_posthog_queue_read(ngx_http_posthog_queue_t *q,
+    redisAsyncContext *ac);
+
+/* the connection is lost: what was in flight is unsent again */
+void ngx_http_posthog_queue_rewind(ngx_http_posthog_queue_t *q);
 
 /* every event leaves (the worker exits); the memory is freed */
 void ngx_http_posthog_queue_free(ngx_http_posthog_queue_t *q);

@@ -11,6 +11,9 @@
  *
  * (*9 without MAXLEN), written once; only the entry, that is the token,
  * "e" and the event, is written after it for each event.
+ *
+ * And the reading of a reply, as hiredis's reader reads it, without an
+ * allocation: the writer reads its XADDs' replies itself.
  */
 
 #ifndef POSTHOG_RESP_H
@@ -51,6 +54,29 @@ unsigned char *posthog_resp_xadd_prefix(unsigned char *p,
 unsigned char *posthog_resp_xadd_entry(unsigned char *p,
     const unsigned char *token, size_t token_len, const unsigned char *event,
     size_t event_len);
+
+/*
+ * A reply, as posthog_resp_reply() reads it: a status ("+OK"), an error,
+ * an integer (its digits, checked) or a bulk string (NULL: nil).  Its text
+ * points into the bytes read.
+ */
+typedef struct {
+    int                        type;     /* '+', '-', ':' or '$' */
+    const unsigned char       *str;
+    size_t                     len;
+} posthog_resp_reply_t;
+
+#define POSTHOG_RESP_REPLY_OK      0
+#define POSTHOG_RESP_REPLY_AGAIN   1     /* not complete: read more */
+#define POSTHOG_RESP_REPLY_BAD     2     /* not RESP, or an array */
+
+/*
+ * Reads the reply at the start of the "n" bytes at "p", as hiredis's
+ * reader does (t/fuzz/fuzz_resp.c compares them), and sets "used" to its
+ * length.  An array, which no command of the writer gets, is BAD.
+ */
+int posthog_resp_reply(const unsigned char *p, size_t n,
+    posthog_resp_reply_t *reply, size_t *used);
 
 /*
  * Returns 1 if the error reply "err" (without its "-") concerns the

@@ -1,9 +1,10 @@
 /*
  * The module's XADD in RESP is byte for byte what hiredis's own
  * redisFormatCommandArgv() makes of the same arguments: binary, empty
- * and long fields, any stream name, with and without MAXLEN; and the
- * error codes that keep an event for a retry are exactly Redis's
- * transient ones.
+ * and long fields, any stream name, with and without MAXLEN; a reply is
+ * read as hiredis's reader reads it (respcheck.h), whole, cut short at any
+ * byte or damaged; and the error codes that keep an event for a retry are
+ * exactly Redis's transient ones.
  */
 
 #include <stdint.h>
@@ -13,6 +14,7 @@
 #include <hiredis/hiredis.h>
 
 #include "tap.h"
+#include "respcheck.h"
 #include "posthog_resp.h"
 
 
@@ -113,6 +115,140 @@ same_as_hiredis(const unsigned char *stream, size_t stream_len,
 }
 
 
+/* a random reply of each kind posthog_resp_reply() reads, or an array */
+
+static size_t
+rand_reply(unsigned char *buf)
+{
+    size_t          len, i;
+    const char     *s;
+    unsigned char  *p;
+
+    static const char  *lines[] = { "0", "-1", "-0", "01", "12", "",
+                                    "9223372036854775807",
+                                    "9223372036854775808",
+                                    "-9223372036854775808",
+                                    "-9223372036854775809",
+                                    "99999999999999999999", "1a", "+1" };
+
+    p = buf;
+    *p++ = "+-:$*x"[tap_rand() % 6];
+
+    switch (tap_rand() % 3) {
+
+    case 0:
+        /* a line of any bytes, \r and \n alone among them */
+        len = tap_rand() % 40;
+        for (i = 0; i < len; i++) {
+            *p++ = "a\r\n-0123 "[tap_rand() % 9];
+        }
+        break;
+
+    case 1:
+        /* numbers, good and bad */
+        s = lines[tap_rand() % (sizeof(lines) / sizeof(lines[0]))];
+        len = strlen(s);
+        memcpy(p, s, len);
+        p += len;
+        break;
+
+    default:
+        /* a bulk string, its length right or not */
+        len = tap_rand() % 30;
+        p += sprintf((char *) p, "%zu", len + (tap_rand() % 8 == 0));
+        memcpy(p, "\r\n", 2);
+        p += 2;
+        rand_bytes(p, len);
+        p += len;
+    }
+
+    memcpy(p, "\r\n", 2);
+    p += 2;
+
+    return (size_t) (p - buf);
+}
+
+
+#define R(s)  respcheck_same((const unsigned char *) (s), sizeof(s) - 1)
+
+
+static void
+test_reply(void)
+{
+    int                    i, all;
+    size_t                 n, k, used;
+    unsigned char          buf[256];
+    posthog_resp_reply_t   reply;
+
+    ok(posthog_resp_reply((const unsigned char *) "$15\r\n1733123456789-0"
+                          "\r\n+OK", 26, &reply, &used)
+       == POSTHOG_RESP_REPLY_OK
+       && reply.type == '$' && used == 22 && reply.len == 15
+       && memcmp(reply.str, "1733123456789-0", 15) == 0,
+       "an XADD's id, and what follows it left");
+    ok(posthog_resp_reply((const unsigned char *) "-OOM command not "
+                          "allowed\r\n", 26, &reply, &used)
+       == POSTHOG_RESP_REPLY_OK
+       && reply.type == '-' && used == 26 && reply.len == 23
+       && memcmp(reply.str, "OOM command not allowed", 23) == 0,
+       "an error and its text");
+    ok(posthog_resp_reply((const unsigned char *) "$-1\r\n", 5, &reply,
+                          &used)
+       == POSTHOG_RESP_REPLY_OK
+       && reply.type == '$' && reply.str == NULL && used == 5, "nil");
+    ok(posthog_resp_reply((const unsigned char *) "*1\r\n$1\r\na\r\n", 11,
+                          &reply, &used)
+       == POSTHOG_RESP_REPLY_BAD, "an array is refused");
+
+    ok(R("$15\r\n1733123456789-0\r\n"), "a bulk string");
+    ok(R("$0\r\n\r\n"), "an empty one");
+    ok(R("$2\r\na\r\r\n"), "one holding CR");
+    ok(R("$1\r\nab\r\n"), "one longer than said");
+    ok(R("$3\r\nab"), "one cut short");
+    ok(R("$-1\r\n"), "nil");
+    ok(R("$-2\r\n"), "a negative length");
+    ok(R("$x\r\n"), "a length not a number");
+    ok(R("$\r\n"), "no length");
+    ok(R("$9223372036854775807\r\n"), "the largest length, not there");
+    ok(R("$99999999999999999999\r\n"), "a length past a long long");
+    ok(R("+OK\r\n"), "a status");
+    ok(R("+\r\n"), "an empty status");
+    ok(R("+O\rK\nX\r\n"), "a status holding CR and LF alone");
+    ok(R("-ERR x\r\n"), "an error");
+    ok(R(":-42\r\n"), "an integer");
+    ok(R(":042\r\n"), "an integer with a leading zero");
+    ok(R(":-0\r\n"), "minus zero");
+    ok(R(":0\r\n"), "zero");
+    ok(R(":-9223372036854775808\r\n"), "the smallest integer");
+    ok(R(":9223372036854775808\r\n"), "one past the largest");
+    ok(R(""), "nothing");
+    ok(R("+OK\r"), "a line without its LF");
+    ok(R("?\r\n"), "an unknown type");
+
+    /* random replies, whole, cut short and damaged */
+
+    all = 1;
+
+    for (i = 0; i < 20000 && all; i++) {
+        n = rand_reply(buf);
+
+        if (tap_rand() % 4 == 0) {
+            buf[tap_rand() % n] = (unsigned char) tap_rand();
+        }
+
+        for (k = 0; k <= n && all; k++) {
+            if (!respcheck_same(buf, k)) {
+                tap_diag_mem("differs from hiredis on", buf, k);
+                all = 0;
+            }
+        }
+    }
+
+    ok(all, "20000 random replies read as hiredis reads them, at every "
+       "length");
+}
+
+
 #define S(s)  (const unsigned char *) (s), sizeof(s) - 1
 #define E(s)  (s), sizeof(s) - 1
 
@@ -184,6 +320,8 @@ main(void)
     free(stream);
     free(token);
     free(event);
+
+    test_reply();
 
     /* the error replies that keep the event for a retry */
 

@@ -8,6 +8,7 @@ package PHTest::SlowProxy;
 #   my $p = PHTest::SlowProxy->start(to => $t->redis->port, rate => 2300);
 #   $p->port;            # what nginx connects to
 #   $p->rate(0);         # another rate from now on; 0: no limit
+#   $p->inject($bytes);  # once, before the replies not yet passed back
 #   $p->stop;
 
 use strict;
@@ -57,6 +58,17 @@ sub rate {
     rename "$self->{file}.tmp", $self->{file} or die "rename: $!";
 }
 
+# bytes the server did not send, put before the replies waiting on every
+# connection (within 0.1 s): a server that breaks the protocol
+sub inject {
+    my ($self, $bytes) = @_;
+    open my $fh, '>', "$self->{file}.inject.tmp" or die "$self->{file}: $!";
+    print $fh $bytes;
+    close $fh;
+    rename "$self->{file}.inject.tmp", "$self->{file}.inject"
+        or die "rename: $!";
+}
+
 sub read_rate {
     my ($file) = @_;
     open my $fh, '<', $file or return 0;
@@ -92,6 +104,13 @@ sub serve {
         if (time - $checked > 0.1) {
             $rate = read_rate($file);
             $checked = time;
+
+            if (open my $fh, '<', "$file.inject") {
+                local $/;
+                my $bytes = <$fh> // '';
+                unlink "$file.inject";
+                $pending{$_} = $bytes . $pending{$_} for keys %pending;
+            }
         }
 
         for my $fh ($sel->can_read(0.005)) {
