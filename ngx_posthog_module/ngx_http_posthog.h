@@ -472,7 +472,8 @@ char *ngx_http_posthog_user_agent_cache(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_posthog_ua_add_variables(ngx_conf_t *cf);
 /* what posthog-js's rules say of the request's User-Agent: copy the
- * versions at once, the result is valid until the next call */
+ * versions at once, the result is valid until the next call; NULL on an
+ * allocation failure */
 const posthog_ua_t *ngx_http_posthog_ua_get(ngx_http_request_t *r);
 
 

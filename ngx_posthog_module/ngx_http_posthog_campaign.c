@@ -384,6 +384,9 @@ ngx_http_posthog_set_once_initial(ngx_http_request_t *r,
 
     if (plcf->ua.parse) {
         ua = ngx_http_posthog_ua_get(r);
+        if (ua == NULL) {
+            return NGX_ERROR;
+        }
 
         /* copied: the cache slot may go before the event is written */
 
