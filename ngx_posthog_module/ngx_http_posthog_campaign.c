@@ -139,35 +139,24 @@ ngx_int_t
 ngx_http_posthog_language(ngx_http_request_t *r, ngx_str_t *tag,
     size_t *prefix)
 {
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
     const u_char     *t;
 
-    part = &r->main->headers_in.headers.part;
-    h = part->elts;
+    /* the first Accept-Language: nginx keeps it when built with gzip */
 
-    for (i = 0; /* void */ ; i++) {
+#if (NGX_HTTP_HEADERS)
+    h = r->main->headers_in.accept_language;
+#else
+    r = r->main;
+    h = ngx_http_posthog_header_in(r, "accept-language",
+                                   sizeof("accept-language") - 1);
+#endif
 
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NGX_DECLINED;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("Accept-Language") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Accept-Language",
-                               sizeof("Accept-Language") - 1) == 0)
-        {
-            break;
-        }
+    if (h == NULL) {
+        return NGX_DECLINED;
     }
 
-    tag->len = posthog_language(h[i].value.data, h[i].value.len, &t, prefix);
+    tag->len = posthog_language(h->value.data, h->value.len, &t, prefix);
 
     if (tag->len == 0) {
         return NGX_DECLINED;
