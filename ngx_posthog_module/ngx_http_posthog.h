@@ -457,7 +457,8 @@ ngx_int_t ngx_http_posthog_consent_add_variables(ngx_conf_t *cf);
  * (once per request: the log phase).
  */
 ngx_uint_t ngx_http_posthog_ua_skip(ngx_http_request_t *r, ngx_uint_t count);
-/* the User-Agent's properties of the request ($browser, $os ...) */
+/* the User-Agent's properties of the request ($browser, $os ...): one raw
+ * member, pointing into the worker's cache: write it before returning */
 ngx_int_t ngx_http_posthog_ua_props(ngx_http_request_t *r, ngx_array_t *a);
 /* $pageview of a captured bot becomes $bot_pageview */
 void ngx_http_posthog_ua_event_name(ngx_http_request_t *r, ngx_str_t *name);

@@ -151,23 +151,23 @@ ngx_http_posthog_ua_skip(ngx_http_request_t *r, ngx_uint_t count)
 void
 ngx_http_posthog_ua_event_name(ngx_http_request_t *r, ngx_str_t *name)
 {
-    if (name->len != ngx_http_posthog_pageview_name.len
-        || ngx_strncmp(name->data, ngx_http_posthog_pageview_name.data,
-                       name->len) != 0)
+    /* the verdict first: the memo answers, and most are not bots */
+
+    if (!ngx_http_posthog_ua_bot(r)
+        || name->len != ngx_http_posthog_pageview_name.len
+        || ngx_memcmp(name->data, ngx_http_posthog_pageview_name.data,
+                      name->len) != 0)
     {
         return;
     }
 
-    if (ngx_http_posthog_ua_bot(r)) {
-        *name = ngx_http_posthog_bot_pageview;
-    }
+    *name = ngx_http_posthog_bot_pageview;
 }
 
 
 ngx_int_t
 ngx_http_posthog_ua_props(ngx_http_request_t *r, ngx_array_t *a)
 {
-    u_char                       *p;
     const posthog_ua_entry_t     *e;
     ngx_http_posthog_member_t    *m;
     ngx_http_posthog_loc_conf_t  *plcf;
@@ -198,17 +198,13 @@ ngx_http_posthog_ua_props(ngx_http_request_t *r, ngx_array_t *a)
     /*
      * The members the entry wrote once for this UA, as one: the first
      * one's key, the rest as its raw value ("Linux","$browser":...).
-     * Never cut (names, versions, tags).  Copied: the slot is the worker's.
+     * Never cut (names, versions, tags).  Not copied: the event is written
+     * before its handler returns, and until then the slot is refilled by
+     * no one (only another request's UA would take it).
      */
 
-    p = ngx_pnalloc(r->pool, e->json_len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(p, e->json, e->json_len);
-
-    m = ngx_http_posthog_member(a, (char *) e->json_key, p, e->json_len);
+    m = ngx_http_posthog_member(a, (char *) e->json_key,
+                                (u_char *) e->json, e->json_len);
     if (m == NULL) {
         return NGX_ERROR;
     }
