@@ -38,6 +38,7 @@ typedef struct {
     unsigned                   checked:1;    /* "extra" is known */
     unsigned                   extra:1;      /* a pattern of bot_ua matched */
     ngx_array_t               *bot_ua;       /* of the location asking */
+    ngx_str_t                  ua;           /* the User-Agent it is for */
     posthog_ua_slot_t         *slot;         /* NULL: "e" is the request's */
     uint32_t                   stamp;        /* the slot's, when found */
     ngx_uint_t                 gen;          /* the cache's, when found */
@@ -230,10 +231,17 @@ ngx_http_posthog_ua_memo(ngx_http_request_t *r)
     pmcf = ngx_http_get_module_main_conf(r, ngx_http_posthog_module);
     um = pmcf->ua;
 
+    if (r->headers_in.user_agent) {
+        s = r->headers_in.user_agent->value;
+
+    } else {
+        ngx_str_null(&s);
+    }
+
     v = &r->main->variables[um->is_bot];
     memo = (ngx_http_posthog_ua_memo_t *) v->data;
 
-    if (memo && memo->e
+    if (memo && memo->e && memo->ua.data == s.data && memo->ua.len == s.len
         && (memo->slot == NULL
             || (memo->gen == ngx_http_posthog_ua_cache_gen
                 && memo->slot->stamp == memo->stamp)))
@@ -243,7 +251,8 @@ ngx_http_posthog_ua_memo(ngx_http_request_t *r)
 
     /*
      * The first question; or the slot went to another UA since the last,
-     * or the cache itself (a reload of a single process resized it).
+     * or the cache itself (a reload of a single process resized it), or
+     * a module rewrote the header.
      */
 
     if (memo == NULL) {
@@ -252,10 +261,7 @@ ngx_http_posthog_ua_memo(ngx_http_request_t *r)
             return NULL;
         }
 
-        memo->value = '0';
-        memo->checked = 0;
-        memo->extra = 0;
-        memo->bot_ua = NULL;
+        memo->ua.len = (size_t) -1;    /* for no UA */
 
         v->data = &memo->value;
         v->len = 1;
@@ -264,14 +270,15 @@ ngx_http_posthog_ua_memo(ngx_http_request_t *r)
         v->not_found = 0;
     }
 
-    memo->e = NULL;
-
-    if (r->headers_in.user_agent) {
-        s = r->headers_in.user_agent->value;
-
-    } else {
-        ngx_str_null(&s);
+    if (memo->ua.data != s.data || memo->ua.len != s.len) {
+        memo->value = '0';
+        memo->checked = 0;
+        memo->extra = 0;
+        memo->bot_ua = NULL;
+        memo->ua = s;
     }
+
+    memo->e = NULL;
 
     cache = ngx_http_posthog_ua_cache_get(r, um);
 
