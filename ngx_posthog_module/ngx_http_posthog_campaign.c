@@ -81,25 +81,27 @@ static ngx_int_t
 ngx_http_posthog_campaign_params(ngx_http_request_t *r, ngx_array_t *a)
 {
     u_char                     *out;
-    size_t                      i, vlen, found;
+    size_t                      i, found, vlen[POSTHOG_CAMPAIGN_NPARAMS];
     ngx_str_t                  *uri;
-    const u_char               *v;
+    const u_char               *v[POSTHOG_CAMPAIGN_NPARAMS];
     ngx_http_posthog_member_t  *m;
 
     uri = &r->main->unparsed_uri;
 
-    if (ngx_strlchr(uri->data, uri->data + uri->len, '?') == NULL) {
+    if (ngx_strlchr(uri->data, uri->data + uri->len, '?') == NULL
+        || posthog_campaign_find(uri->data, uri->len, v, vlen) == 0)
+    {
         return NGX_OK;
     }
 
-    m = ngx_array_push_n(a, posthog_campaign_nparams);
+    m = ngx_array_push_n(a, POSTHOG_CAMPAIGN_NPARAMS);
     if (m == NULL) {
         return NGX_ERROR;
     }
 
     found = 0;
 
-    for (i = 0; i < posthog_campaign_nparams; i++) {
+    for (i = 0; i < POSTHOG_CAMPAIGN_NPARAMS; i++) {
         m[i].key.data = (u_char *) posthog_campaign_params[i];
         m[i].key.len = ngx_strlen(posthog_campaign_params[i]);
         m[i].max = POSTHOG_CAMPAIGN_VALUE_MAX;
@@ -107,18 +109,16 @@ ngx_http_posthog_campaign_params(ngx_http_request_t *r, ngx_array_t *a)
         m[i].cut = NGX_HTTP_POSTHOG_CUT_CUSTOM;
         ngx_str_set(&m[i].value, "null");
 
-        v = posthog_query_param(uri->data, uri->len,
-                                posthog_campaign_params[i], &vlen);
-        if (v == NULL || vlen == 0) {
+        if (v[i] == NULL || vlen[i] == 0) {
             continue;
         }
 
-        out = ngx_pnalloc(r->pool, vlen);
+        out = ngx_pnalloc(r->pool, vlen[i]);
         if (out == NULL) {
             return NGX_ERROR;
         }
 
-        m[i].value.len = posthog_campaign_decode(out, v, vlen);
+        m[i].value.len = posthog_campaign_decode(out, v[i], vlen[i]);
         m[i].value.data = out;
 
         if (m[i].value.len) {
@@ -128,7 +128,7 @@ ngx_http_posthog_campaign_params(ngx_http_request_t *r, ngx_array_t *a)
     }
 
     if (found == 0) {
-        a->nelts -= posthog_campaign_nparams;
+        a->nelts -= POSTHOG_CAMPAIGN_NPARAMS;
     }
 
     return NGX_OK;

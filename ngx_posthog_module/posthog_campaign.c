@@ -21,6 +21,17 @@ const char  *posthog_campaign_params[] = {
 const size_t  posthog_campaign_nparams =
     sizeof(posthog_campaign_params) / sizeof(posthog_campaign_params[0]);
 
+/* their lengths, checked by test_campaign; and their number, here */
+static const unsigned char  posthog_campaign_lens[] = {
+    10, 10, 12, 11, 8, 10, 6,
+    5, 6, 5, 6, 6, 6, 7, 6, 9, 6, 6, 7, 4, 5, 5, 6, 3
+};
+
+typedef char posthog_campaign_n_ok[
+    (sizeof(posthog_campaign_params) / sizeof(posthog_campaign_params[0])
+     == POSTHOG_CAMPAIGN_NPARAMS
+     && sizeof(posthog_campaign_lens) == POSTHOG_CAMPAIGN_NPARAMS) ? 1 : -1];
+
 
 const unsigned char *
 posthog_query_param(const unsigned char *url, size_t len, const char *name,
@@ -67,6 +78,75 @@ posthog_query_param(const unsigned char *url, size_t len, const char *name,
     }
 
     return NULL;
+}
+
+
+size_t
+posthog_campaign_find(const unsigned char *url, size_t len,
+    const unsigned char *v[POSTHOG_CAMPAIGN_NPARAMS],
+    size_t vlen[POSTHOG_CAMPAIGN_NPARAMS])
+{
+    size_t                i, k, found;
+    const unsigned char  *p, *end, *part, *eq, *ve;
+
+    for (i = 0; i < POSTHOG_CAMPAIGN_NPARAMS; i++) {
+        v[i] = NULL;
+    }
+
+    /* the query as posthog_query_param() sees it */
+
+    end = memchr(url, '#', len);
+    if (end == NULL) {
+        end = url + len;
+    }
+
+    p = memchr(url, '?', end - url);
+    if (p == NULL) {
+        return 0;
+    }
+
+    while (p < end && *p == '?') {
+        p++;
+    }
+
+    found = 0;
+
+    while (p <= end) {
+        part = p;
+
+        while (p < end && *p != '&') {
+            p++;
+        }
+
+        eq = memchr(part, '=', p - part);
+
+        if (eq) {
+            k = eq - part;
+
+            for (i = 0; i < POSTHOG_CAMPAIGN_NPARAMS; i++) {
+                if (posthog_campaign_lens[i] != k
+                    || memcmp(part, posthog_campaign_params[i], k) != 0)
+                {
+                    continue;
+                }
+
+                /* the first of a name wins */
+
+                if (v[i] == NULL) {
+                    ve = memchr(eq + 1, '=', p - (eq + 1));
+                    v[i] = eq + 1;
+                    vlen[i] = (ve ? ve : p) - v[i];
+                    found++;
+                }
+
+                break;
+            }
+        }
+
+        p++;
+    }
+
+    return found;
 }
 
 

@@ -3,7 +3,8 @@
  * bytes give results within their bounds (a JSON number or nothing for
  * the version, names from the tables), patterns never fail, an entry made
  * in two steps (the verdict, then the parse) is the parse, its JSON
- * members valid UTF-8 within their max, and the first touch copy is UTF-8
+ * members valid UTF-8 within their max, the campaign parameters found at
+ * once are those found one by one, and the first touch copy is UTF-8
  * without control bytes, within its max.
  */
 
@@ -107,6 +108,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     posthog_ua_t          ua;
     unsigned char        *out;
     posthog_ua_entry_t    e;
+    size_t                all_len[POSTHOG_CAMPAIGN_NPARAMS];
+    const unsigned char  *all[POSTHOG_CAMPAIGN_NPARAMS];
     const unsigned char  *v, *h, *path, *tag;
     const char           *param;
 
@@ -149,12 +152,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
 
+    n = posthog_campaign_find(data, size, all, all_len);
+
     for (i = 0; i < posthog_campaign_nparams; i++) {
         v = posthog_query_param(data, size, posthog_campaign_params[i],
                                 &vlen);
+
+        if (v != all[i] || (v && vlen != all_len[i])) {
+            abort();
+        }
+
         if (v == NULL) {
             continue;
         }
+
+        n--;
 
         if (v < data || v + vlen > data + size) {
             abort();
@@ -170,6 +182,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
 
         free(out);
+    }
+
+    if (n != 0) {
+        abort();
     }
 
     out = malloc(300);
