@@ -88,7 +88,9 @@ ngx_http_posthog_campaign_params(ngx_http_request_t *r, ngx_array_t *a)
 
     uri = &r->main->unparsed_uri;
 
-    if (ngx_strlchr(uri->data, uri->data + uri->len, '?') == NULL
+    /* most URLs: no query, or no campaign in it */
+
+    if (uri->len == 0 || memchr(uri->data, '?', uri->len) == NULL
         || posthog_campaign_find(uri->data, uri->len, v, vlen) == 0)
     {
         return NGX_OK;
