@@ -465,7 +465,8 @@ ngx_int_t ngx_http_posthog_consent_add_variables(ngx_conf_t *cf);
  * (once per request: the log phase).
  */
 ngx_uint_t ngx_http_posthog_ua_skip(ngx_http_request_t *r, ngx_uint_t count);
-/* the User-Agent's properties of the request ($browser, $os ...) */
+/* the User-Agent's properties of the request ($browser, $os ...): one raw
+ * member, pointing into the worker's cache: write it before returning */
 ngx_int_t ngx_http_posthog_ua_props(ngx_http_request_t *r, ngx_array_t *a);
 /* $pageview of a captured bot becomes $bot_pageview */
 void ngx_http_posthog_ua_event_name(ngx_http_request_t *r, ngx_str_t *name);
@@ -480,7 +481,8 @@ char *ngx_http_posthog_user_agent_cache(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_posthog_ua_add_variables(ngx_conf_t *cf);
 /* what posthog-js's rules say of the request's User-Agent: copy the
- * versions at once, the result is valid until the next call */
+ * versions at once, the result is valid until the next call; NULL on an
+ * allocation failure */
 const posthog_ua_t *ngx_http_posthog_ua_get(ngx_http_request_t *r);
 
 

@@ -81,25 +81,29 @@ static ngx_int_t
 ngx_http_posthog_campaign_params(ngx_http_request_t *r, ngx_array_t *a)
 {
     u_char                     *out;
-    size_t                      i, vlen, found;
+    size_t                      i, found, vlen[POSTHOG_CAMPAIGN_NPARAMS];
     ngx_str_t                  *uri;
-    const u_char               *v;
+    const u_char               *v[POSTHOG_CAMPAIGN_NPARAMS];
     ngx_http_posthog_member_t  *m;
 
     uri = &r->main->unparsed_uri;
 
-    if (ngx_strlchr(uri->data, uri->data + uri->len, '?') == NULL) {
+    /* most URLs: no query, or no campaign in it */
+
+    if (uri->len == 0 || memchr(uri->data, '?', uri->len) == NULL
+        || posthog_campaign_find(uri->data, uri->len, v, vlen) == 0)
+    {
         return NGX_OK;
     }
 
-    m = ngx_array_push_n(a, posthog_campaign_nparams);
+    m = ngx_array_push_n(a, POSTHOG_CAMPAIGN_NPARAMS);
     if (m == NULL) {
         return NGX_ERROR;
     }
 
     found = 0;
 
-    for (i = 0; i < posthog_campaign_nparams; i++) {
+    for (i = 0; i < POSTHOG_CAMPAIGN_NPARAMS; i++) {
         m[i].key.data = (u_char *) posthog_campaign_params[i];
         m[i].key.len = ngx_strlen(posthog_campaign_params[i]);
         m[i].max = POSTHOG_CAMPAIGN_VALUE_MAX;
@@ -107,18 +111,16 @@ ngx_http_posthog_campaign_params(ngx_http_request_t *r, ngx_array_t *a)
         m[i].cut = NGX_HTTP_POSTHOG_CUT_CUSTOM;
         ngx_str_set(&m[i].value, "null");
 
-        v = posthog_query_param(uri->data, uri->len,
-                                posthog_campaign_params[i], &vlen);
-        if (v == NULL || vlen == 0) {
+        if (v[i] == NULL || vlen[i] == 0) {
             continue;
         }
 
-        out = ngx_pnalloc(r->pool, vlen);
+        out = ngx_pnalloc(r->pool, vlen[i]);
         if (out == NULL) {
             return NGX_ERROR;
         }
 
-        m[i].value.len = posthog_campaign_decode(out, v, vlen);
+        m[i].value.len = posthog_campaign_decode(out, v[i], vlen[i]);
         m[i].value.data = out;
 
         if (m[i].value.len) {
@@ -128,7 +130,7 @@ ngx_http_posthog_campaign_params(ngx_http_request_t *r, ngx_array_t *a)
     }
 
     if (found == 0) {
-        a->nelts -= posthog_campaign_nparams;
+        a->nelts -= POSTHOG_CAMPAIGN_NPARAMS;
     }
 
     return NGX_OK;
@@ -139,35 +141,24 @@ ngx_int_t
 ngx_http_posthog_language(ngx_http_request_t *r, ngx_str_t *tag,
     size_t *prefix)
 {
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
     const u_char     *t;
 
-    part = &r->main->headers_in.headers.part;
-    h = part->elts;
+    /* the first Accept-Language: nginx keeps it when built with gzip */
 
-    for (i = 0; /* void */ ; i++) {
+#if (NGX_HTTP_HEADERS)
+    h = r->main->headers_in.accept_language;
+#else
+    r = r->main;
+    h = ngx_http_posthog_header_in(r, "accept-language",
+                                   sizeof("accept-language") - 1);
+#endif
 
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NGX_DECLINED;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("Accept-Language") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Accept-Language",
-                               sizeof("Accept-Language") - 1) == 0)
-        {
-            break;
-        }
+    if (h == NULL) {
+        return NGX_DECLINED;
     }
 
-    tag->len = posthog_language(h[i].value.data, h[i].value.len, &t, prefix);
+    tag->len = posthog_language(h->value.data, h->value.len, &t, prefix);
 
     if (tag->len == 0) {
         return NGX_DECLINED;
@@ -384,6 +375,9 @@ ngx_http_posthog_set_once_initial(ngx_http_request_t *r,
 
     if (plcf->ua.parse) {
         ua = ngx_http_posthog_ua_get(r);
+        if (ua == NULL) {
+            return NGX_ERROR;
+        }
 
         /* copied: the cache slot may go before the event is written */
 

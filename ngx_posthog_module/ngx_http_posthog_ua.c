@@ -5,7 +5,15 @@
  *
  * posthog-js's patterns are compiled once, at configuration time, with
  * ngx_regex (PCRE2, JIT with "pcre_jit on"); each worker keeps a small
- * fixed-size cache of results, as a visitor's UA repeats on every request.
+ * fixed-size cache of results, as a visitor's UA repeats on every request:
+ * the verdict of the blocked-UA list, the parse when asked for, and the
+ * properties as JSON, ready to copy into the event.
+ *
+ * A request looks its UA up once: what it found is kept in a memo, with
+ * the verdict of posthog_bot_user_agent for the location it was asked in.
+ * The memo lives where $posthog_is_bot's value does, in the main
+ * request's variables: subrequests share them and an internal redirect
+ * keeps them (it clears the module contexts).
  */
 
 #include "ngx_http_posthog.h"
@@ -22,6 +30,22 @@ typedef struct {
 } ngx_http_posthog_ua_main_t;
 
 
+/* what one request found of its UA; $posthog_is_bot's value is the first
+ * byte: r->variables[is_bot].data points here */
+
+typedef struct {
+    u_char                     value;        /* '0' or '1', for "bot_ua" */
+    unsigned                   checked:1;    /* "extra" is known */
+    unsigned                   extra:1;      /* a pattern of bot_ua matched */
+    ngx_array_t               *bot_ua;       /* of the location asking */
+    ngx_str_t                  ua;           /* the User-Agent it is for */
+    posthog_ua_slot_t         *slot;         /* NULL: "e" is the request's */
+    uint32_t                   stamp;        /* the slot's, when found */
+    ngx_uint_t                 gen;          /* the cache's, when found */
+    posthog_ua_entry_t        *e;
+} ngx_http_posthog_ua_memo_t;
+
+
 /* the $posthog_* variables of this file, by ngx_http_variable_t.data */
 
 enum {
@@ -36,14 +60,19 @@ enum {
 };
 
 
-static ngx_uint_t ngx_http_posthog_ua_is_bot(ngx_http_request_t *r,
-    ngx_http_posthog_loc_conf_t *plcf);
+static ngx_http_posthog_ua_memo_t *ngx_http_posthog_ua_memo(
+    ngx_http_request_t *r);
+static posthog_ua_cache_t *ngx_http_posthog_ua_cache_get(
+    ngx_http_request_t *r, ngx_http_posthog_ua_main_t *um);
+static const posthog_ua_entry_t *ngx_http_posthog_ua_entry(
+    ngx_http_request_t *r);
+static ngx_http_posthog_ua_memo_t *ngx_http_posthog_ua_verdict(
+    ngx_http_request_t *r);
+static ngx_uint_t ngx_http_posthog_ua_extra(ngx_http_request_t *r,
+    ngx_array_t *bot_ua);
 static ngx_uint_t ngx_http_posthog_ua_bot(ngx_http_request_t *r);
 static int ngx_http_posthog_ua_exec(void *data, unsigned id,
     const unsigned char *s, size_t len, int *cap, int ncap);
-static ngx_int_t ngx_http_posthog_ua_member(ngx_http_request_t *r,
-    ngx_array_t *a, char *key, u_char *value, size_t len, ngx_uint_t copy,
-    ngx_uint_t raw);
 static ngx_int_t ngx_http_posthog_ua_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
@@ -69,8 +98,8 @@ static ngx_http_variable_t  ngx_http_posthog_ua_vars[] = {
     { ngx_string("posthog_device_type"), NULL, ngx_http_posthog_ua_variable,
       NGX_HTTP_POSTHOG_VAR_DEVICE_TYPE, 0, 0 },
 
-    /* the answer depends on the location (posthog_bot_user_agent): not
-     * kept from one read to the next, the gate reads it where it is */
+    /* the answer depends on the location (posthog_bot_user_agent): asked
+     * again at each read, the memo answers */
 
     { ngx_string("posthog_is_bot"), NULL, ngx_http_posthog_ua_variable,
       NGX_HTTP_POSTHOG_VAR_IS_BOT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
@@ -87,6 +116,7 @@ static ngx_http_variable_t  ngx_http_posthog_ua_vars[] = {
 
 static posthog_ua_cache_t  *ngx_http_posthog_ua_cache;
 static ngx_int_t            ngx_http_posthog_ua_cache_n;
+static ngx_uint_t           ngx_http_posthog_ua_cache_gen;  /* new caches */
 
 static ngx_str_t  ngx_http_posthog_pageview_name = ngx_string("$pageview");
 static ngx_str_t  ngx_http_posthog_bot_pageview = ngx_string("$bot_pageview");
@@ -122,23 +152,25 @@ ngx_http_posthog_ua_skip(ngx_http_request_t *r, ngx_uint_t count)
 void
 ngx_http_posthog_ua_event_name(ngx_http_request_t *r, ngx_str_t *name)
 {
-    if (name->len != ngx_http_posthog_pageview_name.len
-        || ngx_strncmp(name->data, ngx_http_posthog_pageview_name.data,
-                       name->len) != 0)
+    /* the verdict first: the memo answers, and most are not bots */
+
+    if (!ngx_http_posthog_ua_bot(r)
+        || name->len != ngx_http_posthog_pageview_name.len
+        || ngx_memcmp(name->data, ngx_http_posthog_pageview_name.data,
+                      name->len) != 0)
     {
         return;
     }
 
-    if (ngx_http_posthog_ua_bot(r)) {
-        *name = ngx_http_posthog_bot_pageview;
-    }
+    *name = ngx_http_posthog_bot_pageview;
 }
 
 
 ngx_int_t
 ngx_http_posthog_ua_props(ngx_http_request_t *r, ngx_array_t *a)
 {
-    const posthog_ua_t           *ua;
+    const posthog_ua_entry_t     *e;
+    ngx_http_posthog_member_t    *m;
     ngx_http_posthog_loc_conf_t  *plcf;
 
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
@@ -148,132 +180,289 @@ ngx_http_posthog_ua_props(ngx_http_request_t *r, ngx_array_t *a)
     if (plcf->ua.bots == NGX_HTTP_POSTHOG_BOTS_CAPTURE
         && ngx_http_posthog_ua_bot(r))
     {
-        if (ngx_http_posthog_ua_member(r, a, "$browser_type", (u_char *) "bot",
-                                       3, 0, 0)
-            != NGX_OK)
+        if (ngx_http_posthog_member(a, "$browser_type", (u_char *) "bot", 3)
+            == NULL)
         {
             return NGX_ERROR;
         }
     }
 
-    if (plcf->ua.parse) {
-        ua = ngx_http_posthog_ua_get(r);
-
-        /* empty values are left out, as posthog-js's stripEmptyProperties */
-
-        if ((ua->os[0]
-             && ngx_http_posthog_ua_member(r, a, "$os", (u_char *) ua->os,
-                                           ngx_strlen(ua->os), 0, 0)
-                != NGX_OK)
-            || (ua->os_version_len
-                && ngx_http_posthog_ua_member(r, a, "$os_version",
-                                              (u_char *) ua->os_version,
-                                              ua->os_version_len, 1, 0)
-                   != NGX_OK)
-            || (ua->browser[0]
-                && ngx_http_posthog_ua_member(r, a, "$browser",
-                                              (u_char *) ua->browser,
-                                              ngx_strlen(ua->browser), 0, 0)
-                   != NGX_OK)
-            || (ua->device[0]
-                && ngx_http_posthog_ua_member(r, a, "$device",
-                                              (u_char *) ua->device,
-                                              ngx_strlen(ua->device), 0, 0)
-                   != NGX_OK)
-            || ngx_http_posthog_ua_member(r, a, "$device_type",
-                                          (u_char *) ua->device_type,
-                                          ngx_strlen(ua->device_type), 0, 0)
-               != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        /* a number, or null as posthog-js sends it */
-
-        if (ua->browser_version_len) {
-            if (ngx_http_posthog_ua_member(r, a, "$browser_version",
-                                           (u_char *) ua->browser_version,
-                                           ua->browser_version_len, 1, 1)
-                != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-
-        } else if (ngx_http_posthog_ua_member(r, a, "$browser_version",
-                                              (u_char *) "null", 4, 0, 1)
-                   != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
+    if (!plcf->ua.parse) {
+        return NGX_OK;
     }
 
-    return NGX_OK;
-}
+    e = ngx_http_posthog_ua_entry(r);
+    if (e == NULL) {
+        return NGX_ERROR;
+    }
 
+    /*
+     * The members the entry wrote once for this UA, as one: the first
+     * one's key, the rest as its raw value ("Linux","$browser":...).
+     * Never cut (names, versions, tags).  Not copied: the event is written
+     * before its handler returns, and until then the slot is refilled by
+     * no one (only another request's UA would take it).
+     */
 
-static ngx_int_t
-ngx_http_posthog_ua_member(ngx_http_request_t *r, ngx_array_t *a, char *key,
-    u_char *value, size_t len, ngx_uint_t copy, ngx_uint_t raw)
-{
-    ngx_http_posthog_member_t  *m;
-
-    m = ngx_array_push(a);
+    m = ngx_http_posthog_member(a, (char *) e->json_key,
+                                (u_char *) e->json, e->json_len);
     if (m == NULL) {
         return NGX_ERROR;
     }
 
-    /* a cache slot may be reused before the event is written */
-
-    if (copy) {
-        m->value.data = ngx_pnalloc(r->pool, len);
-        if (m->value.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(m->value.data, value, len);
-
-    } else {
-        m->value.data = value;
-    }
-
-    m->value.len = len;
-    m->key.data = (u_char *) key;
-    m->key.len = ngx_strlen(key);
-    m->max = NGX_HTTP_POSTHOG_VALUE_MAX;
-    m->raw = raw;
-    m->cut = NGX_HTTP_POSTHOG_CUT_NEVER;    /* short: names, versions, tags */
+    m->raw = 1;
 
     return NGX_OK;
 }
 
 
-/* once per request: through $posthog_is_bot, which nginx keeps */
+/* the request's memo, made at its first question */
 
-static ngx_uint_t
-ngx_http_posthog_ua_bot(ngx_http_request_t *r)
+static ngx_http_posthog_ua_memo_t *
+ngx_http_posthog_ua_memo(ngx_http_request_t *r)
 {
+    ngx_str_t                      s;
+    posthog_ua_cache_t            *cache;
     ngx_http_variable_value_t     *v;
+    ngx_http_posthog_ua_memo_t    *memo;
     ngx_http_posthog_ua_main_t    *um;
     ngx_http_posthog_main_conf_t  *pmcf;
 
     pmcf = ngx_http_get_module_main_conf(r, ngx_http_posthog_module);
     um = pmcf->ua;
 
-    v = ngx_http_get_flushed_variable(r, um->is_bot);
+    if (r->headers_in.user_agent) {
+        s = r->headers_in.user_agent->value;
 
-    return v != NULL && !v->not_found && v->len == 1 && v->data[0] == '1';
+    } else {
+        ngx_str_null(&s);
+    }
+
+    v = &r->main->variables[um->is_bot];
+    memo = (ngx_http_posthog_ua_memo_t *) v->data;
+
+    if (memo && memo->e && memo->ua.data == s.data && memo->ua.len == s.len
+        && (memo->slot == NULL
+            || (memo->gen == ngx_http_posthog_ua_cache_gen
+                && memo->slot->stamp == memo->stamp)))
+    {
+        return memo;
+    }
+
+    /*
+     * The first question; or the slot went to another UA since the last,
+     * or the cache itself (a reload of a single process resized it), or
+     * a module rewrote the header.
+     */
+
+    if (memo == NULL) {
+        memo = ngx_palloc(r->pool, sizeof(ngx_http_posthog_ua_memo_t));
+        if (memo == NULL) {
+            return NULL;
+        }
+
+        memo->ua.len = (size_t) -1;    /* for no UA */
+
+        v->data = &memo->value;
+        v->len = 1;
+        v->valid = 0;
+        v->no_cacheable = 1;
+        v->not_found = 0;
+    }
+
+    if (memo->ua.data != s.data || memo->ua.len != s.len) {
+        memo->value = '0';
+        memo->checked = 0;
+        memo->extra = 0;
+        memo->bot_ua = NULL;
+        memo->ua = s;
+    }
+
+    memo->e = NULL;
+
+    cache = ngx_http_posthog_ua_cache_get(r, um);
+
+    memo->slot = posthog_ua_find(cache, s.data, s.len);
+
+    if (memo->slot) {
+        memo->stamp = memo->slot->stamp;
+        memo->gen = ngx_http_posthog_ua_cache_gen;
+        memo->e = &memo->slot->e;
+        return memo;
+    }
+
+    /* not cached: the request's own */
+
+    memo->e = ngx_palloc(r->pool, sizeof(posthog_ua_entry_t));
+    if (memo->e == NULL) {
+        return NULL;
+    }
+
+    posthog_ua_check(memo->e, s.data, s.len);
+
+    return memo;
+}
+
+
+static posthog_ua_cache_t *
+ngx_http_posthog_ua_cache_get(ngx_http_request_t *r,
+    ngx_http_posthog_ua_main_t *um)
+{
+    size_t  size;
+
+    if (ngx_http_posthog_ua_cache_n == um->cache) {
+        return ngx_http_posthog_ua_cache;
+    }
+
+    /* the first request of this worker (or a new size after a reload) */
+
+    ngx_http_posthog_ua_cache_gen++;
+
+    if (ngx_http_posthog_ua_cache) {
+        ngx_free(ngx_http_posthog_ua_cache);
+        ngx_http_posthog_ua_cache = NULL;
+    }
+
+    ngx_http_posthog_ua_cache_n = um->cache;
+
+    if (um->cache) {
+        size = posthog_ua_cache_size(um->cache);
+
+        ngx_http_posthog_ua_cache = ngx_calloc(size, r->connection->log);
+
+        if (ngx_http_posthog_ua_cache) {
+            ngx_http_posthog_ua_cache->n = um->cache;
+        }
+    }
+
+    return ngx_http_posthog_ua_cache;
+}
+
+
+/* the request's UA parsed: the cached parse, or made now */
+
+static const posthog_ua_entry_t *
+ngx_http_posthog_ua_entry(ngx_http_request_t *r)
+{
+    ngx_str_t                      s;
+    posthog_ua_entry_t            *e;
+    ngx_http_posthog_ua_memo_t    *memo;
+    ngx_http_posthog_main_conf_t  *pmcf;
+
+    static ngx_http_posthog_limit_t  limit;
+
+    memo = ngx_http_posthog_ua_memo(r);
+    if (memo == NULL) {
+        return NULL;
+    }
+
+    if (memo->e->parsed) {
+        return memo->e;
+    }
+
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_posthog_module);
+
+    if (r->headers_in.user_agent) {
+        s = r->headers_in.user_agent->value;
+
+    } else {
+        ngx_str_null(&s);
+    }
+
+    if (posthog_ua_complete(memo->e, s.data, s.len, ngx_http_posthog_ua_exec,
+                            pmcf->ua)
+        == 0)
+    {
+        return memo->e;
+    }
+
+    ngx_http_posthog_log_limited(&limit, NGX_LOG_ERR, r->connection->log,
+                                 "user agent rules failed to run on \"%V\"",
+                                 &s);
+
+    /* a result a failed pattern made is not kept: the next try may work */
+
+    if (memo->slot) {
+        e = ngx_palloc(r->pool, sizeof(posthog_ua_entry_t));
+        if (e == NULL) {
+            return NULL;
+        }
+
+        *e = memo->slot->e;
+        posthog_ua_release(memo->slot);
+
+        memo->slot = NULL;
+        memo->e = e;
+    }
+
+    return memo->e;
+}
+
+
+const posthog_ua_t *
+ngx_http_posthog_ua_get(ngx_http_request_t *r)
+{
+    const posthog_ua_entry_t  *e;
+
+    e = ngx_http_posthog_ua_entry(r);
+
+    return e ? &e->ua : NULL;
+}
+
+
+/* posthog-js's list, ours, then the location's patterns: once each */
+
+static ngx_http_posthog_ua_memo_t *
+ngx_http_posthog_ua_verdict(ngx_http_request_t *r)
+{
+    ngx_http_posthog_ua_memo_t   *memo;
+    ngx_http_posthog_loc_conf_t  *plcf;
+
+    memo = ngx_http_posthog_ua_memo(r);
+    if (memo == NULL) {
+        return NULL;
+    }
+
+    if (memo->e->ua.bot || memo->e->ua.client) {
+        memo->value = '1';
+        return memo;
+    }
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
+
+    if (!memo->checked || memo->bot_ua != plcf->ua.bot_ua) {
+        memo->bot_ua = plcf->ua.bot_ua;
+        memo->extra = plcf->ua.bot_ua
+                      && ngx_http_posthog_ua_extra(r, plcf->ua.bot_ua);
+        memo->checked = 1;
+    }
+
+    memo->value = memo->extra ? '1' : '0';
+
+    return memo;
 }
 
 
 static ngx_uint_t
-ngx_http_posthog_ua_is_bot(ngx_http_request_t *r,
-    ngx_http_posthog_loc_conf_t *plcf)
+ngx_http_posthog_ua_bot(ngx_http_request_t *r)
 {
-    ngx_int_t            rc;
-    ngx_str_t            s;
-    ngx_uint_t           i;
-    ngx_regex_t        **re;
-    const posthog_ua_t  *ua;
+    ngx_http_posthog_ua_memo_t  *memo;
+
+    memo = ngx_http_posthog_ua_verdict(r);
+
+    return memo != NULL && memo->value == '1';
+}
+
+
+/* posthog_bot_user_agent */
+
+static ngx_uint_t
+ngx_http_posthog_ua_extra(ngx_http_request_t *r, ngx_array_t *bot_ua)
+{
+    ngx_int_t       rc;
+    ngx_str_t       s;
+    ngx_uint_t      i;
+    ngx_regex_t   **re;
 
     static ngx_http_posthog_limit_t  limit;
 
@@ -284,26 +473,9 @@ ngx_http_posthog_ua_is_bot(ngx_http_request_t *r,
         ngx_str_null(&s);
     }
 
-    if (plcf->ua.parse) {
-        ua = ngx_http_posthog_ua_get(r);
+    re = bot_ua->elts;
 
-        if (ua->bot || ua->client) {
-            return 1;
-        }
-
-    } else if (posthog_ua_blocked(s.data, s.len)
-               || posthog_ua_client(s.data, s.len))
-    {
-        return 1;
-    }
-
-    if (plcf->ua.bot_ua == NULL) {
-        return 0;
-    }
-
-    re = plcf->ua.bot_ua->elts;
-
-    for (i = 0; i < plcf->ua.bot_ua->nelts; i++) {
+    for (i = 0; i < bot_ua->nelts; i++) {
         rc = ngx_regex_exec(re[i], &s, NULL, 0);
 
         if (rc >= 0) {
@@ -319,64 +491,6 @@ ngx_http_posthog_ua_is_bot(ngx_http_request_t *r,
     }
 
     return 0;
-}
-
-
-const posthog_ua_t *
-ngx_http_posthog_ua_get(ngx_http_request_t *r)
-{
-    size_t                         size;
-    ngx_str_t                      s;
-    const posthog_ua_t            *ua;
-    ngx_http_posthog_ua_main_t    *um;
-    ngx_http_posthog_main_conf_t  *pmcf;
-
-    static posthog_ua_t            scratch;
-    static ngx_http_posthog_limit_t  limit;
-
-    pmcf = ngx_http_get_module_main_conf(r, ngx_http_posthog_module);
-    um = pmcf->ua;
-
-    if (ngx_http_posthog_ua_cache_n != um->cache) {
-        /* the first request of this worker (or a new size after a reload) */
-
-        if (ngx_http_posthog_ua_cache) {
-            ngx_free(ngx_http_posthog_ua_cache);
-            ngx_http_posthog_ua_cache = NULL;
-        }
-
-        ngx_http_posthog_ua_cache_n = um->cache;
-
-        if (um->cache) {
-            size = posthog_ua_cache_size(um->cache);
-
-            ngx_http_posthog_ua_cache = ngx_calloc(size, r->connection->log);
-
-            if (ngx_http_posthog_ua_cache) {
-                ngx_http_posthog_ua_cache->n = um->cache;
-            }
-        }
-    }
-
-    if (r->headers_in.user_agent) {
-        s = r->headers_in.user_agent->value;
-
-    } else {
-        ngx_str_null(&s);
-    }
-
-    /* a result that is not cached lives until the next one: copy at once */
-
-    ua = posthog_ua_get(ngx_http_posthog_ua_cache, &scratch, s.data, s.len,
-                        ngx_http_posthog_ua_exec, um);
-
-    if (ua->errors) {
-        ngx_http_posthog_log_limited(&limit, NGX_LOG_ERR, r->connection->log,
-                                     "user agent rules failed to run on "
-                                     "\"%V\"", &s);
-    }
-
-    return ua;
 }
 
 
@@ -428,7 +542,7 @@ ngx_http_posthog_ua_variable(ngx_http_request_t *r,
     ngx_str_t                     lang;
     const char                   *s;
     const posthog_ua_t           *ua;
-    ngx_http_posthog_loc_conf_t  *plcf;
+    ngx_http_posthog_ua_memo_t   *memo;
 
     s = NULL;
     len = 0;
@@ -436,10 +550,21 @@ ngx_http_posthog_ua_variable(ngx_http_request_t *r,
     switch (data) {
 
     case NGX_HTTP_POSTHOG_VAR_IS_BOT:
-        plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
-        s = ngx_http_posthog_ua_is_bot(r, plcf) ? "1" : "0";
-        len = 1;
-        break;
+
+        /* the memo's byte, for this location: never kept by nginx */
+
+        memo = ngx_http_posthog_ua_verdict(r);
+        if (memo == NULL) {
+            return NGX_ERROR;
+        }
+
+        v->data = &memo->value;
+        v->len = 1;
+        v->valid = 1;
+        v->no_cacheable = 1;
+        v->not_found = 0;
+
+        return NGX_OK;
 
     case NGX_HTTP_POSTHOG_VAR_LANGUAGE:
         if (ngx_http_posthog_language(r, &lang, &prefix) == NGX_OK) {
@@ -451,6 +576,9 @@ ngx_http_posthog_ua_variable(ngx_http_request_t *r,
 
     default:
         ua = ngx_http_posthog_ua_get(r);
+        if (ua == NULL) {
+            return NGX_ERROR;
+        }
 
         switch (data) {
         case NGX_HTTP_POSTHOG_VAR_BROWSER:

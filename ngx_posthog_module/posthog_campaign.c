@@ -21,6 +21,38 @@ const char  *posthog_campaign_params[] = {
 const size_t  posthog_campaign_nparams =
     sizeof(posthog_campaign_params) / sizeof(posthog_campaign_params[0]);
 
+typedef char posthog_campaign_n_ok[
+    sizeof(posthog_campaign_params) / sizeof(posthog_campaign_params[0])
+    == POSTHOG_CAMPAIGN_NPARAMS ? 1 : -1];
+
+
+/* the names by length, made at the first call: a key is compared with few */
+
+#define POSTHOG_CAMPAIGN_KEY_MAX  12
+
+static unsigned char  posthog_campaign_by_len[POSTHOG_CAMPAIGN_KEY_MAX + 1]
+                                            [POSTHOG_CAMPAIGN_NPARAMS];
+static unsigned char  posthog_campaign_nlen[POSTHOG_CAMPAIGN_KEY_MAX + 1];
+static int            posthog_campaign_ready;
+
+
+static void
+posthog_campaign_init(void)
+{
+    size_t  i, n;
+
+    for (i = 0; i < POSTHOG_CAMPAIGN_NPARAMS; i++) {
+        n = strlen(posthog_campaign_params[i]);
+
+        if (n <= POSTHOG_CAMPAIGN_KEY_MAX) {
+            posthog_campaign_by_len[n][posthog_campaign_nlen[n]++] =
+                (unsigned char) i;
+        }
+    }
+
+    posthog_campaign_ready = 1;
+}
+
 
 const unsigned char *
 posthog_query_param(const unsigned char *url, size_t len, const char *name,
@@ -67,6 +99,91 @@ posthog_query_param(const unsigned char *url, size_t len, const char *name,
     }
 
     return NULL;
+}
+
+
+size_t
+posthog_campaign_find(const unsigned char *url, size_t len,
+    const unsigned char *v[POSTHOG_CAMPAIGN_NPARAMS],
+    size_t vlen[POSTHOG_CAMPAIGN_NPARAMS])
+{
+    size_t                i, j, k, found;
+    const unsigned char  *p, *end, *part, *q, *ve;
+
+    if (!posthog_campaign_ready) {
+        posthog_campaign_init();
+    }
+
+    for (i = 0; i < POSTHOG_CAMPAIGN_NPARAMS; i++) {
+        v[i] = NULL;
+    }
+
+    /* the query as posthog_query_param() sees it */
+
+    end = memchr(url, '#', len);
+    if (end == NULL) {
+        end = url + len;
+    }
+
+    p = memchr(url, '?', end - url);
+    if (p == NULL) {
+        return 0;
+    }
+
+    while (p < end && *p == '?') {
+        p++;
+    }
+
+    found = 0;
+
+    while (p <= end) {
+
+        /* "key=value=...&": the key, then the rest of the part */
+
+        part = p;
+
+        for (q = p; q < end && *q != '&' && *q != '='; q++) {
+            /* void */
+        }
+
+        p = (q < end && *q == '=') ? memchr(q, '&', end - q) : q;
+
+        if (p == NULL) {
+            p = end;
+        }
+
+        k = q - part;
+
+        if (q == p || k > POSTHOG_CAMPAIGN_KEY_MAX) {
+            p++;                                   /* no '=', or too long */
+            continue;
+        }
+
+        for (j = 0; j < posthog_campaign_nlen[k]; j++) {
+            i = posthog_campaign_by_len[k][j];
+
+            if (posthog_campaign_params[i][0] != part[0]
+                || memcmp(part, posthog_campaign_params[i], k) != 0)
+            {
+                continue;
+            }
+
+            /* the first of a name wins */
+
+            if (v[i] == NULL) {
+                ve = memchr(q + 1, '=', p - (q + 1));
+                v[i] = q + 1;
+                vlen[i] = (ve ? ve : p) - v[i];
+                found++;
+            }
+
+            break;
+        }
+
+        p++;
+    }
+
+    return found;
 }
 
 

@@ -12,6 +12,7 @@
 
 
 /* utm_* and the click ids, in posthog-js's order */
+#define POSTHOG_CAMPAIGN_NPARAMS  24
 extern const char  *posthog_campaign_params[];
 extern const size_t posthog_campaign_nparams;
 
@@ -27,6 +28,15 @@ extern const size_t posthog_campaign_nparams;
  */
 const unsigned char *posthog_query_param(const unsigned char *url,
     size_t len, const char *name, size_t *vlen);
+
+/*
+ * All of posthog_campaign_params[] in one pass over the query, each as
+ * posthog_query_param() finds it: v[i] and vlen[i] for the i-th (v[i]
+ * NULL when absent).  Returns how many are there (0 for most URLs).
+ */
+size_t posthog_campaign_find(const unsigned char *url, size_t len,
+    const unsigned char *v[POSTHOG_CAMPAIGN_NPARAMS],
+    size_t vlen[POSTHOG_CAMPAIGN_NPARAMS]);
 
 /*
  * decodeURIComponent() then '+' -> ' ': writes at most "len" bytes to

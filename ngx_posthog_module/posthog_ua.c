@@ -9,16 +9,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "posthog_json.h"
 #include "posthog_ua.h"
 #include "posthog_ua_rules.h"
 
 
+/*
+ * A string folded to lower case once, for the lists of substrings, with
+ * the pairs of adjacent bytes it has noted in a small bitmap (by a hash
+ * of the pair): a needle with a pair the string lacks is skipped without
+ * a scan, so a browser's UA costs about one bitmap test per needle.  A
+ * string over the buffer is searched byte by byte per needle.
+ */
+
+#define POSTHOG_UA_PAIRS     4096
+#define posthog_ua_pair(a, b)  ((((unsigned) (a) << 5) ^ (unsigned) (b))    \
+                                & (POSTHOG_UA_PAIRS - 1))
+
+typedef struct {
+    const unsigned char  *s;
+    size_t                len;
+    int                   folded;
+    unsigned char         lc[1024];
+    unsigned char         seen[POSTHOG_UA_PAIRS / 8];
+} posthog_ua_fold_t;
+
+
+static void posthog_ua_verdict(posthog_ua_t *ua, const unsigned char *s,
+    size_t len);
+static void posthog_ua_fold(posthog_ua_fold_t *f, const unsigned char *s,
+    size_t len);
+static int posthog_ua_any(posthog_ua_fold_t *f, const char **needles,
+    size_t n);
+static int posthog_ua_is_client(posthog_ua_fold_t *f);
+static void posthog_ua_fields(posthog_ua_t *ua, const unsigned char *s,
+    size_t len, posthog_ua_exec_pt exec, void *data);
+static unsigned char *posthog_ua_json_member(unsigned char *p,
+    const char **first, const char *key, const unsigned char *v, size_t n,
+    int how);
 static int posthog_ua_has(const unsigned char *s, size_t len,
     const char *needle);
 static int posthog_ua_has_lc(const unsigned char *s, size_t len,
     const char *needle);
-static int posthog_ua_any_lc(const unsigned char *s, size_t len,
-    const char **needles, size_t n);
 static int posthog_ua_run(posthog_ua_t *ua, int id, const unsigned char *s,
     size_t len, int *cap, posthog_ua_exec_pt exec, void *data);
 static void posthog_ua_browser(posthog_ua_t *ua, const unsigned char *s,
@@ -40,37 +72,213 @@ void
 posthog_ua_parse(posthog_ua_t *ua, const unsigned char *s, size_t len,
     posthog_ua_exec_pt exec, void *data)
 {
+    posthog_ua_verdict(ua, s, len);
+    posthog_ua_fields(ua, s, len, exec, data);
+}
+
+
+/* zeroes "ua" and sets bot and client, with one fold for both lists */
+
+static void
+posthog_ua_verdict(posthog_ua_t *ua, const unsigned char *s, size_t len)
+{
+    posthog_ua_fold_t  f;
+
     memset(ua, 0, sizeof(posthog_ua_t));
 
-    ua->bot = posthog_ua_blocked(s, len);
-    ua->client = posthog_ua_client(s, len);
+    posthog_ua_fold(&f, s, len);
 
+    ua->bot = posthog_ua_any(&f, posthog_ua_blocked_strs,
+                             posthog_ua_blocked_strs_n);
+    ua->client = posthog_ua_is_client(&f);
+}
+
+
+static void
+posthog_ua_fields(posthog_ua_t *ua, const unsigned char *s, size_t len,
+    posthog_ua_exec_pt exec, void *data)
+{
     posthog_ua_browser(ua, s, len, exec, data);
     posthog_ua_os(ua, s, len, exec, data);
     posthog_ua_device(ua, s, len, exec, data);
 }
 
 
-/*
- * Any of the lower-case "needles" in "s", case-insensitively.  The string
- * is folded once, and the pairs of adjacent bytes it has are noted in a
- * bitmap: a needle with a pair the string lacks is skipped without a scan,
- * so a browser's UA costs about one bitmap test per needle.  Only a string
- * over the buffer is folded byte by byte per needle.
- */
+void
+posthog_ua_check(posthog_ua_entry_t *e, const unsigned char *s, size_t len)
+{
+    posthog_ua_verdict(&e->ua, s, len);
+
+    e->parsed = 0;
+    e->json_key = NULL;
+    e->json_len = 0;
+}
+
+
+int
+posthog_ua_complete(posthog_ua_entry_t *e, const unsigned char *s,
+    size_t len, posthog_ua_exec_pt exec, void *data)
+{
+    if (!e->parsed) {
+        posthog_ua_fields(&e->ua, s, len, exec, data);
+        e->json_len = posthog_ua_json(e->json, &e->ua, &e->json_key);
+        e->parsed = 1;
+    }
+
+    return e->ua.errors ? -1 : 0;
+}
+
+
+/* how a value of posthog_ua_json_member() is written */
+#define POSTHOG_UA_JSON_NAME    0     /* a name of the rules: as is */
+#define POSTHOG_UA_JSON_STRING  1     /* from the UA: escaped */
+#define POSTHOG_UA_JSON_RAW     2     /* JSON already */
+
+size_t
+posthog_ua_json(unsigned char *out, const posthog_ua_t *ua,
+    const char **key)
+{
+    unsigned char  *p;
+
+    p = out;
+    *key = NULL;
+
+    /* the order of posthog-js's properties; empty ones are left out */
+
+    if (ua->os[0]) {
+        p = posthog_ua_json_member(p, key, "$os",
+                                   (const unsigned char *) ua->os,
+                                   strlen(ua->os), POSTHOG_UA_JSON_NAME);
+    }
+
+    if (ua->os_version_len) {
+        p = posthog_ua_json_member(p, key, "$os_version",
+                                   (const unsigned char *) ua->os_version,
+                                   ua->os_version_len,
+                                   POSTHOG_UA_JSON_STRING);
+    }
+
+    if (ua->browser[0]) {
+        p = posthog_ua_json_member(p, key, "$browser",
+                                   (const unsigned char *) ua->browser,
+                                   strlen(ua->browser), POSTHOG_UA_JSON_NAME);
+    }
+
+    if (ua->device[0]) {
+        p = posthog_ua_json_member(p, key, "$device",
+                                   (const unsigned char *) ua->device,
+                                   strlen(ua->device), POSTHOG_UA_JSON_NAME);
+    }
+
+    p = posthog_ua_json_member(p, key, "$device_type",
+                               (const unsigned char *) ua->device_type,
+                               strlen(ua->device_type), POSTHOG_UA_JSON_NAME);
+
+    /* a number, or null as posthog-js sends it */
+
+    if (ua->browser_version_len) {
+        p = posthog_ua_json_member(p, key, "$browser_version",
+                                   (const unsigned char *) ua->browser_version,
+                                   ua->browser_version_len,
+                                   POSTHOG_UA_JSON_RAW);
+
+    } else {
+        p = posthog_ua_json_member(p, key, "$browser_version",
+                                   (const unsigned char *) "null", 4,
+                                   POSTHOG_UA_JSON_RAW);
+    }
+
+    return p - out;
+}
+
+
+/* ,"key":value; the first member without its key: "*first" is set */
+
+static unsigned char *
+posthog_ua_json_member(unsigned char *p, const char **first, const char *key,
+    const unsigned char *v, size_t n, int how)
+{
+    size_t  k;
+
+    if (*first == NULL) {
+        *first = key;
+
+    } else {
+        k = strlen(key);
+
+        *p++ = ',';
+        *p++ = '"';
+        memcpy(p, key, k);
+        p += k;
+        *p++ = '"';
+        *p++ = ':';
+    }
+
+    switch (how) {
+
+    case POSTHOG_UA_JSON_STRING:
+        *p++ = '"';
+        p = posthog_json_escape(p, v, n, (size_t) -1);
+        *p++ = '"';
+        break;
+
+    case POSTHOG_UA_JSON_RAW:
+        n = n < POSTHOG_UA_NUMBER_MAX ? n : POSTHOG_UA_NUMBER_MAX;
+        memcpy(p, v, n);
+        p += n;
+        break;
+
+    default: /* POSTHOG_UA_JSON_NAME */
+        n = n < POSTHOG_UA_NAME_MAX ? n : POSTHOG_UA_NAME_MAX;
+        *p++ = '"';
+        memcpy(p, v, n);
+        p += n;
+        *p++ = '"';
+    }
+
+    return p;
+}
+
+
+static void
+posthog_ua_fold(posthog_ua_fold_t *f, const unsigned char *s, size_t len)
+{
+    size_t    i;
+    unsigned  pair;
+
+    f->s = s;
+    f->len = len;
+    f->folded = (len <= sizeof(f->lc));
+
+    if (!f->folded) {
+        return;
+    }
+
+    memset(f->seen, 0, sizeof(f->seen));
+
+    for (i = 0; i < len; i++) {
+        f->lc[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (s[i] | 0x20) : s[i];
+
+        if (i) {
+            pair = posthog_ua_pair(f->lc[i - 1], f->lc[i]);
+            f->seen[pair >> 3] |= 1 << (pair & 7);
+        }
+    }
+}
+
+
+/* any of the lower-case "needles" in the string, case-insensitively */
 
 static int
-posthog_ua_any_lc(const unsigned char *s, size_t len, const char **needles,
-    size_t n)
+posthog_ua_any(posthog_ua_fold_t *f, const char **needles, size_t n)
 {
     size_t                i, k;
     unsigned              pair;
     const unsigned char  *nd;
-    unsigned char         lc[1024], seen[65536 / 8];
 
-    if (len > sizeof(lc)) {
+    if (!f->folded) {
         for (i = 0; i < n; i++) {
-            if (posthog_ua_has_lc(s, len, needles[i])) {
+            if (posthog_ua_has_lc(f->s, f->len, needles[i])) {
                 return 1;
             }
         }
@@ -78,29 +286,18 @@ posthog_ua_any_lc(const unsigned char *s, size_t len, const char **needles,
         return 0;
     }
 
-    memset(seen, 0, sizeof(seen));
-
-    for (i = 0; i < len; i++) {
-        lc[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (s[i] | 0x20) : s[i];
-
-        if (i) {
-            pair = (unsigned) lc[i - 1] << 8 | lc[i];
-            seen[pair >> 3] |= 1 << (pair & 7);
-        }
-    }
-
     for (i = 0; i < n; i++) {
         nd = (const unsigned char *) needles[i];
 
         for (k = 1; nd[k]; k++) {
-            pair = (unsigned) nd[k - 1] << 8 | nd[k];
+            pair = posthog_ua_pair(nd[k - 1], nd[k]);
 
-            if (!(seen[pair >> 3] & (1 << (pair & 7)))) {
+            if (!(f->seen[pair >> 3] & (1 << (pair & 7)))) {
                 break;
             }
         }
 
-        if (nd[k] == '\0' && posthog_ua_has(lc, len, needles[i])) {
+        if (nd[k] == '\0' && posthog_ua_has(f->lc, f->len, needles[i])) {
             return 1;
         }
     }
@@ -112,22 +309,37 @@ posthog_ua_any_lc(const unsigned char *s, size_t len, const char **needles,
 int
 posthog_ua_blocked(const unsigned char *s, size_t len)
 {
-    return posthog_ua_any_lc(s, len, posthog_ua_blocked_strs,
-                             posthog_ua_blocked_strs_n);
+    posthog_ua_fold_t  f;
+
+    posthog_ua_fold(&f, s, len);
+
+    return posthog_ua_any(&f, posthog_ua_blocked_strs,
+                          posthog_ua_blocked_strs_n);
 }
 
 
 int
 posthog_ua_client(const unsigned char *s, size_t len)
 {
-    if (!(len >= 8 && memcmp(s, "Mozilla/", 8) == 0)
-        && !(len >= 6 && memcmp(s, "Opera/", 6) == 0))
+    posthog_ua_fold_t  f;
+
+    posthog_ua_fold(&f, s, len);
+
+    return posthog_ua_is_client(&f);
+}
+
+
+static int
+posthog_ua_is_client(posthog_ua_fold_t *f)
+{
+    if (!(f->len >= 8 && memcmp(f->s, "Mozilla/", 8) == 0)
+        && !(f->len >= 6 && memcmp(f->s, "Opera/", 6) == 0))
     {
         return 1;
     }
 
-    return posthog_ua_any_lc(s, len, posthog_ua_client_strs,
-                             posthog_ua_client_strs_n);
+    return posthog_ua_any(f, posthog_ua_client_strs,
+                          posthog_ua_client_strs_n);
 }
 
 
@@ -627,28 +839,56 @@ posthog_ua_cache_size(size_t n)
 }
 
 
-static uint32_t
+/*
+ * 8 bytes at a time: a multiply and a rotation per word, the tail read as
+ * the last 8 bytes (they overlap the words before), then mixed.  Not for
+ * an adversary: a collision costs a compare and a miss, never a wrong hit.
+ */
+
+#define POSTHOG_UA_K1  0x9e3779b97f4a7c15ULL
+#define POSTHOG_UA_K2  0xff51afd7ed558ccdULL
+
+uint32_t
 posthog_ua_hash(const unsigned char *s, size_t len)
 {
     size_t    i;
-    uint32_t  h;
+    uint64_t  h, w;
 
-    /* FNV-1a */
+    h = (uint64_t) len * POSTHOG_UA_K1;
 
-    h = 2166136261u;
+    if (len < 8) {
+        w = 0;
 
-    for (i = 0; i < len; i++) {
-        h ^= s[i];
-        h *= 16777619u;
+        for (i = 0; i < len; i++) {
+            w = w << 8 | s[i];
+        }
+
+        h = (h ^ w) * POSTHOG_UA_K2;
+
+    } else {
+        for (i = 0; i + 8 <= len; i += 8) {
+            memcpy(&w, s + i, 8);
+            h = (h ^ w) * POSTHOG_UA_K2;
+            h = h << 31 | h >> 33;
+        }
+
+        if (i < len) {
+            memcpy(&w, s + len - 8, 8);
+            h = (h ^ w) * POSTHOG_UA_K2;
+        }
     }
 
-    return h;
+    h ^= h >> 33;
+    h *= POSTHOG_UA_K1;
+    h ^= h >> 29;
+
+    return (uint32_t) h;
 }
 
 
-const posthog_ua_t *
-posthog_ua_get(posthog_ua_cache_t *cache, posthog_ua_t *tmp,
-    const unsigned char *s, size_t len, posthog_ua_exec_pt exec, void *data)
+posthog_ua_slot_t *
+posthog_ua_find(posthog_ua_cache_t *cache, const unsigned char *s,
+    size_t len)
 {
     uint32_t            h;
     posthog_ua_slot_t  *slot;
@@ -656,8 +896,7 @@ posthog_ua_get(posthog_ua_cache_t *cache, posthog_ua_t *tmp,
     if (cache == NULL || cache->n == 0 || len == 0
         || len > POSTHOG_UA_CACHE_KEY_MAX)
     {
-        posthog_ua_parse(tmp, s, len, exec, data);
-        return tmp;
+        return NULL;
     }
 
     h = posthog_ua_hash(s, len);
@@ -667,24 +906,51 @@ posthog_ua_get(posthog_ua_cache_t *cache, posthog_ua_t *tmp,
         && memcmp(slot->key, s, len) == 0)
     {
         cache->hits++;
-        return &slot->ua;
+        return slot;
     }
 
     cache->misses++;
 
-    posthog_ua_parse(&slot->ua, s, len, exec, data);
+    slot->hash = h;
+    slot->len = (uint32_t) len;
+    slot->stamp++;
+    memcpy(slot->key, s, len);
 
-    /* a result a failed pattern made is not kept: the next try may work */
+    posthog_ua_check(&slot->e, s, len);
 
-    if (slot->ua.errors) {
-        *tmp = slot->ua;
-        slot->len = 0;
+    return slot;
+}
+
+
+void
+posthog_ua_release(posthog_ua_slot_t *slot)
+{
+    slot->len = 0;
+    slot->stamp++;
+}
+
+
+const posthog_ua_entry_t *
+posthog_ua_get(posthog_ua_cache_t *cache, posthog_ua_entry_t *tmp,
+    const unsigned char *s, size_t len, posthog_ua_exec_pt exec, void *data)
+{
+    posthog_ua_slot_t  *slot;
+
+    slot = posthog_ua_find(cache, s, len);
+
+    if (slot == NULL) {
+        posthog_ua_check(tmp, s, len);
+        (void) posthog_ua_complete(tmp, s, len, exec, data);
         return tmp;
     }
 
-    slot->hash = h;
-    slot->len = (uint32_t) len;
-    memcpy(slot->key, s, len);
+    /* a result a failed pattern made is not kept: the next try may work */
 
-    return &slot->ua;
+    if (posthog_ua_complete(&slot->e, s, len, exec, data) != 0) {
+        *tmp = slot->e;
+        posthog_ua_release(slot);
+        return tmp;
+    }
+
+    return &slot->e;
 }

@@ -155,7 +155,53 @@ int posthog_ua_client(const unsigned char *s, size_t len);
 
 
 /*
- * A fixed-size cache of results, keyed by a hash of the whole string and
+ * What the event writer needs of a result, made once per user agent: its
+ * properties as JSON members, in the order posthog-js's are written,
+ * empty values left out as its stripEmptyProperties does, kept as the
+ * first member's key and the rest:
+ *   key "$os", json "Linux","$os_version":"..","$browser":"Chrome",
+ *   "$device":"..","$device_type":"Desktop","$browser_version":126
+ * Every name comes from posthog_ua_rules.c (at most POSTHOG_UA_NAME_MAX
+ * bytes, nothing to escape); the OS version, from the UA, is escaped.
+ */
+
+#define POSTHOG_UA_NAME_MAX  31
+#define POSTHOG_UA_JSON_MAX  (96 + 4 * POSTHOG_UA_NAME_MAX                    \
+                              + POSTHOG_UA_NUMBER_MAX                         \
+                              + 6 * POSTHOG_UA_OS_VERSION_MAX)
+
+/* A user agent's verdict, and its parse once it is asked for. */
+
+typedef struct {
+    posthog_ua_t    ua;               /* bot, client always; the rest when */
+    unsigned        parsed:1;         /* ... parsed */
+    const char     *json_key;         /* when parsed: a literal */
+    size_t          json_len;
+    unsigned char   json[POSTHOG_UA_JSON_MAX];
+} posthog_ua_entry_t;
+
+
+/* Sets the verdict (ua.bot, ua.client) of "s" alone: not parsed yet. */
+void posthog_ua_check(posthog_ua_entry_t *e, const unsigned char *s,
+    size_t len);
+
+/*
+ * Parses "s" into "e" and writes its JSON, if not done yet.  Returns 0, or
+ * -1 if a pattern failed to run (e->ua.errors; the result is still set).
+ */
+int posthog_ua_complete(posthog_ua_entry_t *e, const unsigned char *s,
+    size_t len, posthog_ua_exec_pt exec, void *data);
+
+/*
+ * Writes the JSON members of a parsed "ua" but the first one's key, set
+ * in "key"; returns the length (POSTHOG_UA_JSON_MAX at most).
+ */
+size_t posthog_ua_json(unsigned char *out, const posthog_ua_t *ua,
+    const char **key);
+
+
+/*
+ * A fixed-size cache of entries, keyed by a hash of the whole string and
  * checked against the stored copy: one slot per hash (direct-mapped), so
  * a lookup costs one hash and one compare whatever the traffic.  Strings
  * longer than POSTHOG_UA_CACHE_KEY_MAX are not cached.
@@ -164,10 +210,11 @@ int posthog_ua_client(const unsigned char *s, size_t len);
 #define POSTHOG_UA_CACHE_KEY_MAX  512
 
 typedef struct {
-    uint32_t        hash;
-    uint32_t        len;              /* 0: empty slot */
-    posthog_ua_t    ua;
-    unsigned char   key[POSTHOG_UA_CACHE_KEY_MAX];
+    uint32_t            hash;
+    uint32_t            len;          /* 0: empty slot */
+    uint32_t            stamp;        /* changes when the slot is refilled */
+    posthog_ua_entry_t  e;
+    unsigned char       key[POSTHOG_UA_CACHE_KEY_MAX];
 } posthog_ua_slot_t;
 
 typedef struct {
@@ -181,13 +228,28 @@ typedef struct {
 /* the bytes a cache of "n" slots takes; zero them before use, then set n */
 size_t posthog_ua_cache_size(size_t n);
 
+/* a hash of all of the bytes, a word at a time */
+uint32_t posthog_ua_hash(const unsigned char *s, size_t len);
+
 /*
- * The result for "s": from the cache, or parsed and stored.  "tmp" holds
- * it when the string cannot be cached ("cache" may be NULL: no cache).
- * The pointer is valid until the next call.
+ * The slot of "s": the one that holds it, or one taken for it, with its
+ * verdict and not parsed (a miss).  NULL when "s" is not cached (no
+ * cache, an empty or too long string).  A holder of a slot pointer keeps
+ * its stamp: another stamp means the slot now holds another string.
  */
-const posthog_ua_t *posthog_ua_get(posthog_ua_cache_t *cache,
-    posthog_ua_t *tmp, const unsigned char *s, size_t len,
+posthog_ua_slot_t *posthog_ua_find(posthog_ua_cache_t *cache,
+    const unsigned char *s, size_t len);
+
+/* Empties a slot, as after a parse that failed: the next try may work. */
+void posthog_ua_release(posthog_ua_slot_t *slot);
+
+/*
+ * The parsed result for "s": from the cache, or parsed and stored.  "tmp"
+ * holds it when the string cannot be cached ("cache" may be NULL: no
+ * cache) or a pattern failed.  The pointer is valid until the next call.
+ */
+const posthog_ua_entry_t *posthog_ua_get(posthog_ua_cache_t *cache,
+    posthog_ua_entry_t *tmp, const unsigned char *s, size_t len,
     posthog_ua_exec_pt exec, void *data);
 
 #endif /* POSTHOG_UA_H */

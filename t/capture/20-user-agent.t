@@ -3,7 +3,9 @@
 # nginx's compiled patterns and the $posthog_* variables, and in events);
 # bots and clients that are not browsers get no event and no cookie unless
 # "posthog_bots capture" (then $bot_pageview); Accept-Language and the
-# campaign parameters become properties, hostile values staying safe.
+# campaign parameters become properties, hostile values staying safe;
+# $posthog_is_bot and the gate follow the location asking, through an
+# internal redirect too.
 
 use strict;
 use warnings;
@@ -42,6 +44,31 @@ server {
 
     location /noparse/ {
         posthog_user_agent_parse off;
+        return 200 "<html>page</html>";
+    }
+
+    # read in one location, then asked again in another after a redirect
+    location /seen/ {
+        posthog_bot_user_agent "MyMonitor/\d";
+        set $was_bot $posthog_is_bot;
+        rewrite ^ /after/ last;
+    }
+
+    location /after/ {
+        add_header X-Was-Bot $was_bot;
+        add_header X-Is-Bot $posthog_is_bot;
+        return 200 "<html>page</html>";
+    }
+
+    location /seen-plain/ {
+        set $was_bot $posthog_is_bot;
+        rewrite ^ /after-extra/ last;
+    }
+
+    location /after-extra/ {
+        posthog_bot_user_agent "MyMonitor/\d";
+        add_header X-Was-Bot $was_bot;
+        add_header X-Is-Bot $posthog_is_bot;
         return 200 "<html>page</html>";
     }
 
@@ -205,6 +232,22 @@ ok !exists $e->{properties}{'$browser'}
    && !exists $e->{properties}{'$device_type'}, 'parse off: no properties';
 $r = $t->get('/noparse/x', 'User-Agent' => 'curl/8.5.0');
 ok !$r->{cookies}{ph_id}, 'parse off: curl still has no cookie';
+
+# one request, two locations: each asks with its own patterns
+
+$r = $t->get('/seen/x', 'User-Agent' => $mon);
+is $r->{headers}{'x-was-bot'}, '1', 'is_bot: 1 where the pattern is';
+is $r->{headers}{'x-is-bot'}, '0', '... 0 after a redirect to where not';
+ok $r->{cookies}{ph_id}, '... and the gate there lets it in';
+($e) = $t->new_events(1);
+is $e->{properties}{'$raw_user_agent'}, $mon, '... with its event';
+$r = $t->get('/seen-plain/x', 'User-Agent' => $mon);
+is $r->{headers}{'x-was-bot'}, '0', 'is_bot: 0 where no pattern is';
+is $r->{headers}{'x-is-bot'}, '1', '... 1 after a redirect to the pattern';
+ok !$r->{cookies}{ph_id}, '... and the gate there keeps it out';
+$r = $t->get('/seen-plain/x', 'User-Agent' => $skip[0][1]);
+is $r->{headers}{'x-was-bot'} . $r->{headers}{'x-is-bot'}, '11',
+   'posthog-js\'s list: a bot in both';
 
 # nginx -t names the directive and the value
 

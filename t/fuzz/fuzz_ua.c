@@ -1,8 +1,11 @@
 /*
  * libFuzzer target for the user-agent rules and the campaign readers: any
  * bytes give results within their bounds (a JSON number or nothing for
- * the version, names from the tables), patterns never fail, and the first
- * touch copy is UTF-8 without control bytes, within its max.
+ * the version, names from the tables), patterns never fail, an entry made
+ * in two steps (the verdict, then the parse) is the parse, its JSON
+ * members valid UTF-8 within their max, the campaign parameters found at
+ * once are those found one by one, and the first touch copy is UTF-8
+ * without control bytes, within its max.
  */
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -104,6 +107,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t                i, n, vlen, hl, pl, prefix;
     posthog_ua_t          ua;
     unsigned char        *out;
+    posthog_ua_entry_t    e;
+    size_t                all_len[POSTHOG_CAMPAIGN_NPARAMS];
+    const unsigned char  *all[POSTHOG_CAMPAIGN_NPARAMS];
     const unsigned char  *v, *h, *path, *tag;
     const char           *param;
 
@@ -122,16 +128,45 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     check_number(ua.browser_version, ua.browser_version_len);
 
-    if (ua.bot != posthog_ua_blocked(data, size)) {
+    if (ua.bot != posthog_ua_blocked(data, size)
+        || ua.client != posthog_ua_client(data, size))
+    {
         abort();
     }
+
+    posthog_ua_check(&e, data, size);
+
+    if (e.parsed || e.ua.bot != ua.bot || e.ua.client != ua.client
+        || posthog_ua_complete(&e, data, size, exec_pcre2, NULL) != 0
+        || memcmp(&e.ua, &ua, sizeof(ua)) != 0
+        || e.json_key == NULL || e.json_key[0] != '$'
+        || e.json_len > POSTHOG_UA_JSON_MAX || e.json_len < 4
+        || !posthog_utf8_valid(e.json, e.json_len))
+    {
+        abort();
+    }
+
+    for (i = 0; i < e.json_len; i++) {
+        if (e.json[i] < 0x20) {
+            abort();
+        }
+    }
+
+    n = posthog_campaign_find(data, size, all, all_len);
 
     for (i = 0; i < posthog_campaign_nparams; i++) {
         v = posthog_query_param(data, size, posthog_campaign_params[i],
                                 &vlen);
+
+        if (v != all[i] || (v && vlen != all_len[i])) {
+            abort();
+        }
+
         if (v == NULL) {
             continue;
         }
+
+        n--;
 
         if (v < data || v + vlen > data + size) {
             abort();
@@ -147,6 +182,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
 
         free(out);
+    }
+
+    if (n != 0) {
+        abort();
     }
 
     out = malloc(300);

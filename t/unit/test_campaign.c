@@ -1,8 +1,9 @@
 /*
  * Campaign parameters are read as posthog-js's getQueryParam reads them
  * (first match, value up to the next '=', '#' ends the query), decoded as
- * decodeURIComponent then '+' -> ' ', kept raw when that would throw; the
- * browser language is Accept-Language's first tag.
+ * decodeURIComponent then '+' -> ' ', kept raw when that would throw, and
+ * all of them at once as each alone; the browser language is
+ * Accept-Language's first tag.
  */
 
 #include <stdlib.h>
@@ -95,6 +96,30 @@ engine(const char *ref, const char *exp, const char *param)
 }
 
 
+/* posthog_campaign_find() finds what posthog_query_param() finds, each */
+
+static void
+find(const char *url, size_t want)
+{
+    int                   ok;
+    size_t                i, n, vlen[POSTHOG_CAMPAIGN_NPARAMS], l;
+    const unsigned char  *v[POSTHOG_CAMPAIGN_NPARAMS], *q;
+
+    n = posthog_campaign_find((const unsigned char *) url, strlen(url), v,
+                              vlen);
+    ok = (n == want);
+
+    for (i = 0; i < POSTHOG_CAMPAIGN_NPARAMS; i++) {
+        q = posthog_query_param((const unsigned char *) url, strlen(url),
+                                posthog_campaign_params[i], &l);
+
+        ok &= (q == v[i] && (q == NULL || l == vlen[i]));
+    }
+
+    tap_ok(ok, __FILE__, __LINE__, "all at once: %zu in %s", want, url);
+}
+
+
 int
 main(void)
 {
@@ -118,6 +143,18 @@ main(void)
     param("https://a.com/?utm_term=a%0D%0Ab", "utm_term", "a\r\nb");
     param("/?gclid=abc&fbclid=def", "fbclid", "def");
     param("no query", "gclid", NULL);
+
+    find("https://a.com/", 0);
+    find("https://a.com/p?q=1&page=2", 0);
+    find("https://a.com/p?utm_source=a&utm_source=b&gclid=&_kx=1=2", 3);
+    find("https://a.com/p??utm_medium=x&&li_fat_id=9#&fbclid=1", 2);
+    find("https://a.com/p?utm_sourc=1&utm_sourcex=2&UTM_SOURCE=3&utm_term", 0);
+    find("https://a.com/p#?utm_source=x", 0);
+    find("/?utm_source=1&utm_medium=2&utm_campaign=3&utm_content=4&"
+         "utm_term=5&gad_source=6&mc_cid=7&gclid=8&gclsrc=9&dclid=10&"
+         "gbraid=11&wbraid=12&fbclid=13&msclkid=14&twclid=15&li_fat_id=16&"
+         "igshid=17&ttclid=18&rdt_cid=19&epik=20&qclid=21&sccid=22&"
+         "irclid=23&_kx=24", 24);
 
     tap_ok(posthog_campaign_nparams == 24
            && strcmp(posthog_campaign_params[0], "utm_source") == 0
