@@ -588,6 +588,42 @@ ngx_http_posthog_members_bound(ngx_array_t *a)
 }
 
 
+/*
+ * A copy of a key or a short value without a call: two overlapping moves
+ * of a fixed size, read inside src[0..n) only.
+ */
+
+static ngx_inline u_char *
+ngx_http_posthog_cpy_short(u_char *dst, u_char *src, size_t n)
+{
+    if (n >= 16) {
+        if (n > 32) {
+            return ngx_cpymem(dst, src, n);
+        }
+
+        ngx_memcpy(dst, src, 16);
+        ngx_memcpy(dst + n - 16, src + n - 16, 16);
+
+    } else if (n >= 8) {
+        ngx_memcpy(dst, src, 8);
+        ngx_memcpy(dst + n - 8, src + n - 8, 8);
+
+    } else if (n >= 4) {
+        ngx_memcpy(dst, src, 4);
+        ngx_memcpy(dst + n - 4, src + n - 4, 4);
+
+    } else {
+        while (n--) {
+            *dst++ = *src++;
+        }
+
+        return dst;
+    }
+
+    return dst + n;
+}
+
+
 u_char *
 ngx_http_posthog_members_write(u_char *p, ngx_array_t *a)
 {
@@ -604,13 +640,14 @@ ngx_http_posthog_members_write(u_char *p, ngx_array_t *a)
 
         if (m[i].key.len) {
             *p++ = '"';
-            p = ngx_cpymem(p, m[i].key.data, m[i].key.len);
+            p = ngx_http_posthog_cpy_short(p, m[i].key.data, m[i].key.len);
             *p++ = '"';
             *p++ = ':';
         }
 
         if (m[i].raw) {
-            p = ngx_cpymem(p, m[i].value.data, m[i].value.len);
+            p = ngx_http_posthog_cpy_short(p, m[i].value.data,
+                                           m[i].value.len);
             continue;
         }
 

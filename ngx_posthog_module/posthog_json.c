@@ -15,6 +15,10 @@
 #include "posthog_utf8.h"
 
 
+#if defined(__GNUC__)
+/* out of line: inlined, it makes the fast path save every register */
+__attribute__((noinline))
+#endif
 static unsigned char *posthog_json_escape_units(unsigned char *dst,
     const unsigned char *p, size_t len, size_t max);
 static unsigned char *posthog_json_unit(unsigned char *dst,
@@ -268,26 +272,6 @@ posthog_json_special16(__m128i x)
 
 
 /*
- * The first "n" bytes of the block "x", read at "p", written at "dst":
- * as the whole block when what follows them is written over its rest (no
- * cut: a unit's escape is never shorter than the unit), else byte by
- * byte (a cut may end the output inside the block).
- */
-
-static inline void
-posthog_json_plain16(unsigned char *dst, const unsigned char *p, __m128i x,
-    size_t n, int whole)
-{
-    if (whole) {
-        _mm_storeu_si128((__m128i *) dst, x);
-        return;
-    }
-
-    memcpy(dst, p, n);
-}
-
-
-/*
  * The common case first, in a function that calls nothing else (few
  * registers to save): a string of printable ASCII, copied 16 bytes at a
  * time, its tail as the last 16 bytes over those copied already; a
@@ -316,10 +300,20 @@ posthog_json_escape(unsigned char *dst, const unsigned char *p, size_t len,
             mask = posthog_json_special16(x);
 
             if (mask) {
-                n = __builtin_ctz(mask);
-                posthog_json_plain16(dst, p + i, x, n, len <= max);
-                dst += n;
-                i += n;
+                /*
+                 * Its plain bytes as the whole block, the rest written
+                 * over by what follows (a unit's escape is never shorter
+                 * than the unit) unless a cut ends the output inside it:
+                 * then the units' function copies them.
+                 */
+
+                if (len <= max) {
+                    _mm_storeu_si128((__m128i *) dst, x);
+                    n = __builtin_ctz(mask);
+                    dst += n;
+                    i += n;
+                }
+
                 goto units;
             }
 
@@ -343,11 +337,12 @@ posthog_json_escape(unsigned char *dst, const unsigned char *p, size_t len,
             return dst + (lim - i);
         }
 
-        n = lim - 16 + __builtin_ctz(mask) - i;
-        posthog_json_plain16(dst - (i - (lim - 16)), p + lim - 16, x,
-                             n + (i - (lim - 16)), len <= max);
-        dst += n;
-        i += n;
+        if (len <= max) {
+            _mm_storeu_si128((__m128i *) (dst - (i - (lim - 16))), x);
+            n = lim - 16 + __builtin_ctz(mask) - i;
+            dst += n;
+            i += n;
+        }
 
         goto units;
     }
