@@ -271,9 +271,18 @@ extern ngx_module_t  ngx_http_posthog_module;
 /* ngx_http_posthog_redis.c */
 
 /*
+ * Room in the worker's buffer for an event of at most "max" bytes, to be
+ * written there in place and then enqueued at once (nothing else may run
+ * in between); NULL: none now, the event is made elsewhere.
+ */
+u_char *ngx_http_posthog_reserve(ngx_str_t *token, size_t max);
+
+/*
  * Appends one stream entry (token, event JSON) to the worker's buffer; it
- * is copied, the caller's memory may go.  Never blocks.  Returns NGX_OK,
- * or NGX_DECLINED when the event was dropped (counted and logged there).
+ * is copied, the caller's memory may go (an event written in place at
+ * the address ngx_http_posthog_reserve() gave is committed instead).
+ * Never blocks.  Returns NGX_OK, or NGX_DECLINED when the event was
+ * dropped (counted and logged there).
  */
 ngx_int_t ngx_http_posthog_enqueue(ngx_http_request_t *r, ngx_str_t *token,
     ngx_str_t *event);

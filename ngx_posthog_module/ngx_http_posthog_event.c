@@ -686,10 +686,16 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
         }
     }
 
-    out->data = ngx_http_posthog_json_buffer(r->connection->log, len,
-                                             plcf->event_max);
+    /* in the queue's ring in place if it has room, else copied there */
+
+    out->data = ngx_http_posthog_reserve(&plcf->api_key, len);
+
     if (out->data == NULL) {
-        return NGX_ERROR;
+        out->data = ngx_http_posthog_json_buffer(r->connection->log, len,
+                                                 plcf->event_max);
+        if (out->data == NULL) {
+            return NGX_ERROR;
+        }
     }
 
     p = out->data;

@@ -166,6 +166,28 @@ ngx_http_posthog_enqueue(ngx_http_request_t *r, ngx_str_t *token,
 }
 
 
+/*
+ * Room for an event of at most "max" bytes in the queue, written there in
+ * place and then enqueued; NULL: no such room now (the event is made
+ * elsewhere and enqueued as a copy, which counts a drop if it must), or
+ * no writer, or exiting (as the copy's path has it).
+ */
+
+u_char *
+ngx_http_posthog_reserve(ngx_str_t *token, size_t max)
+{
+    ngx_http_posthog_redis_t  *rd;
+
+    rd = ngx_http_posthog_redis_worker;
+
+    if (rd == NULL || ngx_exiting || rd->exiting) {
+        return NULL;
+    }
+
+    return ngx_http_posthog_queue_reserve(&rd->queue, token, max);
+}
+
+
 /* the connection */
 
 static void

@@ -75,6 +75,18 @@ ngx_http_posthog_queue_init(ngx_http_posthog_queue_t *q,
 }
 
 
+u_char *
+ngx_http_posthog_queue_reserve(ngx_http_posthog_queue_t *q, ngx_str_t *token,
+    size_t max)
+{
+    if (max > POSTHOG_STREAM_EVENT_MAX) {
+        return NULL;
+    }
+
+    return posthog_ring_reserve(&q->ring, token->data, token->len, max);
+}
+
+
 ngx_int_t
 ngx_http_posthog_queue_push(ngx_http_posthog_queue_t *q, ngx_log_t *log,
     ngx_str_t *token, ngx_str_t *event, ngx_uint_t ready)
@@ -83,7 +95,14 @@ ngx_http_posthog_queue_push(ngx_http_posthog_queue_t *q, ngx_log_t *log,
 
     rc = POSTHOG_RING_TOO_LARGE;
 
-    if (event->len <= POSTHOG_STREAM_EVENT_MAX) {
+    if (q->ring.reserved
+        && event->data == q->ring.reserved + sizeof(posthog_ring_header_t)
+                          + token->len)
+    {
+        /* made in place: at most the "max" reserved, nothing to copy */
+        rc = posthog_ring_commit(&q->ring, event->len);
+
+    } else if (event->len <= POSTHOG_STREAM_EVENT_MAX) {
         rc = posthog_ring_push(&q->ring, token->data, token->len,
                                event->data, event->len);
     }

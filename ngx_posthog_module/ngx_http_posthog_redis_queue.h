@@ -58,6 +58,15 @@ ngx_int_t ngx_http_posthog_queue_init(ngx_http_posthog_queue_t *q,
     ngx_http_posthog_redis_conf_t *rcf, size_t size, ngx_log_t *log);
 
 /*
+ * Room for an entry whose event takes at most "max" bytes, to be written
+ * in place (posthog_ring_reserve()); NULL: no such room now, the event is
+ * made elsewhere and copied in.  A push of an event at the address
+ * returned commits it instead of copying it.
+ */
+u_char *ngx_http_posthog_queue_reserve(ngx_http_posthog_queue_t *q,
+    ngx_str_t *token, size_t max);
+
+/*
  * Copies one entry in.  NGX_DECLINED: dropped, too large or the ring
  * full (counted and logged, "ready" tells which Redis to blame).
  */

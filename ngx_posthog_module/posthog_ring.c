@@ -45,6 +45,8 @@ posthog_ring_push(posthog_ring_t *ring, const unsigned char *token,
     unsigned char          *p;
     posthog_ring_header_t   h;
 
+    ring->reserved = NULL;
+
     room = (size_t) (ring->end - ring->start);
 
     if ((uint64_t) token_len > UINT32_MAX || (uint64_t) event_len > UINT32_MAX
@@ -92,6 +94,81 @@ posthog_ring_push(posthog_ring_t *ring, const unsigned char *token,
     p += token_len;
     memcpy(p, event, event_len);
     ring->tail = p + event_len;
+
+    ring->buffered++;
+    ring->bytes += size;
+    ring->unsent += size;
+
+    return POSTHOG_RING_OK;
+}
+
+
+unsigned char *
+posthog_ring_reserve(posthog_ring_t *ring, const unsigned char *token,
+    size_t token_len, size_t max)
+{
+    size_t          room, size;
+    unsigned char  *p;
+
+    ring->reserved = NULL;
+
+    room = (size_t) (ring->end - ring->start);
+
+    if ((uint64_t) token_len > UINT32_MAX || (uint64_t) max > UINT32_MAX
+        || room < sizeof(posthog_ring_header_t)
+        || token_len > room - sizeof(posthog_ring_header_t)
+        || max > room - sizeof(posthog_ring_header_t) - token_len)
+    {
+        return NULL;
+    }
+
+    size = posthog_ring_record_size(token_len, max);
+
+    /* where push would put every record of this size or less */
+
+    if (ring->last == NULL) {
+        if (size > (size_t) (ring->end - ring->tail)) {
+            return NULL;
+        }
+
+    } else if (size >= (size_t) (ring->head - ring->tail)) {
+        return NULL;
+    }
+
+    p = ring->tail;
+
+    memcpy(p + sizeof(posthog_ring_header_t), token, token_len);
+
+    ring->reserved = p;
+    ring->reserved_token = token_len;
+    ring->reserved_max = max;
+
+    return p + sizeof(posthog_ring_header_t) + token_len;
+}
+
+
+int
+posthog_ring_commit(posthog_ring_t *ring, size_t event_len)
+{
+    size_t                  size;
+    posthog_ring_header_t   h;
+
+    if (ring->reserved == NULL || ring->reserved != ring->tail
+        || event_len > ring->reserved_max)
+    {
+        ring->reserved = NULL;
+        return POSTHOG_RING_FULL;
+    }
+
+    h.token_len = (uint32_t) ring->reserved_token;
+    h.event_len = (uint32_t) event_len;
+
+    memcpy(ring->tail, &h, sizeof(posthog_ring_header_t));
+
+    size = posthog_ring_record_size(ring->reserved_token, event_len);
+
+    ring->tail += size;
+    ring->reserved = NULL;
 
     ring->buffered++;
     ring->bytes += size;
@@ -173,6 +250,7 @@ posthog_ring_clear(posthog_ring_t *ring)
     ring->sent = ring->start;
     ring->tail = ring->start;
     ring->last = NULL;
+    ring->reserved = NULL;
     ring->buffered = 0;
     ring->inflight = 0;
     ring->bytes = 0;

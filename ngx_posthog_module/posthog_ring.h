@@ -57,6 +57,10 @@ typedef struct {
     size_t                     inflight;     /* records head..sent */
     size_t                     bytes;        /* their size, head..tail */
     size_t                     unsent;       /* bytes sent..tail */
+
+    unsigned char             *reserved;     /* see reserve, NULL: none */
+    size_t                     reserved_token;
+    size_t                     reserved_max;
 } posthog_ring_t;
 
 
@@ -80,6 +84,27 @@ void posthog_ring_init(posthog_ring_t *ring, unsigned char *mem, size_t size);
  */
 int posthog_ring_push(posthog_ring_t *ring, const unsigned char *token,
     size_t token_len, const unsigned char *event, size_t event_len);
+
+/*
+ * A record built in place: room at the tail for the token, copied now,
+ * and an event of at most "max" bytes, whose start is returned; the
+ * caller writes the event there and posthog_ring_commit() makes the
+ * record of its real length.  NULL when the ring has no such room where
+ * posthog_ring_push() would put a record of any size up to that one
+ * (before the end of a ring not wrapped, or before head after the wrap):
+ * the caller then pushes a copy, and push tells whether the ring is full.
+ * Nothing else may change the ring in between (a push, an ack, a clear
+ * end the reservation); without a commit the ring is unchanged.
+ */
+unsigned char *posthog_ring_reserve(posthog_ring_t *ring,
+    const unsigned char *token, size_t token_len, size_t max);
+
+/*
+ * The reserved record takes its "event_len" (at most its "max") bytes.
+ * POSTHOG_RING_OK, or POSTHOG_RING_FULL and the ring is unchanged when
+ * there is no reservation (any more).
+ */
+int posthog_ring_commit(posthog_ring_t *ring, size_t event_len);
 
 /*
  * The first record not yet sent: returns 1 and fills "rec", or 0 when

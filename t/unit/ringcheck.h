@@ -200,6 +200,26 @@ ringcheck_verify(ringcheck_t *rc)
 }
 
 
+/* the same ring, the fields of a reservation aside */
+
+static inline int
+ringcheck_unchanged(const posthog_ring_t *a, const posthog_ring_t *b)
+{
+    posthog_ring_t  x, y;
+
+    x = *a;
+    y = *b;
+    x.reserved = NULL;
+    x.reserved_token = 0;
+    x.reserved_max = 0;
+    y.reserved = NULL;
+    y.reserved_token = 0;
+    y.reserved_max = 0;
+
+    return memcmp(&x, &y, sizeof(posthog_ring_t)) == 0;
+}
+
+
 static inline const char *
 ringcheck_push(ringcheck_t *rc, size_t token_len, size_t event_len)
 {
@@ -239,7 +259,7 @@ ringcheck_push(ringcheck_t *rc, size_t token_len, size_t event_len)
         return NULL;
     }
 
-    if (memcmp(&before, &rc->ring, sizeof(posthog_ring_t)) != 0) {
+    if (!ringcheck_unchanged(&before, &rc->ring)) {
         return "a refused push changed the ring";
     }
 
@@ -258,6 +278,108 @@ ringcheck_push(ringcheck_t *rc, size_t token_len, size_t event_len)
     if (rc->n == 0) {
         return "an empty ring is full";
     }
+
+    return NULL;
+}
+
+
+/*
+ * The same record built in place: reserved for an event of "max" bytes,
+ * written, committed with its real length (or not: "abort").  A record
+ * reserved goes where push would have put it, with the same result;
+ * without room in place the caller's fallback, a push, decides.
+ */
+
+static inline const char *
+ringcheck_put(ringcheck_t *rc, size_t token_len, size_t event_len,
+    size_t max, int abort)
+{
+    size_t          room, size;
+    unsigned        seed;
+    unsigned char  *token, *p;
+    posthog_ring_t  before, pushed;
+
+    if (rc->n == RINGCHECK_MAX) {
+        return NULL;
+    }
+
+    seed = rc->seeds;
+    token = malloc(token_len + 1);
+    ringcheck_fill(token, token_len, seed);
+
+    before = rc->ring;
+    p = posthog_ring_reserve(&rc->ring, token, token_len, max);
+    free(token);
+
+    size = posthog_ring_record_size(token_len, max);
+
+    if (p == NULL) {
+        if (rc->ring.reserved != NULL) {
+            return "a refused reservation is kept";
+        }
+
+        if (!ringcheck_unchanged(&before, &rc->ring)) {
+            return "a refused reservation changed the ring";
+        }
+
+        /* refused where a record of that size fits in place */
+
+        room = (rc->ring.last == NULL)
+               ? (size_t) (rc->ring.end - rc->ring.tail)
+               : (size_t) (rc->ring.head - rc->ring.tail) - 1;
+
+        if (size <= room) {
+            return "a reservation refused where the record fits";
+        }
+
+        return ringcheck_push(rc, token_len, event_len);
+    }
+
+    if (size > rc->size || p != before.tail + sizeof(posthog_ring_header_t)
+                                           + token_len)
+    {
+        return "a reservation not at the tail";
+    }
+
+    ringcheck_fill(p, event_len, seed + 1);
+
+    if (abort) {
+        if (!ringcheck_unchanged(&before, &rc->ring)) {
+            return "an aborted reservation changed the ring";
+        }
+
+        return NULL;
+    }
+
+    if (posthog_ring_commit(&rc->ring, event_len) != POSTHOG_RING_OK) {
+        return "a commit of a reservation failed";
+    }
+
+    if (posthog_ring_commit(&rc->ring, 0) != POSTHOG_RING_FULL) {
+        return "a second commit of one reservation";
+    }
+
+    /* push, from the ring as it was, puts the same bytes at the same place */
+
+    pushed = before;
+
+    if (posthog_ring_push(&pushed, before.tail + sizeof(posthog_ring_header_t),
+                          token_len, p, event_len)
+        != POSTHOG_RING_OK)
+    {
+        return "push refuses a record committed in place";
+    }
+
+    if (!ringcheck_unchanged(&pushed, &rc->ring))
+    {
+        return "a committed record is not where push puts it";
+    }
+
+    rc->seeds++;
+    rc->q[rc->n].token_len = token_len;
+    rc->q[rc->n].event_len = event_len;
+    rc->q[rc->n].seed = seed;
+    rc->n++;
 
     return NULL;
 }
@@ -352,6 +474,7 @@ static inline const char *
 ringcheck_run(size_t size, const unsigned char *ops, size_t n)
 {
     size_t        i, tl, el;
+    unsigned      op;
     ringcheck_t  *rc;
     const char   *err;
 
@@ -365,6 +488,7 @@ ringcheck_run(size_t size, const unsigned char *ops, size_t n)
         case 0:
         case 1:
         case 2:
+            op = ops[i];
             tl = (i + 1 < n) ? ops[++i] : 0;
             el = (i + 1 < n) ? ops[++i] : 0;
 
@@ -372,7 +496,14 @@ ringcheck_run(size_t size, const unsigned char *ops, size_t n)
             el = (ops[i] & 0x80) ? el * (size / 3 + 1) / 256 : el % 64;
             tl %= 48;
 
-            err = ringcheck_push(rc, tl, el);
+            if (op % 8 != 2) {
+                err = ringcheck_push(rc, tl, el);
+                break;
+            }
+
+            /* in place: room for up to twice the event, some aborted */
+            err = ringcheck_put(rc, tl, el, el + (op >> 3) * el / 16,
+                                (op & 0xc0) == 0xc0);
             break;
 
         case 3:

@@ -145,6 +145,56 @@ main(void)
     is_int(push(&r, "", ""), POSTHOG_RING_TOO_LARGE,
            "a ring smaller than a header takes nothing");
 
+    /* a record built in place: reserve, write, commit */
+
+    {
+        unsigned char  *p;
+
+        posthog_ring_init(&r, mem, sizeof(mem));
+
+        p = posthog_ring_reserve(&r, (const unsigned char *) "tok1", 4, 12);
+        ok(p == r.start + HDR + 4, "reserve: the event goes after the token");
+        memcpy(p, "event-A1", 8);
+        ok(r.buffered == 0 && r.tail == r.start,
+           "a reservation is not a record yet");
+        is_int(posthog_ring_commit(&r, 8), POSTHOG_RING_OK, "commit");
+        ok(r.buffered == 1 && r.tail == r.start + HDR + 12
+           && r.bytes == HDR + 12 && r.unsent == HDR + 12,
+           "commit: a record of the real length");
+        ok(next_is(&r, "tok1", "event-A1"), "and it is the one written");
+        is_int(posthog_ring_commit(&r, 8), POSTHOG_RING_FULL,
+               "no second commit");
+
+        before = r;
+        p = posthog_ring_reserve(&r, (const unsigned char *) "tok1", 4, 100);
+        ok(p == NULL, "no room for the most the event may take: NULL");
+        r.reserved = NULL;
+        ok(memcmp(&before, &r, sizeof(r)) == 0,
+           "a refused reservation changes nothing");
+
+        p = posthog_ring_reserve(&r, (const unsigned char *) "tok1", 4, 20);
+        ok(p != NULL, "room for two records' worth at the tail");
+        memcpy(p, "event-B1", 8);
+        is_int(push(&r, "tok2", "event-C2"), POSTHOG_RING_OK,
+               "a push in between");
+        is_int(posthog_ring_commit(&r, 8), POSTHOG_RING_FULL,
+               "ends the reservation");
+        ok(r.buffered == 2, "which makes no record");
+
+        p = posthog_ring_reserve(&r, (const unsigned char *) "tok1", 4, 8);
+        ok(p != NULL, "reserve the last record's room");
+        before = r;
+        is_int(posthog_ring_commit(&r, 9), POSTHOG_RING_FULL,
+               "commit longer than reserved: refused");
+        r.reserved = before.reserved;
+        ok(memcmp(&before, &r, sizeof(r)) == 0, "and changes nothing");
+
+        p = posthog_ring_reserve(&r, (const unsigned char *) "tok1", 4, 8);
+        posthog_ring_clear(&r);
+        is_int(posthog_ring_commit(&r, 8), POSTHOG_RING_FULL,
+               "a clear ends the reservation");
+    }
+
     /* random operations against the model, rings of many sizes */
 
     for (i = 0; i < 400; i++) {
