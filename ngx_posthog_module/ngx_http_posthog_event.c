@@ -354,6 +354,14 @@ ngx_http_posthog_is_pageview(ngx_http_request_t *r)
 
     type = &r->headers_out.content_type;
 
+    /* as nginx's types have it first: a compare without a call */
+
+    if (type->len >= sizeof("text/html") - 1
+        && ngx_memcmp(type->data, "text/html", sizeof("text/html") - 1) == 0)
+    {
+        return NGX_OK;
+    }
+
     if ((type->len >= sizeof("text/html") - 1
          && ngx_strncasecmp(type->data, (u_char *) "text/html",
                             sizeof("text/html") - 1) == 0)

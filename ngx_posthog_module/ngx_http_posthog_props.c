@@ -198,6 +198,26 @@ ngx_http_posthog_request_touch(ngx_http_request_t *r, posthog_touch_t *t)
 }
 
 
+/*
+ * After the first "://" of p[0..end), or p without one: where a URL's
+ * host starts, without ngx_strlcasestrn()'s calls per ':' found.
+ */
+
+u_char *
+ngx_http_posthog_after_scheme(u_char *p, u_char *end)
+{
+    u_char  *q;
+
+    for (q = p; end - q >= 3; q++) {
+        if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
+            return q + 3;
+        }
+    }
+
+    return p;
+}
+
+
 ngx_int_t
 ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
 {
@@ -243,13 +263,8 @@ ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
             return NGX_ERROR;
         }
 
-        p = ref->data;
+        p = ngx_http_posthog_after_scheme(ref->data, ref->data + ref->len);
         end = ref->data + ref->len;
-
-        q = ngx_strlcasestrn(p, end, (u_char *) "://", 3 - 1);
-        if (q) {
-            p = q + 3;
-        }
 
         for (q = p; q < end && *q != '/' && *q != '?' && *q != '#'; q++) {
             if (*q == '@') {

@@ -284,13 +284,8 @@ ngx_http_posthog_host_of(ngx_str_t *url, ngx_str_t *host, ngx_str_t *path)
 {
     u_char  *p, *q, *end;
 
-    p = url->data;
+    p = ngx_http_posthog_after_scheme(url->data, url->data + url->len);
     end = url->data + url->len;
-
-    q = ngx_strlcasestrn(p, end, (u_char *) "://", 3 - 1);
-    if (q) {
-        p = q + 3;
-    }
 
     for (q = p; q < end && *q != '/' && *q != '?' && *q != '#'; q++) {
         if (*q == '@') {
