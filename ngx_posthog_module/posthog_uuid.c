@@ -2,10 +2,31 @@
  * UUIDv7 generation and validation.
  */
 
+#include <string.h>
+
 #include "posthog_uuid.h"
 
 
-static const char  posthog_hex[] = "0123456789abcdef";
+#define POSTHOG_HEX_ROW(h)                                                    \
+    h "0", h "1", h "2", h "3", h "4", h "5", h "6", h "7",                   \
+    h "8", h "9", h "a", h "b", h "c", h "d", h "e", h "f"
+
+/* where the text of each of the 16 bytes starts, around the dashes */
+static const unsigned char  posthog_uuid_at[16] = {
+    0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34
+};
+
+/* a byte's two lower-case hex digits (no NUL) */
+static const char  posthog_hex2[256][2] = {
+    POSTHOG_HEX_ROW("0"), POSTHOG_HEX_ROW("1"),
+    POSTHOG_HEX_ROW("2"), POSTHOG_HEX_ROW("3"),
+    POSTHOG_HEX_ROW("4"), POSTHOG_HEX_ROW("5"),
+    POSTHOG_HEX_ROW("6"), POSTHOG_HEX_ROW("7"),
+    POSTHOG_HEX_ROW("8"), POSTHOG_HEX_ROW("9"),
+    POSTHOG_HEX_ROW("a"), POSTHOG_HEX_ROW("b"),
+    POSTHOG_HEX_ROW("c"), POSTHOG_HEX_ROW("d"),
+    POSTHOG_HEX_ROW("e"), POSTHOG_HEX_ROW("f"),
+};
 
 
 static int
@@ -28,7 +49,7 @@ posthog_hexval(unsigned char c)
 void
 posthog_uuid_v7(unsigned char *out, uint64_t ms, const unsigned char *rnd)
 {
-    int            i, n;
+    int            i;
     unsigned char  b[16];
 
     b[0] = (unsigned char) (ms >> 40);
@@ -45,14 +66,16 @@ posthog_uuid_v7(unsigned char *out, uint64_t ms, const unsigned char *rnd)
     b[6] = (unsigned char) (0x70 | (b[6] & 0x0f));     /* version 7 */
     b[8] = (unsigned char) (0x80 | (b[8] & 0x3f));     /* variant 10 */
 
-    for (i = 0, n = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) {
-            out[n++] = '-';
-        }
+    /* two hex digits a byte, by table, where each byte's go */
 
-        out[n++] = posthog_hex[b[i] >> 4];
-        out[n++] = posthog_hex[b[i] & 0x0f];
+    for (i = 0; i < 16; i++) {
+        memcpy(out + posthog_uuid_at[i], posthog_hex2[b[i]], 2);
     }
+
+    out[8] = '-';
+    out[13] = '-';
+    out[18] = '-';
+    out[23] = '-';
 }
 
 

@@ -3,6 +3,7 @@
  */
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "tap.h"
@@ -66,6 +67,29 @@ main(void)
     posthog_uuid_v7(u, 0x1ffffffffffffULL, rnd);
     is_int(posthog_uuid_v7_time(u), 0xffffffffffffULL,
            "time above 48 bits is cut to 48 bits");
+
+    /* each byte value as its two hex digits, in a byte of each group */
+
+    bad = 0;
+
+    for (i = 0; i < 256; i++) {
+        char  want[POSTHOG_UUID_LEN + 1];
+
+        memset(rnd, i, sizeof(rnd));
+        ms = 0x010101010101ULL * (uint64_t) i;
+        posthog_uuid_v7(u, ms, rnd);
+
+        snprintf(want, sizeof(want), "%02x%02x%02x%02x-%02x%02x-7%x%02x-"
+                 "%02x%02x-%02x%02x%02x%02x%02x%02x",
+                 i, i, i, i, i, i, i & 0x0f, i, 0x80 | (i & 0x3f), i,
+                 i, i, i, i, i, i);
+
+        if (memcmp(u, want, POSTHOG_UUID_LEN) != 0 && bad++ == 0) {
+            diag("byte %02x: %.36s, want %s", i, (char *) u, want);
+        }
+    }
+
+    is_int(bad, 0, "each byte value formats as its two hex digits");
 
     /* random round trips */
 
