@@ -349,8 +349,36 @@ ngx_int_t ngx_http_posthog_props_object(ngx_http_request_t *r,
 /* "key" is a literal that needs no escaping */
 ngx_http_posthog_member_t *ngx_http_posthog_member(ngx_array_t *a,
     char *key, u_char *value, size_t len);
-ngx_http_posthog_member_t *ngx_http_posthog_member_n(ngx_array_t *a,
-    u_char *key, size_t key_len, u_char *value, size_t len);
+
+/* the same with the key's length: inline, no call for a member on hand */
+
+static ngx_inline ngx_http_posthog_member_t *
+ngx_http_posthog_member_n(ngx_array_t *a, u_char *key, size_t key_len,
+    u_char *value, size_t len)
+{
+    ngx_http_posthog_member_t  *m;
+
+    if (a->nelts < a->nalloc) {
+        m = (ngx_http_posthog_member_t *) a->elts + a->nelts++;
+
+    } else {
+        m = ngx_array_push(a);
+        if (m == NULL) {
+            return NULL;
+        }
+    }
+
+    m->key.data = key;
+    m->key.len = key_len;
+    m->value.data = value;
+    m->value.len = len;
+    m->max = NGX_HTTP_POSTHOG_VALUE_MAX;
+    m->raw = 0;
+    m->cut = NGX_HTTP_POSTHOG_CUT_NEVER;
+
+    return m;
+}
+
 /* "key" a string literal (it does not compile otherwise): its length known */
 #define ngx_http_posthog_member_lit(a, key, value, len)                      \
     ngx_http_posthog_member_n(a, (u_char *) "" key, sizeof("" key) - 1,      \

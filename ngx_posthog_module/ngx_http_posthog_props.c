@@ -463,36 +463,6 @@ ngx_http_posthog_member(ngx_array_t *a, char *key, u_char *value, size_t len)
 }
 
 
-/* the same with the key's length: no strlen(), and no call to push */
-
-ngx_http_posthog_member_t *
-ngx_http_posthog_member_n(ngx_array_t *a, u_char *key, size_t key_len,
-    u_char *value, size_t len)
-{
-    ngx_http_posthog_member_t  *m;
-
-    if (a->nelts < a->nalloc) {
-        m = (ngx_http_posthog_member_t *) a->elts + a->nelts++;
-
-    } else {
-        m = ngx_array_push(a);
-        if (m == NULL) {
-            return NULL;
-        }
-    }
-
-    m->key.data = key;
-    m->key.len = key_len;
-    m->value.data = value;
-    m->value.len = len;
-    m->max = NGX_HTTP_POSTHOG_VALUE_MAX;
-    m->raw = 0;
-    m->cut = NGX_HTTP_POSTHOG_CUT_NEVER;
-
-    return m;
-}
-
-
 /*
  * Cuts string properties, in NGX_HTTP_POSTHOG_CUT_* order and the last
  * of a kind first, until the escaped event is "excess" bytes shorter.
