@@ -91,6 +91,37 @@ main(void)
 
     is_int(bad, 0, "each byte value formats as its two hex digits");
 
+    /* validation: each byte value at each place of a valid one */
+
+    bad = 0;
+
+    for (i = 0; i < 36 * 256; i++) {
+        int            k, want;
+        unsigned char  c, v[POSTHOG_UUID_LEN];
+
+        memcpy(v, "017f22e2-79b0-7cc3-98c4-dc0c0c07398f", sizeof(v));
+        k = i / 256;
+        c = (unsigned char) (i % 256);
+        v[k] = c;
+
+        if (k == 8 || k == 13 || k == 18 || k == 23) {
+            want = (c == '-');
+
+        } else if (k == 19) {
+            want = (c == '8' || c == '9' || c == 'a' || c == 'b');
+
+        } else {
+            want = ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+        }
+
+        if (posthog_uuid_valid(v, sizeof(v)) != want && bad++ == 0) {
+            diag("byte %02x at %d: %d, want %d", c, k,
+                 posthog_uuid_valid(v, sizeof(v)), want);
+        }
+    }
+
+    is_int(bad, 0, "valid: each byte value at each place");
+
     /* random round trips */
 
     bad = 0;
