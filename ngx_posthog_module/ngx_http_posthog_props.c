@@ -5,6 +5,7 @@
 
 
 #include "ngx_http_posthog.h"
+#include "posthog_campaign.h"
 #include "posthog_json.h"
 #include "posthog_stream.h"
 
@@ -223,6 +224,7 @@ ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
 {
     u_char                     *p, *q, *end;
     ngx_str_t                   url, host, path, *ref;
+    const u_char               *h;
     ngx_http_posthog_member_t  *m;
 
     r = r->main;
@@ -263,14 +265,10 @@ ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
             return NGX_ERROR;
         }
 
-        p = ngx_http_posthog_after_scheme(ref->data, ref->data + ref->len);
         end = ref->data + ref->len;
-
-        for (q = p; q < end && *q != '/' && *q != '?' && *q != '#'; q++) {
-            if (*q == '@') {
-                p = q + 1;
-            }
-        }
+        q = ngx_http_posthog_after_scheme(ref->data, end);
+        q = (u_char *) posthog_url_host_end(q, end, &h);
+        p = (u_char *) h;
 
         if (ngx_http_posthog_member_cut_lit(a, "$referring_domain", p,
                                             q - p,

@@ -9,6 +9,7 @@
 
 #include "ngx_http_posthog.h"
 #include "ngx_http_posthog_session.h"
+#include "posthog_campaign.h"
 #include "posthog_cookie.h"
 #include "posthog_jscookie.h"
 #include "posthog_session.h"
@@ -282,26 +283,18 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
 static void
 ngx_http_posthog_host_of(ngx_str_t *url, ngx_str_t *host, ngx_str_t *path)
 {
-    u_char  *p, *q, *end;
+    u_char        *q, *end;
+    const u_char  *h;
 
-    p = ngx_http_posthog_after_scheme(url->data, url->data + url->len);
     end = url->data + url->len;
+    q = ngx_http_posthog_after_scheme(url->data, end);
+    q = (u_char *) posthog_url_host_end(q, end, &h);
 
-    for (q = p; q < end && *q != '/' && *q != '?' && *q != '#'; q++) {
-        if (*q == '@') {
-            p = q + 1;
-        }
-    }
+    host->data = (u_char *) h;
+    host->len = q - h;
 
-    host->data = p;
-    host->len = q - p;
-
-    for (p = q; q < end && *q != '?' && *q != '#'; q++) {
-        /* void */
-    }
-
-    path->data = p;
-    path->len = q - p;
+    path->data = q;
+    path->len = (u_char *) posthog_url_path_end(q, end) - q;
 
     if (path->len == 0) {
         ngx_str_set(path, "/");

@@ -5,6 +5,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "posthog_campaign.h"
 #include "posthog_utf8.h"
 
@@ -318,22 +322,101 @@ posthog_url_host(const unsigned char *url, size_t len, size_t *hlen,
         return NULL;
     }
 
-    h = p + 3;
-
-    for (q = h; q < end && *q != '/' && *q != '?' && *q != '#'; q++) {
-        if (*q == '@') {
-            h = q + 1;
-        }
-    }
+    q = posthog_url_host_end(p + 3, end, &h);
 
     *hlen = q - h;
 
-    for (p = q; p < end && *p != '?' && *p != '#'; p++) { /* void */ }
+    p = posthog_url_path_end(q, end);
 
     *path = q;
     *plen = p - q;
 
     return h;
+}
+
+
+/*
+ * 16 bytes at a time with SSE2: every referrer and entry URL is split on
+ * every request.  The tail, and without SSE2 all of it, byte by byte.
+ */
+
+const unsigned char *
+posthog_url_host_end(const unsigned char *p, const unsigned char *end,
+    const unsigned char **host)
+{
+#if defined(__SSE2__)
+    unsigned  stop, at;
+    __m128i   x;
+#endif
+
+    *host = p;
+
+#if defined(__SSE2__)
+    while (end - p >= 16) {
+        x = _mm_loadu_si128((const __m128i *) p);
+
+        stop = (unsigned) _mm_movemask_epi8(
+                   _mm_or_si128(_mm_or_si128(
+                                    _mm_cmpeq_epi8(x, _mm_set1_epi8('/')),
+                                    _mm_cmpeq_epi8(x, _mm_set1_epi8('?'))),
+                                _mm_cmpeq_epi8(x, _mm_set1_epi8('#'))));
+        at = (unsigned) _mm_movemask_epi8(
+                 _mm_cmpeq_epi8(x, _mm_set1_epi8('@')));
+
+        if (stop) {
+            /* the '@'s before the stop only */
+            at &= (1u << __builtin_ctz(stop)) - 1;
+        }
+
+        if (at) {
+            *host = p + (31 - __builtin_clz(at)) + 1;
+        }
+
+        if (stop) {
+            return p + __builtin_ctz(stop);
+        }
+
+        p += 16;
+    }
+#endif
+
+    for ( /* void */ ; p < end && *p != '/' && *p != '?' && *p != '#'; p++) {
+        if (*p == '@') {
+            *host = p + 1;
+        }
+    }
+
+    return p;
+}
+
+
+const unsigned char *
+posthog_url_path_end(const unsigned char *p, const unsigned char *end)
+{
+#if defined(__SSE2__)
+    unsigned  stop;
+    __m128i   x;
+
+    while (end - p >= 16) {
+        x = _mm_loadu_si128((const __m128i *) p);
+
+        stop = (unsigned) _mm_movemask_epi8(
+                   _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('?')),
+                                _mm_cmpeq_epi8(x, _mm_set1_epi8('#'))));
+
+        if (stop) {
+            return p + __builtin_ctz(stop);
+        }
+
+        p += 16;
+    }
+#endif
+
+    while (p < end && *p != '?' && *p != '#') {
+        p++;
+    }
+
+    return p;
 }
 
 

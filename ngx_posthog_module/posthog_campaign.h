@@ -60,6 +60,18 @@ size_t posthog_language(const unsigned char *h, size_t len,
 
 
 /*
+ * A URL's host from "p" (past its "://"): the first '/', '?' or '#' of
+ * p[0..end), or end, is returned; "*host" gets the byte after the last
+ * '@' before it (a user's name and password are not the host), or "p".
+ */
+const unsigned char *posthog_url_host_end(const unsigned char *p,
+    const unsigned char *end, const unsigned char **host);
+
+/* Its path from "p": the first '?' or '#' of p[0..end), or end. */
+const unsigned char *posthog_url_path_end(const unsigned char *p,
+    const unsigned char *end);
+
+/*
  * The host[:port] of an absolute URL ("scheme://[userinfo@]host/..."), as
  * $referring_domain is made; NULL when "url" has no "://".  "*path" and
  * "*plen" get the path after it, up to '?' or '#' (may be empty).

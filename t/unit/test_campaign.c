@@ -186,5 +186,58 @@ main(void)
     engine("https://example.com/googles", "google", "q");
     engine("ftp://google.com/", NULL, NULL);
 
+    /* the host's and the path's ends against the byte loops they replace */
+
+    {
+        size_t                i, j, n, bad;
+        unsigned char         u[80], *c;
+        const unsigned char  *e, *h, *p, *rh, *re, *rp;
+
+        static const char  alphabet[] = "/?#@a.:";
+
+        bad = 0;
+
+        for (i = 0; i < 100000; i++) {
+            n = (size_t) tap_rand() % sizeof(u);
+
+            for (j = 0; j < n; j++) {
+                u[j] = (tap_rand() % 4) ? (unsigned char) ('a' + j % 26)
+                       : (unsigned char) alphabet[tap_rand() % 7];
+            }
+
+            /* exactly n bytes: ASan sees a read past them */
+            c = malloc(n ? n : 1);
+            memcpy(c, u, n);
+            e = posthog_url_host_end(c, c + n, &h);
+            h = u + (h - c);
+            e = u + (e - c);
+            p = u + (posthog_url_path_end(c + (e - u), c + n) - c);
+            free(c);
+
+            rh = u;
+
+            for (re = u; re < u + n && *re != '/' && *re != '?'
+                         && *re != '#'; re++)
+            {
+                if (*re == '@') {
+                    rh = re + 1;
+                }
+            }
+
+            for (rp = re; rp < u + n && *rp != '?' && *rp != '#'; rp++) {
+                /* void */
+            }
+
+            if ((e != re || h != rh || p != rp) && bad++ == 0)
+            {
+                diag("%.*s: host %d..%d, want %d..%d", (int) n, (char *) u,
+                     (int) (h - u), (int) (e - u), (int) (rh - u),
+                     (int) (re - u));
+            }
+        }
+
+        is_int(bad, 0, "url_host_end, url_path_end: as the byte loops");
+    }
+
     return done_testing();
 }
