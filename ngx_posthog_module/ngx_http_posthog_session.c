@@ -142,8 +142,13 @@ ngx_http_posthog_session_reset(ngx_http_request_t *r,
     sctx = ctx->session;
 
     if (!sctx->event_saved) {
+        sctx->event_entry = ngx_palloc(r->pool, sizeof(posthog_touch_t));
+        if (sctx->event_entry == NULL) {
+            return NGX_ERROR;
+        }
+
+        posthog_state_touch_copy(sctx->event_entry, &ctx->st.entry);
         ngx_memcpy(sctx->event_session, ctx->st.session, POSTHOG_UUID_LEN);
-        sctx->event_entry = ctx->st.entry;
         /* the reset has cleared the user: do_reset noted who it was */
         sctx->event_identified = !ctx->event_personless;
         sctx->event_saved = 1;
@@ -202,7 +207,7 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
 
     if (sctx->event_saved) {
         sid = sctx->event_session;
-        t = &sctx->event_entry;
+        t = sctx->event_entry;
         identified = sctx->event_identified;
 
     } else {

@@ -11,31 +11,36 @@ static const char  posthog_b64u[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 
-static int
-posthog_b64u_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
+/* the value of each byte in the alphabet, XX (0xff) for any other byte */
 
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
+#define XX  0xff
 
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
+static const unsigned char  posthog_b64u_val[256] = {
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, 62, XX, XX,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, XX, XX,
+    XX, XX, XX, XX, XX,  0,  1,  2,  3,  4,  5,  6,
+     7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
+    19, 20, 21, 22, 23, 24, 25, XX, XX, XX, XX, 63,
+    XX, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36,
+    37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48,
+    49, 50, 51, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX,
+};
 
-    if (c == '-') {
-        return 62;
-    }
-
-    if (c == '_') {
-        return 63;
-    }
-
-    return -1;
-}
+#undef XX
 
 
 size_t
@@ -74,57 +79,66 @@ int
 posthog_base64url_decode(unsigned char *dst, size_t *len,
     const unsigned char *src, size_t n)
 {
-    int             v;
-    size_t          i;
-    uint32_t        acc;
-    unsigned char  *d;
+    uint32_t        a, b, c, d;
+    unsigned char  *o;
 
     if (n % 4 == 1) {
         return -1;
     }
 
-    d = dst;
-    acc = 0;
+    o = dst;
 
-    for (i = 0; i < n; i++) {
-        v = posthog_b64u_value(src[i]);
+    /* 4 characters -> 3 bytes; any byte out of the alphabet has 0xc0 set */
 
-        if (v < 0) {
+    for ( /* void */ ; n >= 4; n -= 4, src += 4) {
+        a = posthog_b64u_val[src[0]];
+        b = posthog_b64u_val[src[1]];
+        c = posthog_b64u_val[src[2]];
+        d = posthog_b64u_val[src[3]];
+
+        if ((a | b | c | d) & 0xc0) {
             return -1;
         }
 
-        acc = (acc << 6) | (uint32_t) v;
+        a = a << 18 | b << 12 | c << 6 | d;
 
-        if (i % 4 == 3) {
-            *d++ = (unsigned char) (acc >> 16);
-            *d++ = (unsigned char) (acc >> 8);
-            *d++ = (unsigned char) acc;
-            acc = 0;
-        }
+        o[0] = (unsigned char) (a >> 16);
+        o[1] = (unsigned char) (a >> 8);
+        o[2] = (unsigned char) a;
+        o += 3;
     }
 
     /* the bits below the last whole byte must be zero: canonical only */
 
-    switch (n % 4) {
+    switch (n) {
     case 2:
-        if (acc & 0x0f) {
+        a = posthog_b64u_val[src[0]];
+        b = posthog_b64u_val[src[1]];
+
+        if (((a | b) & 0xc0) || (b & 0x0f)) {
             return -1;
         }
 
-        *d++ = (unsigned char) (acc >> 4);
+        *o++ = (unsigned char) (a << 2 | b >> 4);
         break;
 
     case 3:
-        if (acc & 0x03) {
+        a = posthog_b64u_val[src[0]];
+        b = posthog_b64u_val[src[1]];
+        c = posthog_b64u_val[src[2]];
+
+        if (((a | b | c) & 0xc0) || (c & 0x03)) {
             return -1;
         }
 
-        *d++ = (unsigned char) (acc >> 10);
-        *d++ = (unsigned char) (acc >> 2);
+        a = a << 12 | b << 6 | c;
+
+        *o++ = (unsigned char) (a >> 10);
+        *o++ = (unsigned char) (a >> 2);
         break;
     }
 
-    *len = (size_t) (d - dst);
+    *len = (size_t) (o - dst);
 
     return 0;
 }

@@ -8,21 +8,35 @@
 static const char  posthog_hex[] = "0123456789abcdef";
 
 
-static int
-posthog_hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
+/*
+ * 0x10 | the value of a hex digit, 0 for any other byte: lower case only,
+ * the canonical form and what posthog-js writes.
+ */
 
-    /* lower case only: the canonical form, and what posthog-js writes */
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return -1;
-}
+static const unsigned char  posthog_hexval[256] = {
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,
+};
 
 
 void
@@ -45,13 +59,16 @@ posthog_uuid_v7(unsigned char *out, uint64_t ms, const unsigned char *rnd)
     b[6] = (unsigned char) (0x70 | (b[6] & 0x0f));     /* version 7 */
     b[8] = (unsigned char) (0x80 | (b[8] & 0x3f));     /* variant 10 */
 
+    /* 8-4-4-4-12: the dashes are before bytes 4, 6, 8 and 10 */
+
     for (i = 0, n = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) {
+        out[n] = posthog_hex[b[i] >> 4];
+        out[n + 1] = posthog_hex[b[i] & 0x0f];
+        n += 2;
+
+        if (i == 3 || i == 5 || i == 7 || i == 9) {
             out[n++] = '-';
         }
-
-        out[n++] = posthog_hex[b[i] >> 4];
-        out[n++] = posthog_hex[b[i] & 0x0f];
     }
 }
 
@@ -59,29 +76,35 @@ posthog_uuid_v7(unsigned char *out, uint64_t ms, const unsigned char *rnd)
 int
 posthog_uuid_valid(const unsigned char *p, size_t len)
 {
-    size_t  i;
+    size_t    i;
+    unsigned  all;
 
-    if (len != POSTHOG_UUID_LEN) {
+    if (len != POSTHOG_UUID_LEN
+        || p[8] != '-' || p[13] != '-' || p[18] != '-' || p[23] != '-')
+    {
         return 0;
     }
 
-    for (i = 0; i < POSTHOG_UUID_LEN; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (p[i] != '-') {
-                return 0;
-            }
+    /* 0x10 stays set only if every other byte is a hex digit */
 
-            continue;
-        }
+    all = 0x10;
 
-        if (posthog_hexval(p[i]) < 0) {
-            return 0;
-        }
+    for (i = 0; i < 8; i++) {
+        all &= posthog_hexval[p[i]];
+    }
+
+    for (i = 9; i < 13; i++) {
+        all &= posthog_hexval[p[i]] & posthog_hexval[p[i + 5]]
+               & posthog_hexval[p[i + 10]];
+    }
+
+    for (i = 24; i < POSTHOG_UUID_LEN; i++) {
+        all &= posthog_hexval[p[i]];
     }
 
     /* the variant: the high bits of the 17th hex digit are 10 */
 
-    return (posthog_hexval(p[19]) & 0x0c) == 0x08;
+    return (all & 0x10) && (posthog_hexval[p[19]] & 0x0c) == 0x08;
 }
 
 
@@ -105,7 +128,7 @@ posthog_uuid_v7_time(const unsigned char *p)
             continue;
         }
 
-        ms = (ms << 4) | (uint64_t) posthog_hexval(p[i]);
+        ms = (ms << 4) | (uint64_t) (posthog_hexval[p[i]] & 0x0f);
     }
 
     return ms;

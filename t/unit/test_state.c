@@ -131,7 +131,7 @@ touch_copy(const char *src, size_t max, const char *exp)
 static int
 state_eq(const posthog_state_t *a, const posthog_state_t *b)
 {
-    return memcmp(a, b, sizeof(posthog_state_t)) == 0;
+    return posthog_state_equal(a, b);
 }
 
 
@@ -619,13 +619,41 @@ main(void)
        == NULL, "no key of length 0");
     posthog_state_key_free(NULL);
 
-    /* a failed decode leaves the state untouched */
+    /* a failed decode leaves the empty state, not half of one */
 
-    memset(&st2, 0x5a, sizeof(st2));
-    orig = st2;
+    memset(&orig, 0x5a, sizeof(orig));
+    posthog_state_reset(&orig);
+    ok(orig.user_len == 0 && orig.session_start == 0 && orig.issued == 0
+       && orig.first.ref_len == 0 && orig.first.url_len == 0
+       && orig.entry.ref_len == 0 && orig.entry.url_len == 0
+       && orig.anon[0] == 0 && orig.session[35] == 0,
+       "reset: no ids, times, user or touches");
+    state_init(&st2, 1, 1, 1);
+    state_v2(&st2);
     rc = D(&st2, ANON "..bnVsbA....", NOKEY);
     ok(rc != POSTHOG_STATE_OK && state_eq(&st2, &orig),
-       "state untouched on failure");
+       "state emptied on failure");
+    state_init(&st2, 1, 1, 1);
+    state_v2(&st2);
+    rc = D(&st2, ANON "......." "JGRpcmVjdABodHRwOi8vYS8K" "..", NOKEY);
+    ok(rc == POSTHOG_STATE_BAD_TOUCH && state_eq(&st2, &orig),
+       "state emptied on a bad touch, after the fields before it");
+
+    /* copy and compare: the used bytes only */
+
+    state_init(&st, 1, 1, 1);
+    state_v2(&st);
+    memset(&st2, 0xaa, sizeof(st2));
+    posthog_state_copy(&st2, &st);
+    ok(state_eq(&st, &st2), "copy: the same state");
+    st2.entry.url[st2.entry.url_len - 1] ^= 1;
+    ok(!state_eq(&st, &st2), "a byte of the entry differs: not equal");
+    posthog_state_copy(&st2, &st);
+    st2.user[16] ^= 1;
+    ok(!state_eq(&st, &st2), "a byte of the user differs: not equal");
+    posthog_state_copy(&st2, &st);
+    st2.first.url[sizeof(FIRST_URL) - 1] = 'x';
+    ok(state_eq(&st, &st2), "a byte past a length: still equal");
 
     /* the encoder refuses what the decoder would */
 
