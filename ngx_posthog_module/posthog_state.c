@@ -756,6 +756,26 @@ posthog_touch_copy(unsigned char *dst, size_t max, const unsigned char *src,
     n = 0;
 
     while (len) {
+
+        /* a run of printable ASCII, found 8 bytes at a time */
+
+        u = posthog_utf8_printable(src, len);
+
+        if (u) {
+            if (u > max - n) {
+                u = max - n;
+            }
+
+            memcpy(p + n, src, u);
+            n += u;
+            src += u;
+            len -= u;
+
+            if (n == max || len == 0) {
+                break;
+            }
+        }
+
         u = posthog_utf8_next(src, len, &cp);
 
         if (cp != POSTHOG_UTF8_BAD && cp >= 0x20 && cp != 0x7f) {

@@ -122,6 +122,11 @@ posthog_utf8_valid(const unsigned char *p, size_t len)
     }
 
     while (i < len) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+
         i += posthog_utf8_next(p + i, len - i, &cp);
 
         if (cp == POSTHOG_UTF8_BAD) {
@@ -133,6 +138,25 @@ posthog_utf8_valid(const unsigned char *p, size_t len)
 }
 
 
+size_t
+posthog_utf8_printable(const unsigned char *p, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i + 8 <= len; i += 8) {
+        if (posthog_utf8_not_printable(posthog_utf8_word(p + i))) {
+            break;
+        }
+    }
+
+    while (i < len && p[i] >= 0x20 && p[i] < 0x7f) {
+        i++;
+    }
+
+    return i;
+}
+
+
 int
 posthog_utf8_text_valid(const unsigned char *p, size_t len)
 {
@@ -141,14 +165,15 @@ posthog_utf8_text_valid(const unsigned char *p, size_t len)
 
     /* the common case: printable ASCII, 8 bytes at a time */
 
-    for (i = 0; i + 8 <= len; i += 8) {
-        if (posthog_utf8_not_printable(posthog_utf8_word(p + i))) {
-            break;
-        }
-    }
+    i = posthog_utf8_printable(p, len);
 
     while (i < len) {
-        if (p[i] < 0x20 || p[i] == 0x7f) {
+        if (p[i] >= 0x20 && p[i] < 0x7f) {
+            i++;
+            continue;
+        }
+
+        if (p[i] < 0x80) {
             return 0;
         }
 

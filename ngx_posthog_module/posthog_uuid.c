@@ -39,11 +39,25 @@ static const unsigned char  posthog_hexval[256] = {
 };
 
 
+static unsigned char *
+posthog_uuid_hex(unsigned char *p, const unsigned char *b, int n)
+{
+    int  i;
+
+    for (i = 0; i < n; i++) {
+        p[2 * i] = (unsigned char) posthog_hex[b[i] >> 4];
+        p[2 * i + 1] = (unsigned char) posthog_hex[b[i] & 0x0f];
+    }
+
+    return p + 2 * n;
+}
+
+
 void
 posthog_uuid_v7(unsigned char *out, uint64_t ms, const unsigned char *rnd)
 {
-    int            i, n;
-    unsigned char  b[16];
+    int             i;
+    unsigned char  *p, b[16];
 
     b[0] = (unsigned char) (ms >> 40);
     b[1] = (unsigned char) (ms >> 32);
@@ -59,24 +73,23 @@ posthog_uuid_v7(unsigned char *out, uint64_t ms, const unsigned char *rnd)
     b[6] = (unsigned char) (0x70 | (b[6] & 0x0f));     /* version 7 */
     b[8] = (unsigned char) (0x80 | (b[8] & 0x3f));     /* variant 10 */
 
-    /* 8-4-4-4-12: the dashes are before bytes 4, 6, 8 and 10 */
+    /* 8-4-4-4-12 */
 
-    for (i = 0, n = 0; i < 16; i++) {
-        out[n] = posthog_hex[b[i] >> 4];
-        out[n + 1] = posthog_hex[b[i] & 0x0f];
-        n += 2;
-
-        if (i == 3 || i == 5 || i == 7 || i == 9) {
-            out[n++] = '-';
-        }
-    }
+    p = posthog_uuid_hex(out, b, 4);
+    *p++ = '-';
+    p = posthog_uuid_hex(p, b + 4, 2);
+    *p++ = '-';
+    p = posthog_uuid_hex(p, b + 6, 2);
+    *p++ = '-';
+    p = posthog_uuid_hex(p, b + 8, 2);
+    *p++ = '-';
+    (void) posthog_uuid_hex(p, b + 10, 6);
 }
 
 
 int
 posthog_uuid_valid(const unsigned char *p, size_t len)
 {
-    size_t    i;
     unsigned  all;
 
     if (len != POSTHOG_UUID_LEN
@@ -87,20 +100,16 @@ posthog_uuid_valid(const unsigned char *p, size_t len)
 
     /* 0x10 stays set only if every other byte is a hex digit */
 
-    all = 0x10;
+#define H(i)  posthog_hexval[p[i]]
 
-    for (i = 0; i < 8; i++) {
-        all &= posthog_hexval[p[i]];
-    }
+    all = H(0) & H(1) & H(2) & H(3) & H(4) & H(5) & H(6) & H(7)
+          & H(9) & H(10) & H(11) & H(12)
+          & H(14) & H(15) & H(16) & H(17)
+          & H(19) & H(20) & H(21) & H(22)
+          & H(24) & H(25) & H(26) & H(27) & H(28) & H(29) & H(30) & H(31)
+          & H(32) & H(33) & H(34) & H(35);
 
-    for (i = 9; i < 13; i++) {
-        all &= posthog_hexval[p[i]] & posthog_hexval[p[i + 5]]
-               & posthog_hexval[p[i + 10]];
-    }
-
-    for (i = 24; i < POSTHOG_UUID_LEN; i++) {
-        all &= posthog_hexval[p[i]];
-    }
+#undef H
 
     /* the variant: the high bits of the 17th hex digit are 10 */
 

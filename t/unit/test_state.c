@@ -735,6 +735,14 @@ main(void)
     touch_copy("ab\xc3\xa9", 3, "ab");
     touch_copy("ab\xff", 4, "ab");
     touch_copy("\xed\xa0\x80", 100, "%ED%A0%80");
+    /* runs of printable ASCII are copied 8 bytes at a time: cuts in them */
+    touch_copy("abcdefghijklmnopqrstuvwxyz", 10, "abcdefghij");
+    touch_copy("abcdefghijklmnop\x01xyz", 100, "abcdefghijklmnop%01xyz");
+    touch_copy("abcdefghijklmnop\x01xyz", 17, "abcdefghijklmnop");
+    touch_copy("abcdefghijklmnop\x01xyz", 19, "abcdefghijklmnop%01");
+    touch_copy("abcdefgh\xc3\xa9ijklmnopq", 11, "abcdefgh\xc3\xa9i");
+    touch_copy("abcdefgh\xc3\xa9ijklmnopq", 9, "abcdefgh");
+    touch_copy("abcdefgh", 8, "abcdefgh");
 
     /* reasons */
 
