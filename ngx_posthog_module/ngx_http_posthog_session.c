@@ -180,21 +180,21 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
     /* cut with their kind when an event is over posthog_event_max_size */
 
     struct {
-        char        *key;
+        ngx_str_t    key;
         ngx_str_t   *value;
         size_t       max;
         ngx_uint_t   cut;
     } props[] = {
-        { "$session_entry_url", &url, POSTHOG_STATE_URL_MAX,
+        { ngx_string("$session_entry_url"), &url, POSTHOG_STATE_URL_MAX,
           NGX_HTTP_POSTHOG_CUT_URL },
-        { "$session_entry_host", &host, POSTHOG_STATE_URL_MAX,
+        { ngx_string("$session_entry_host"), &host, POSTHOG_STATE_URL_MAX,
           NGX_HTTP_POSTHOG_CUT_HOST },
-        { "$session_entry_pathname", &path, POSTHOG_STATE_URL_MAX,
-          NGX_HTTP_POSTHOG_CUT_PATHNAME },
-        { "$session_entry_referrer", &ref, POSTHOG_STATE_REF_MAX,
+        { ngx_string("$session_entry_pathname"), &path,
+          POSTHOG_STATE_URL_MAX, NGX_HTTP_POSTHOG_CUT_PATHNAME },
+        { ngx_string("$session_entry_referrer"), &ref, POSTHOG_STATE_REF_MAX,
           NGX_HTTP_POSTHOG_CUT_REFERRER },
-        { "$session_entry_referring_domain", &rhost, POSTHOG_STATE_REF_MAX,
-          NGX_HTTP_POSTHOG_CUT_REF_DOMAIN },
+        { ngx_string("$session_entry_referring_domain"), &rhost,
+          POSTHOG_STATE_REF_MAX, NGX_HTTP_POSTHOG_CUT_REF_DOMAIN },
     };
 
     /* without consent: the sentinel, see ngx_http_posthog_consent_props() */
@@ -271,8 +271,7 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
         }
 
         ngx_memzero(m, sizeof(ngx_http_posthog_member_t));
-        m->key.data = (u_char *) props[i].key;
-        m->key.len = ngx_strlen(props[i].key);
+        m->key = props[i].key;
         m->value = *props[i].value;
         m->max = props[i].max;
         m->cut = props[i].cut;
