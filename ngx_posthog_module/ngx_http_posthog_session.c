@@ -291,9 +291,19 @@ ngx_http_posthog_host_of(ngx_str_t *url, ngx_str_t *host, ngx_str_t *path)
     p = url->data;
     end = url->data + url->len;
 
-    q = ngx_strlcasestrn(p, end, (u_char *) "://", 3 - 1);
-    if (q) {
-        p = q + 3;
+    /* after the first "://" */
+
+    for (q = p; q < end; q++) {
+        q = ngx_strlchr(q, end, ':');
+
+        if (q == NULL) {
+            break;
+        }
+
+        if (end - q >= 3 && q[1] == '/' && q[2] == '/') {
+            p = q + 3;
+            break;
+        }
     }
 
     for (q = p; q < end && *q != '/' && *q != '?' && *q != '#'; q++) {

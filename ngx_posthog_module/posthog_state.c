@@ -688,6 +688,7 @@ static int
 posthog_state_parse_num(const unsigned char *p, size_t len, uint64_t *n)
 {
     size_t    i;
+    unsigned  d;
     uint64_t  v;
 
     if (len == 0 || len > POSTHOG_STATE_NUM_LEN || p[0] == '0') {
@@ -697,11 +698,13 @@ posthog_state_parse_num(const unsigned char *p, size_t len, uint64_t *n)
     v = 0;
 
     for (i = 0; i < len; i++) {
-        if (p[i] < '0' || p[i] > '9') {
+        d = (unsigned) p[i] - '0';     /* a byte below '0' wraps over 9 */
+
+        if (d > 9) {
             return -1;
         }
 
-        v = v * 10 + (uint64_t) (p[i] - '0');
+        v = v * 10 + d;
     }
 
     *n = v;

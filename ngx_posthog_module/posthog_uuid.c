@@ -2,10 +2,22 @@
  * UUIDv7 generation and validation.
  */
 
+#include <string.h>
+
 #include "posthog_uuid.h"
 
 
-static const char  posthog_hex[] = "0123456789abcdef";
+/* the two hex digits of each byte value */
+
+static const char  posthog_hex2[] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 
 
 /*
@@ -39,51 +51,35 @@ static const unsigned char  posthog_hexval[256] = {
 };
 
 
-static unsigned char *
-posthog_uuid_hex(unsigned char *p, const unsigned char *b, int n)
-{
-    int  i;
-
-    for (i = 0; i < n; i++) {
-        p[2 * i] = (unsigned char) posthog_hex[b[i] >> 4];
-        p[2 * i + 1] = (unsigned char) posthog_hex[b[i] & 0x0f];
-    }
-
-    return p + 2 * n;
-}
+#define posthog_uuid_byte(p, b)                                              \
+    memcpy(p, &posthog_hex2[2 * (unsigned) (b)], 2)
 
 
 void
 posthog_uuid_v7(unsigned char *out, uint64_t ms, const unsigned char *rnd)
 {
-    int             i;
-    unsigned char  *p, b[16];
+    /* 8-4-4-4-12: the time's 6 bytes, then the random ones */
 
-    b[0] = (unsigned char) (ms >> 40);
-    b[1] = (unsigned char) (ms >> 32);
-    b[2] = (unsigned char) (ms >> 24);
-    b[3] = (unsigned char) (ms >> 16);
-    b[4] = (unsigned char) (ms >> 8);
-    b[5] = (unsigned char) ms;
-
-    for (i = 0; i < POSTHOG_UUID_RANDOM; i++) {
-        b[6 + i] = rnd[i];
-    }
-
-    b[6] = (unsigned char) (0x70 | (b[6] & 0x0f));     /* version 7 */
-    b[8] = (unsigned char) (0x80 | (b[8] & 0x3f));     /* variant 10 */
-
-    /* 8-4-4-4-12 */
-
-    p = posthog_uuid_hex(out, b, 4);
-    *p++ = '-';
-    p = posthog_uuid_hex(p, b + 4, 2);
-    *p++ = '-';
-    p = posthog_uuid_hex(p, b + 6, 2);
-    *p++ = '-';
-    p = posthog_uuid_hex(p, b + 8, 2);
-    *p++ = '-';
-    (void) posthog_uuid_hex(p, b + 10, 6);
+    posthog_uuid_byte(out, (ms >> 40) & 0xff);
+    posthog_uuid_byte(out + 2, (ms >> 32) & 0xff);
+    posthog_uuid_byte(out + 4, (ms >> 24) & 0xff);
+    posthog_uuid_byte(out + 6, (ms >> 16) & 0xff);
+    out[8] = '-';
+    posthog_uuid_byte(out + 9, (ms >> 8) & 0xff);
+    posthog_uuid_byte(out + 11, ms & 0xff);
+    out[13] = '-';
+    posthog_uuid_byte(out + 14, 0x70 | (rnd[0] & 0x0f));     /* version 7 */
+    posthog_uuid_byte(out + 16, rnd[1]);
+    out[18] = '-';
+    posthog_uuid_byte(out + 19, 0x80 | (rnd[2] & 0x3f));     /* variant 10 */
+    posthog_uuid_byte(out + 21, rnd[3]);
+    out[23] = '-';
+    posthog_uuid_byte(out + 24, rnd[4]);
+    posthog_uuid_byte(out + 26, rnd[5]);
+    posthog_uuid_byte(out + 28, rnd[6]);
+    posthog_uuid_byte(out + 30, rnd[7]);
+    posthog_uuid_byte(out + 32, rnd[8]);
+    posthog_uuid_byte(out + 34, rnd[9]);
 }
 
 
