@@ -11,36 +11,41 @@ static const char  posthog_b64u[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 
-/* the value of each byte in the alphabet, XX (0xff) for any other byte */
+/*
+ * Decoding tables: the value of a character of the alphabet shifted to
+ * its place in a group of 4 characters (24 bits), or 0xff000000 for any
+ * other byte, so that a group is 4 lookups ORed, checked once.
+ */
 
-#define XX  0xff
+#define posthog_b64u_v(c)                                                    \
+    ((c) >= 'A' && (c) <= 'Z' ? (c) - 'A'                                    \
+     : (c) >= 'a' && (c) <= 'z' ? (c) - 'a' + 26                             \
+     : (c) >= '0' && (c) <= '9' ? (c) - '0' + 52                             \
+     : (c) == '-' ? 62 : (c) == '_' ? 63 : -1)
 
-static const unsigned char  posthog_b64u_val[256] = {
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, 62, XX, XX,
-    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, XX, XX,
-    XX, XX, XX, XX, XX,  0,  1,  2,  3,  4,  5,  6,
-     7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
-    19, 20, 21, 22, 23, 24, 25, XX, XX, XX, XX, 63,
-    XX, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36,
-    37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48,
-    49, 50, 51, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX,
-};
+#define posthog_b64u_d(c, s)                                                 \
+    (posthog_b64u_v(c) < 0 ? 0xff000000u                                    \
+                           : (uint32_t) posthog_b64u_v(c) << (s))
 
-#undef XX
+#define posthog_b64u_4(c, s)                                                 \
+    posthog_b64u_d(c, s), posthog_b64u_d(c + 1, s),                          \
+    posthog_b64u_d(c + 2, s), posthog_b64u_d(c + 3, s)
+#define posthog_b64u_16(c, s)                                                \
+    posthog_b64u_4(c, s), posthog_b64u_4(c + 4, s),                          \
+    posthog_b64u_4(c + 8, s), posthog_b64u_4(c + 12, s)
+#define posthog_b64u_64(c, s)                                                \
+    posthog_b64u_16(c, s), posthog_b64u_16(c + 16, s),                       \
+    posthog_b64u_16(c + 32, s), posthog_b64u_16(c + 48, s)
+#define posthog_b64u_256(s)                                                  \
+    posthog_b64u_64(0, s), posthog_b64u_64(64, s),                           \
+    posthog_b64u_64(128, s), posthog_b64u_64(192, s)
+
+static const uint32_t  posthog_b64u_d0[256] = { posthog_b64u_256(18) };
+static const uint32_t  posthog_b64u_d1[256] = { posthog_b64u_256(12) };
+static const uint32_t  posthog_b64u_d2[256] = { posthog_b64u_256(6) };
+static const uint32_t  posthog_b64u_d3[256] = { posthog_b64u_256(0) };
+
+#define POSTHOG_B64U_BAD  0xff000000u
 
 
 size_t
@@ -79,7 +84,7 @@ int
 posthog_base64url_decode(unsigned char *dst, size_t *len,
     const unsigned char *src, size_t n)
 {
-    uint32_t        a, b, c, d;
+    uint32_t        v;
     unsigned char  *o;
 
     if (n % 4 == 1) {
@@ -88,23 +93,17 @@ posthog_base64url_decode(unsigned char *dst, size_t *len,
 
     o = dst;
 
-    /* 4 characters -> 3 bytes; any byte out of the alphabet has 0xc0 set */
-
     for ( /* void */ ; n >= 4; n -= 4, src += 4) {
-        a = posthog_b64u_val[src[0]];
-        b = posthog_b64u_val[src[1]];
-        c = posthog_b64u_val[src[2]];
-        d = posthog_b64u_val[src[3]];
+        v = posthog_b64u_d0[src[0]] | posthog_b64u_d1[src[1]]
+            | posthog_b64u_d2[src[2]] | posthog_b64u_d3[src[3]];
 
-        if ((a | b | c | d) & 0xc0) {
+        if (v & POSTHOG_B64U_BAD) {
             return -1;
         }
 
-        a = a << 18 | b << 12 | c << 6 | d;
-
-        o[0] = (unsigned char) (a >> 16);
-        o[1] = (unsigned char) (a >> 8);
-        o[2] = (unsigned char) a;
+        o[0] = (unsigned char) (v >> 16);
+        o[1] = (unsigned char) (v >> 8);
+        o[2] = (unsigned char) v;
         o += 3;
     }
 
@@ -112,29 +111,25 @@ posthog_base64url_decode(unsigned char *dst, size_t *len,
 
     switch (n) {
     case 2:
-        a = posthog_b64u_val[src[0]];
-        b = posthog_b64u_val[src[1]];
+        v = posthog_b64u_d0[src[0]] | posthog_b64u_d1[src[1]];
 
-        if (((a | b) & 0xc0) || (b & 0x0f)) {
+        if (v & (POSTHOG_B64U_BAD | 0xf000)) {
             return -1;
         }
 
-        *o++ = (unsigned char) (a << 2 | b >> 4);
+        *o++ = (unsigned char) (v >> 16);
         break;
 
     case 3:
-        a = posthog_b64u_val[src[0]];
-        b = posthog_b64u_val[src[1]];
-        c = posthog_b64u_val[src[2]];
+        v = posthog_b64u_d0[src[0]] | posthog_b64u_d1[src[1]]
+            | posthog_b64u_d2[src[2]];
 
-        if (((a | b | c) & 0xc0) || (c & 0x03)) {
+        if (v & (POSTHOG_B64U_BAD | 0xc0)) {
             return -1;
         }
 
-        a = a << 12 | b << 6 | c;
-
-        *o++ = (unsigned char) (a >> 10);
-        *o++ = (unsigned char) (a >> 2);
+        *o++ = (unsigned char) (v >> 16);
+        *o++ = (unsigned char) (v >> 8);
         break;
     }
 

@@ -212,6 +212,32 @@ test_base64url(void)
     }
 
     is_int(bad, 0, "base64url: 20000 random round trips, canonical only");
+
+    /* every byte value at every place of a group: the alphabet only */
+
+    bad = 0;
+
+    for (i = 0; i < 256 * 4; i++) {
+        unsigned char  in[4];
+        const char    *alpha, *c;
+
+        alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                "0123456789-_";
+        memcpy(in, "AAAA", 4);
+        in[i % 4] = (unsigned char) (i / 4);
+        c = (i / 4 != 0) ? strchr(alpha, (int) (i / 4)) : NULL;
+
+        if ((posthog_base64url_decode(dst, &dlen, in, 4) == 0) != (c != NULL)
+            || (c != NULL
+                && (dlen != 3
+                    || (((uint32_t) dst[0] << 16 | dst[1] << 8 | dst[2])
+                        != (uint32_t) (c - alpha) << (18 - 6 * (i % 4))))))
+        {
+            bad++;
+        }
+    }
+
+    is_int(bad, 0, "base64url: each byte value at each place of a group");
 }
 
 
