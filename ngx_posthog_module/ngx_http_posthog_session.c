@@ -264,17 +264,19 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
         ngx_http_posthog_host_of(&ref, &rhost, &rpath);
     }
 
-    for (i = 0; i < sizeof(props) / sizeof(props[0]); i++) {
-        m = ngx_array_push(a);
-        if (m == NULL) {
-            return NGX_ERROR;
-        }
+    m = ngx_array_push_n(a, sizeof(props) / sizeof(props[0]));
+    if (m == NULL) {
+        return NGX_ERROR;
+    }
 
-        ngx_memzero(m, sizeof(ngx_http_posthog_member_t));
-        m->key = props[i].key;
-        m->value = *props[i].value;
-        m->max = props[i].max;
-        m->cut = props[i].cut;
+    ngx_memzero(m, sizeof(props) / sizeof(props[0])
+                   * sizeof(ngx_http_posthog_member_t));
+
+    for (i = 0; i < sizeof(props) / sizeof(props[0]); i++) {
+        m[i].key = props[i].key;
+        m[i].value = *props[i].value;
+        m[i].max = props[i].max;
+        m[i].cut = props[i].cut;
     }
 
     return NGX_OK;
