@@ -220,10 +220,10 @@ typedef struct {
 /* the identity of one main request; see ngx_http_posthog_identity.c */
 
 typedef struct {
-    /* made with posthog_state_reset(), not zeroed: see get_ctx() */
+    /* first: made with posthog_state_reset(), the rest zeroed (get_ctx) */
     posthog_state_t            st;
 
-    /* zeroed from here on; $identify to send: the user, and the anonymous id it links */
+    /* $identify to send: the user, and the anonymous id it links */
     ngx_str_t                  identify_user;
     u_char                     identify_anon[POSTHOG_UUID_LEN];
 

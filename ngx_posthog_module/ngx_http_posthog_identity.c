@@ -80,9 +80,8 @@ ngx_http_posthog_get_ctx(ngx_http_request_t *r)
     }
 
     posthog_state_reset(&ctx->st);
-    ngx_memzero(&ctx->identify_user, sizeof(ngx_http_posthog_ctx_t)
-                                     - offsetof(ngx_http_posthog_ctx_t,
-                                                identify_user));
+    ngx_memzero((u_char *) ctx + sizeof(posthog_state_t),
+                sizeof(ngx_http_posthog_ctx_t) - sizeof(posthog_state_t));
 
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
 
