@@ -220,6 +220,7 @@ typedef struct {
 /* the identity of one main request; see ngx_http_posthog_identity.c */
 
 typedef struct {
+    /* first: made with posthog_state_reset(), the rest zeroed (get_ctx) */
     posthog_state_t            st;
 
     /* $identify to send: the user, and the anonymous id it links */

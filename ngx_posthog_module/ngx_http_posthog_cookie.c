@@ -13,6 +13,8 @@
 
 
 static void ngx_http_posthog_free_secret(void *data);
+static u_char *ngx_http_posthog_cookie_num(u_char *p, time_t n);
+static u_char *ngx_http_posthog_cookie_expires(u_char *p, time_t t);
 
 
 /* browsers take today's defaults: first-party, a year, SameSite=Lax */
@@ -216,8 +218,10 @@ ngx_http_posthog_set_cookie(ngx_http_request_t *r,
 
     /* Max-Age for today's browsers, Expires for the rest */
 
-    p = ngx_sprintf(p, "; Max-Age=%T; Expires=", cc->max_age);
-    p = ngx_http_cookie_time(p, ngx_time() + cc->max_age);
+    p = ngx_cpymem(p, "; Max-Age=", sizeof("; Max-Age=") - 1);
+    p = ngx_http_posthog_cookie_num(p, cc->max_age);
+    p = ngx_cpymem(p, "; Expires=", sizeof("; Expires=") - 1);
+    p = ngx_http_posthog_cookie_expires(p, ngx_time() + cc->max_age);
     p = ngx_http_posthog_cookie_attrs(r, p, cc);
 
     if (ngx_http_posthog_cookie_push(r, cookie, p) != NGX_OK) {
@@ -227,6 +231,46 @@ ngx_http_posthog_set_cookie(ngx_http_request_t *r,
     ctx->cookie_sent = 1;
 
     return NGX_OK;
+}
+
+
+/* a number of seconds, >= 0, without ngx_sprintf() */
+
+static u_char *
+ngx_http_posthog_cookie_num(u_char *p, time_t n)
+{
+    u_char  *q, buf[NGX_TIME_T_LEN];
+
+    q = buf + NGX_TIME_T_LEN;
+
+    do {
+        *--q = (u_char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    return ngx_cpymem(p, q, buf + NGX_TIME_T_LEN - q);
+}
+
+
+/*
+ * The Expires date of time "t": formatted once per second and kept (one
+ * worker's cookies of one second share it), ngx_http_cookie_time()
+ * formats with ngx_sprintf().
+ */
+
+static u_char *
+ngx_http_posthog_cookie_expires(u_char *p, time_t t)
+{
+    static size_t   len;
+    static time_t   last = -1;
+    static u_char   date[sizeof("Thu, 01-Jan-1970 00:00:00 GMT") + 8];
+
+    if (t != last) {
+        len = ngx_http_cookie_time(date, t) - date;
+        last = t;
+    }
+
+    return ngx_cpymem(p, date, len);
 }
 
 

@@ -9,7 +9,6 @@
 
 #include "ngx_http_posthog.h"
 #include "ngx_http_posthog_session.h"
-#include "posthog_campaign.h"
 #include "posthog_cookie.h"
 #include "posthog_jscookie.h"
 #include "posthog_session.h"
@@ -143,8 +142,13 @@ ngx_http_posthog_session_reset(ngx_http_request_t *r,
     sctx = ctx->session;
 
     if (!sctx->event_saved) {
+        sctx->event_entry = ngx_palloc(r->pool, sizeof(posthog_touch_t));
+        if (sctx->event_entry == NULL) {
+            return NGX_ERROR;
+        }
+
+        posthog_state_touch_copy(sctx->event_entry, &ctx->st.entry);
         ngx_memcpy(sctx->event_session, ctx->st.session, POSTHOG_UUID_LEN);
-        sctx->event_entry = ctx->st.entry;
         /* the reset has cleared the user: do_reset noted who it was */
         sctx->event_identified = !ctx->event_personless;
         sctx->event_saved = 1;
@@ -176,21 +180,21 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
     /* cut with their kind when an event is over posthog_event_max_size */
 
     struct {
-        char        *key;
+        ngx_str_t    key;
         ngx_str_t   *value;
         size_t       max;
         ngx_uint_t   cut;
     } props[] = {
-        { "$session_entry_url", &url, POSTHOG_STATE_URL_MAX,
+        { ngx_string("$session_entry_url"), &url, POSTHOG_STATE_URL_MAX,
           NGX_HTTP_POSTHOG_CUT_URL },
-        { "$session_entry_host", &host, POSTHOG_STATE_URL_MAX,
+        { ngx_string("$session_entry_host"), &host, POSTHOG_STATE_URL_MAX,
           NGX_HTTP_POSTHOG_CUT_HOST },
-        { "$session_entry_pathname", &path, POSTHOG_STATE_URL_MAX,
-          NGX_HTTP_POSTHOG_CUT_PATHNAME },
-        { "$session_entry_referrer", &ref, POSTHOG_STATE_REF_MAX,
+        { ngx_string("$session_entry_pathname"), &path,
+          POSTHOG_STATE_URL_MAX, NGX_HTTP_POSTHOG_CUT_PATHNAME },
+        { ngx_string("$session_entry_referrer"), &ref, POSTHOG_STATE_REF_MAX,
           NGX_HTTP_POSTHOG_CUT_REFERRER },
-        { "$session_entry_referring_domain", &rhost, POSTHOG_STATE_REF_MAX,
-          NGX_HTTP_POSTHOG_CUT_REF_DOMAIN },
+        { ngx_string("$session_entry_referring_domain"), &rhost,
+          POSTHOG_STATE_REF_MAX, NGX_HTTP_POSTHOG_CUT_REF_DOMAIN },
     };
 
     /* without consent: the sentinel, see ngx_http_posthog_consent_props() */
@@ -203,7 +207,7 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
 
     if (sctx->event_saved) {
         sid = sctx->event_session;
-        t = &sctx->event_entry;
+        t = sctx->event_entry;
         identified = sctx->event_identified;
 
     } else {
@@ -260,18 +264,19 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
         ngx_http_posthog_host_of(&ref, &rhost, &rpath);
     }
 
-    for (i = 0; i < sizeof(props) / sizeof(props[0]); i++) {
-        m = ngx_array_push(a);
-        if (m == NULL) {
-            return NGX_ERROR;
-        }
+    m = ngx_array_push_n(a, sizeof(props) / sizeof(props[0]));
+    if (m == NULL) {
+        return NGX_ERROR;
+    }
 
-        ngx_memzero(m, sizeof(ngx_http_posthog_member_t));
-        m->key.data = (u_char *) props[i].key;
-        m->key.len = ngx_strlen(props[i].key);
-        m->value = *props[i].value;
-        m->max = props[i].max;
-        m->cut = props[i].cut;
+    ngx_memzero(m, sizeof(props) / sizeof(props[0])
+                   * sizeof(ngx_http_posthog_member_t));
+
+    for (i = 0; i < sizeof(props) / sizeof(props[0]); i++) {
+        m[i].key = props[i].key;
+        m[i].value = *props[i].value;
+        m[i].max = props[i].max;
+        m[i].cut = props[i].cut;
     }
 
     return NGX_OK;
@@ -283,18 +288,41 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
 static void
 ngx_http_posthog_host_of(ngx_str_t *url, ngx_str_t *host, ngx_str_t *path)
 {
-    u_char        *q, *end;
-    const u_char  *h;
+    u_char  *p, *q, *end;
 
+    p = url->data;
     end = url->data + url->len;
-    q = ngx_http_posthog_after_scheme(url->data, end);
-    q = (u_char *) posthog_url_host_end(q, end, &h);
 
-    host->data = (u_char *) h;
-    host->len = q - h;
+    /* after the first "://" */
 
-    path->data = q;
-    path->len = (u_char *) posthog_url_path_end(q, end) - q;
+    for (q = p; q < end; q++) {
+        q = ngx_strlchr(q, end, ':');
+
+        if (q == NULL) {
+            break;
+        }
+
+        if (end - q >= 3 && q[1] == '/' && q[2] == '/') {
+            p = q + 3;
+            break;
+        }
+    }
+
+    for (q = p; q < end && *q != '/' && *q != '?' && *q != '#'; q++) {
+        if (*q == '@') {
+            p = q + 1;
+        }
+    }
+
+    host->data = p;
+    host->len = q - p;
+
+    for (p = q; q < end && *q != '?' && *q != '#'; q++) {
+        /* void */
+    }
+
+    path->data = p;
+    path->len = q - p;
 
     if (path->len == 0) {
         ngx_str_set(path, "/");

@@ -16,7 +16,7 @@
 typedef struct {
     /* the session of this request's events: kept across a reset */
     u_char                     event_session[POSTHOG_UUID_LEN];
-    posthog_touch_t            event_entry;
+    posthog_touch_t           *event_entry;  /* a copy, made at the reset */
 
     posthog_jscookie_t        *js;           /* posthog-js's, as read */
     uint64_t                   reset_ms;     /* $last_posthog_reset */

@@ -11,31 +11,41 @@ static const char  posthog_b64u[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 
-static int
-posthog_b64u_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
+/*
+ * Decoding tables: the value of a character of the alphabet shifted to
+ * its place in a group of 4 characters (24 bits), or 0xff000000 for any
+ * other byte, so that a group is 4 lookups ORed, checked once.
+ */
 
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
+#define posthog_b64u_v(c)                                                    \
+    ((c) >= 'A' && (c) <= 'Z' ? (c) - 'A'                                    \
+     : (c) >= 'a' && (c) <= 'z' ? (c) - 'a' + 26                             \
+     : (c) >= '0' && (c) <= '9' ? (c) - '0' + 52                             \
+     : (c) == '-' ? 62 : (c) == '_' ? 63 : -1)
 
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
+#define posthog_b64u_d(c, s)                                                 \
+    (posthog_b64u_v(c) < 0 ? 0xff000000u                                    \
+                           : (uint32_t) posthog_b64u_v(c) << (s))
 
-    if (c == '-') {
-        return 62;
-    }
+#define posthog_b64u_4(c, s)                                                 \
+    posthog_b64u_d(c, s), posthog_b64u_d(c + 1, s),                          \
+    posthog_b64u_d(c + 2, s), posthog_b64u_d(c + 3, s)
+#define posthog_b64u_16(c, s)                                                \
+    posthog_b64u_4(c, s), posthog_b64u_4(c + 4, s),                          \
+    posthog_b64u_4(c + 8, s), posthog_b64u_4(c + 12, s)
+#define posthog_b64u_64(c, s)                                                \
+    posthog_b64u_16(c, s), posthog_b64u_16(c + 16, s),                       \
+    posthog_b64u_16(c + 32, s), posthog_b64u_16(c + 48, s)
+#define posthog_b64u_256(s)                                                  \
+    posthog_b64u_64(0, s), posthog_b64u_64(64, s),                           \
+    posthog_b64u_64(128, s), posthog_b64u_64(192, s)
 
-    if (c == '_') {
-        return 63;
-    }
+static const uint32_t  posthog_b64u_d0[256] = { posthog_b64u_256(18) };
+static const uint32_t  posthog_b64u_d1[256] = { posthog_b64u_256(12) };
+static const uint32_t  posthog_b64u_d2[256] = { posthog_b64u_256(6) };
+static const uint32_t  posthog_b64u_d3[256] = { posthog_b64u_256(0) };
 
-    return -1;
-}
+#define POSTHOG_B64U_BAD  0xff000000u
 
 
 size_t
@@ -74,57 +84,56 @@ int
 posthog_base64url_decode(unsigned char *dst, size_t *len,
     const unsigned char *src, size_t n)
 {
-    int             v;
-    size_t          i;
-    uint32_t        acc;
-    unsigned char  *d;
+    uint32_t        v;
+    unsigned char  *o;
 
     if (n % 4 == 1) {
         return -1;
     }
 
-    d = dst;
-    acc = 0;
+    o = dst;
 
-    for (i = 0; i < n; i++) {
-        v = posthog_b64u_value(src[i]);
+    for ( /* void */ ; n >= 4; n -= 4, src += 4) {
+        v = posthog_b64u_d0[src[0]] | posthog_b64u_d1[src[1]]
+            | posthog_b64u_d2[src[2]] | posthog_b64u_d3[src[3]];
 
-        if (v < 0) {
+        if (v & POSTHOG_B64U_BAD) {
             return -1;
         }
 
-        acc = (acc << 6) | (uint32_t) v;
-
-        if (i % 4 == 3) {
-            *d++ = (unsigned char) (acc >> 16);
-            *d++ = (unsigned char) (acc >> 8);
-            *d++ = (unsigned char) acc;
-            acc = 0;
-        }
+        o[0] = (unsigned char) (v >> 16);
+        o[1] = (unsigned char) (v >> 8);
+        o[2] = (unsigned char) v;
+        o += 3;
     }
 
     /* the bits below the last whole byte must be zero: canonical only */
 
-    switch (n % 4) {
+    switch (n) {
     case 2:
-        if (acc & 0x0f) {
+        v = posthog_b64u_d0[src[0]] | posthog_b64u_d1[src[1]];
+
+        if (v & (POSTHOG_B64U_BAD | 0xf000)) {
             return -1;
         }
 
-        *d++ = (unsigned char) (acc >> 4);
+        *o++ = (unsigned char) (v >> 16);
         break;
 
     case 3:
-        if (acc & 0x03) {
+        v = posthog_b64u_d0[src[0]] | posthog_b64u_d1[src[1]]
+            | posthog_b64u_d2[src[2]];
+
+        if (v & (POSTHOG_B64U_BAD | 0xc0)) {
             return -1;
         }
 
-        *d++ = (unsigned char) (acc >> 10);
-        *d++ = (unsigned char) (acc >> 2);
+        *o++ = (unsigned char) (v >> 16);
+        *o++ = (unsigned char) (v >> 8);
         break;
     }
 
-    *len = (size_t) (d - dst);
+    *len = (size_t) (o - dst);
 
     return 0;
 }

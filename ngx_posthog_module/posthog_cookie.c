@@ -3,6 +3,8 @@
  * way browsers and nginx are: only the named cookie matters to us.
  */
 
+#include <string.h>
+
 #include "posthog_cookie.h"
 
 
@@ -20,6 +22,32 @@ posthog_cookie_ws(unsigned char c)
 }
 
 
+/* the next ';' or ',' at or after "p", or "end" */
+
+static const unsigned char *
+posthog_cookie_next_sep(const unsigned char *p, const unsigned char *end)
+{
+    const unsigned char  *semi, *comma;
+
+    semi = memchr(p, ';', (size_t) (end - p));
+
+    if (semi == NULL) {
+        semi = end;
+    }
+
+    comma = memchr(p, ',', (size_t) (semi - p));
+
+    return comma ? comma : semi;
+}
+
+
+/*
+ * Pairs start after a separator (or the header's start) and whitespace.
+ * A pair is ours if its name, up to '=' and without trailing whitespace,
+ * is "name"; whatever it is, the next pair starts after the next
+ * separator, so a pair that is not ours is skipped with memchr().
+ */
+
 int
 posthog_cookie_find(const unsigned char *hdr, size_t len,
     const unsigned char *name, size_t nlen, const unsigned char **value,
@@ -27,47 +55,59 @@ posthog_cookie_find(const unsigned char *hdr, size_t len,
 {
     int                   n;
     size_t                i;
-    const unsigned char  *p, *end, *k, *v, *ve;
+    const unsigned char  *p, *q, *end, *v, *ve;
+
+    /* no pair has a name with '=', a separator or trailing whitespace */
+
+    for (i = 0; i < nlen; i++) {
+        if (name[i] == '=' || posthog_cookie_sep(name[i])) {
+            return 0;
+        }
+    }
+
+    if (nlen && posthog_cookie_ws(name[nlen - 1])) {
+        return 0;
+    }
 
     n = 0;
     p = hdr;
     end = hdr + len;
 
-    while (p < end) {
+    for ( ;; ) {
 
         while (p < end && (posthog_cookie_ws(*p) || posthog_cookie_sep(*p))) {
             p++;
         }
 
-        k = p;
-
-        while (p < end && *p != '=' && !posthog_cookie_sep(*p)) {
-            p++;
+        if (p == end) {
+            return n;
         }
 
-        if (p == end || *p != '=') {
-            /* a pair without '=' is not our cookie */
-            continue;
-        }
+        /* ours: "name", whitespace, '=' */
 
-        /* the name, without trailing whitespace */
-
-        for (i = (size_t) (p - k); i && posthog_cookie_ws(k[i - 1]); i--) {
+        for (i = 0; i < nlen && p + i < end && p[i] == name[i]; i++) {
             /* void */
         }
 
-        p++;
+        q = p + i;
 
-        while (p < end && posthog_cookie_ws(*p)) {
-            p++;
+        if (i == nlen) {
+            while (q < end && posthog_cookie_ws(*q)) {
+                q++;
+            }
         }
 
-        v = p;
-
-        while (p < end && !posthog_cookie_sep(*p)) {
-            p++;
+        if (i != nlen || q == end || *q != '=') {
+            p = posthog_cookie_next_sep(p, end);
+            continue;
         }
 
+        for (q++; q < end && posthog_cookie_ws(*q); q++) {
+            /* void */
+        }
+
+        v = q;
+        p = posthog_cookie_next_sep(q, end);
         ve = p;
 
         while (ve > v && posthog_cookie_ws(ve[-1])) {
@@ -79,21 +119,11 @@ posthog_cookie_find(const unsigned char *hdr, size_t len,
             ve--;
         }
 
-        if (i == nlen) {
-            for (i = 0; i < nlen && k[i] == name[i]; i++) {
-                /* void */
-            }
-
-            if (i == nlen) {
-                if (n++ == 0) {
-                    *value = v;
-                    *vlen = (size_t) (ve - v);
-                }
-            }
+        if (n++ == 0) {
+            *value = v;
+            *vlen = (size_t) (ve - v);
         }
     }
-
-    return n;
 }
 
 

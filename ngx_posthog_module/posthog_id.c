@@ -48,6 +48,9 @@ static const posthog_id_str_t  posthog_id_illegal_cs[] = {
 };
 
 
+static int posthog_id_legal(const unsigned char *p, size_t len);
+
+
 static int
 posthog_id_space(uint32_t cp)
 {
@@ -112,6 +115,33 @@ posthog_id_check(const unsigned char *p, size_t len, size_t *start,
     size_t    i, k, first, end, chars;
     uint32_t  cp;
 
+    /* the common case, printable ASCII: only ' ' is a space, all is legal */
+
+    if (posthog_utf8_printable(p, len) == len) {
+        for (first = 0; first < len && p[first] == ' '; first++) {
+            /* void */
+        }
+
+        for (end = len; end > first && p[end - 1] == ' '; end--) {
+            /* void */
+        }
+
+        if (first == end) {
+            *start = len;
+            *n = 0;
+            return POSTHOG_ID_EMPTY;
+        }
+
+        *start = first;
+        *n = end - first;
+
+        if (end - first > POSTHOG_ID_MAX_CHARS) {
+            return POSTHOG_ID_TOO_LONG;
+        }
+
+        return posthog_id_legal(p + first, end - first);
+    }
+
     /* trim: the span from the first to the end of the last non-space */
 
     first = len;
@@ -167,6 +197,15 @@ posthog_id_check(const unsigned char *p, size_t len, size_t *start,
         return POSTHOG_ID_TOO_LONG;
     }
 
+    return posthog_id_legal(p, len);
+}
+
+
+/* not on PostHog's list, quoted or not */
+
+static int
+posthog_id_legal(const unsigned char *p, size_t len)
+{
     if (posthog_id_listed(p, len)) {
         return POSTHOG_ID_ILLEGAL;
     }

@@ -7,29 +7,37 @@
 #include "posthog_seen.h"
 
 
-/* FNV-1a over the owner's address and the bytes: fast, and the slot is
- * only a hint (every byte is compared) */
+/*
+ * A multiply-xorshift over the owner's address, then the bytes 8 at a
+ * time, and their length: fast, and the slot is only a hint (every byte
+ * is compared).  The shift brings the high bits of each product down, so
+ * every byte of the value reaches the slot's bits.
+ */
+
+#define POSTHOG_SEEN_K  0x9e3779b97f4a7c15ULL
 
 static uint32_t
 posthog_seen_hash(const void *owner, const unsigned char *p, size_t len)
 {
-    size_t     i;
-    uint32_t   h;
-    uintptr_t  o;
+    size_t    i;
+    uint64_t  h, w;
 
-    h = 2166136261u;
-    o = (uintptr_t) owner;
+    h = (uint64_t) (uintptr_t) owner * POSTHOG_SEEN_K;
+    h ^= h >> 32;
 
-    for (i = 0; i < sizeof(uintptr_t); i++) {
-        h = (h ^ (uint32_t) (o & 0xff)) * 16777619u;
-        o >>= 8;
+    for (i = 0; i + 8 <= len; i += 8) {
+        memcpy(&w, p + i, sizeof(uint64_t));
+        h = (h ^ w) * POSTHOG_SEEN_K;
+        h ^= h >> 32;
     }
 
-    for (i = 0; i < len; i++) {
-        h = (h ^ p[i]) * 16777619u;
+    for (w = len; i < len; i++) {
+        w = w << 8 | p[i];
     }
 
-    return h;
+    h = (h ^ w) * POSTHOG_SEEN_K;
+
+    return (uint32_t) (h ^ h >> 32);
 }
 
 

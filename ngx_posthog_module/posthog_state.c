@@ -3,6 +3,7 @@
  */
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,8 @@ static unsigned char *posthog_state_touch(unsigned char *p,
     const posthog_touch_t *t);
 static int posthog_state_parse_touch(const unsigned char *p, size_t len,
     posthog_touch_t *t);
+static int posthog_state_parse(posthog_state_t *st, const unsigned char *p,
+    size_t len, posthog_state_key_t *key);
 
 
 posthog_state_key_t *
@@ -225,15 +228,94 @@ posthog_state_encode(unsigned char *out, const posthog_state_t *st,
 }
 
 
+void
+posthog_state_reset(posthog_state_t *st)
+{
+    /* the ids, times and lengths; the bytes past a length are never read */
+
+    memset(st, 0, offsetof(posthog_state_t, user));
+
+    st->first.ref_len = 0;
+    st->first.url_len = 0;
+    st->entry.ref_len = 0;
+    st->entry.url_len = 0;
+}
+
+
+void
+posthog_state_copy(posthog_state_t *dst, const posthog_state_t *src)
+{
+    memcpy(dst, src, offsetof(posthog_state_t, user));
+    memcpy(dst->user, src->user, src->user_len);
+
+    posthog_state_touch_copy(&dst->first, &src->first);
+    posthog_state_touch_copy(&dst->entry, &src->entry);
+}
+
+
+int
+posthog_state_equal(const posthog_state_t *a, const posthog_state_t *b)
+{
+    return memcmp(a->anon, b->anon, POSTHOG_UUID_LEN) == 0
+           && memcmp(a->device, b->device, POSTHOG_UUID_LEN) == 0
+           && memcmp(a->session, b->session, POSTHOG_UUID_LEN) == 0
+           && a->session_start == b->session_start
+           && a->session_last == b->session_last
+           && a->issued == b->issued
+           && a->user_len == b->user_len
+           && memcmp(a->user, b->user, a->user_len) == 0
+           && posthog_state_touch_equal(&a->first, &b->first)
+           && posthog_state_touch_equal(&a->entry, &b->entry);
+}
+
+
+void
+posthog_state_touch_copy(posthog_touch_t *dst, const posthog_touch_t *src)
+{
+    dst->ref_len = src->ref_len;
+    dst->url_len = src->url_len;
+    memcpy(dst->ref, src->ref, src->ref_len);
+    memcpy(dst->url, src->url, src->url_len);
+}
+
+
+int
+posthog_state_touch_equal(const posthog_touch_t *a, const posthog_touch_t *b)
+{
+    return a->ref_len == b->ref_len && a->url_len == b->url_len
+           && memcmp(a->ref, b->ref, a->ref_len) == 0
+           && memcmp(a->url, b->url, a->url_len) == 0;
+}
+
+
 int
 posthog_state_decode(posthog_state_t *st, const unsigned char *p,
     size_t len, posthog_state_key_t *key)
 {
+    int  rc;
+
+    /* in place: the state is ~2.6 KB, most of it unused */
+
+    posthog_state_reset(st);
+
+    rc = posthog_state_parse(st, p, len, key);
+
+    if (rc != POSTHOG_STATE_OK) {
+        posthog_state_reset(st);
+    }
+
+    return rc;
+}
+
+
+static int
+posthog_state_parse(posthog_state_t *st, const unsigned char *p,
+    size_t len, posthog_state_key_t *key)
+{
     int                   signed_, session;
-    size_t                i, nf, n, start, k, sf;
+    size_t                nf, n, k, sf;
     size_t                fl[POSTHOG_STATE_FIELDS];
-    posthog_state_t       s;
-    const unsigned char  *f[POSTHOG_STATE_FIELDS];
+    const unsigned char  *f[POSTHOG_STATE_FIELDS], *q, *dot, *end;
     unsigned char         sig[POSTHOG_STATE_SIG_LEN];
     unsigned char         mac[32];
 
@@ -243,23 +325,26 @@ posthog_state_decode(posthog_state_t *st, const unsigned char *p,
         return POSTHOG_STATE_TOO_LONG;
     }
 
-    memset(&s, 0, sizeof(posthog_state_t));
-
     nf = 0;
-    start = 0;
+    q = p;
+    end = p + len;
 
-    for (i = 0; i <= len; i++) {
-        if (i < len && p[i] != '.') {
-            continue;
-        }
-
+    for ( ;; ) {
         if (nf == POSTHOG_STATE_FIELDS) {
             return POSTHOG_STATE_BAD_FORMAT;
         }
 
-        f[nf] = p + start;
-        fl[nf++] = i - start;
-        start = i + 1;
+        dot = memchr(q, '.', (size_t) (end - q));
+
+        f[nf] = q;
+
+        if (dot == NULL) {
+            fl[nf++] = (size_t) (end - q);
+            break;
+        }
+
+        fl[nf++] = (size_t) (dot - q);
+        q = dot + 1;
     }
 
     if (nf == 1) {
@@ -272,10 +357,8 @@ posthog_state_decode(posthog_state_t *st, const unsigned char *p,
             return POSTHOG_STATE_NO_SIG;
         }
 
-        posthog_state_uuid(s.anon, p);
-        posthog_state_uuid(s.device, p);
-
-        *st = s;
+        posthog_state_uuid(st->anon, p);
+        posthog_state_uuid(st->device, p);
 
         return POSTHOG_STATE_OK;
     }
@@ -319,31 +402,31 @@ posthog_state_decode(posthog_state_t *st, const unsigned char *p,
         return POSTHOG_STATE_BAD_UUID;
     }
 
-    posthog_state_uuid(s.anon, f[0]);
+    posthog_state_uuid(st->anon, f[0]);
 
     if (fl[1] == 0) {
-        posthog_state_uuid(s.device, f[0]);
+        posthog_state_uuid(st->device, f[0]);
 
     } else if (posthog_uuid_valid(f[1], fl[1])) {
-        posthog_state_uuid(s.device, f[1]);
+        posthog_state_uuid(st->device, f[1]);
 
     } else {
         return POSTHOG_STATE_BAD_UUID;
     }
 
-    /* a longer UID could not decode into s.user */
+    /* a longer UID could not decode into st->user */
 
     if (fl[2] > posthog_base64url_encoded_len(POSTHOG_ID_MAX)) {
         return POSTHOG_STATE_BAD_USER;
     }
 
-    if (posthog_base64url_decode(s.user, &s.user_len, f[2], fl[2]) != 0) {
+    if (posthog_base64url_decode(st->user, &st->user_len, f[2], fl[2]) != 0) {
         return POSTHOG_STATE_BAD_BASE64;
     }
 
-    if (s.user_len
-        && (posthog_id_check(s.user, s.user_len, &k, &n) != POSTHOG_ID_OK
-            || k != 0 || n != s.user_len))
+    if (st->user_len
+        && (posthog_id_check(st->user, st->user_len, &k, &n) != POSTHOG_ID_OK
+            || k != 0 || n != st->user_len))
     {
         return POSTHOG_STATE_BAD_USER;
     }
@@ -355,13 +438,13 @@ posthog_state_decode(posthog_state_t *st, const unsigned char *p,
             return POSTHOG_STATE_BAD_UUID;
         }
 
-        if (posthog_state_parse_num(f[4], fl[4], &s.session_start) != 0
-            || posthog_state_parse_num(f[5], fl[5], &s.session_last) != 0)
+        if (posthog_state_parse_num(f[4], fl[4], &st->session_start) != 0
+            || posthog_state_parse_num(f[5], fl[5], &st->session_last) != 0)
         {
             return POSTHOG_STATE_BAD_NUMBER;
         }
 
-        posthog_state_uuid(s.session, f[3]);
+        posthog_state_uuid(st->session, f[3]);
 
     } else if (session != 0) {
         return POSTHOG_STATE_BAD_SESSION;
@@ -369,13 +452,13 @@ posthog_state_decode(posthog_state_t *st, const unsigned char *p,
 
     if (nf == POSTHOG_STATE_FIELDS) {
         if (fl[6] != 0
-            && posthog_state_parse_num(f[6], fl[6], &s.issued) != 0)
+            && posthog_state_parse_num(f[6], fl[6], &st->issued) != 0)
         {
             return POSTHOG_STATE_BAD_NUMBER;
         }
 
-        if (posthog_state_parse_touch(f[7], fl[7], &s.first) != 0
-            || posthog_state_parse_touch(f[8], fl[8], &s.entry) != 0)
+        if (posthog_state_parse_touch(f[7], fl[7], &st->first) != 0
+            || posthog_state_parse_touch(f[8], fl[8], &st->entry) != 0)
         {
             return POSTHOG_STATE_BAD_TOUCH;
         }
@@ -386,8 +469,6 @@ posthog_state_decode(posthog_state_t *st, const unsigned char *p,
             return POSTHOG_STATE_BAD_SESSION;
         }
     }
-
-    *st = s;
 
     return POSTHOG_STATE_OK;
 }
@@ -473,28 +554,10 @@ posthog_state_valid(const posthog_state_t *st)
 static int
 posthog_state_touch_valid(const posthog_touch_t *t)
 {
-    size_t  i;
-
-    if (t->ref_len > POSTHOG_STATE_REF_MAX
-        || t->url_len > POSTHOG_STATE_URL_MAX)
-    {
-        return 0;
-    }
-
-    for (i = 0; i < t->ref_len; i++) {
-        if (t->ref[i] < 0x20 || t->ref[i] == 0x7f) {
-            return 0;
-        }
-    }
-
-    for (i = 0; i < t->url_len; i++) {
-        if (t->url[i] < 0x20 || t->url[i] == 0x7f) {
-            return 0;
-        }
-    }
-
-    return posthog_utf8_valid(t->ref, t->ref_len)
-           && posthog_utf8_valid(t->url, t->url_len);
+    return t->ref_len <= POSTHOG_STATE_REF_MAX
+           && t->url_len <= POSTHOG_STATE_URL_MAX
+           && posthog_utf8_text_valid(t->ref, t->ref_len)
+           && posthog_utf8_text_valid(t->url, t->url_len);
 }
 
 
@@ -530,7 +593,7 @@ static int
 posthog_state_parse_touch(const unsigned char *p, size_t len,
     posthog_touch_t *t)
 {
-    size_t          n;
+    size_t          n, ref_len, url_len;
     unsigned char  *nul;
     unsigned char   buf[POSTHOG_STATE_REF_MAX + 1 + POSTHOG_STATE_URL_MAX];
 
@@ -549,25 +612,25 @@ posthog_state_parse_touch(const unsigned char *p, size_t len,
         return -1;
     }
 
-    t->ref_len = (size_t) (nul - buf);
-    t->url_len = n - t->ref_len - 1;
+    ref_len = (size_t) (nul - buf);
+    url_len = n - ref_len - 1;
 
-    if (t->ref_len > POSTHOG_STATE_REF_MAX
-        || t->url_len > POSTHOG_STATE_URL_MAX)
+    /* "\0" alone would encode as "AA", never written: one text per value */
+
+    if (ref_len > POSTHOG_STATE_REF_MAX || url_len > POSTHOG_STATE_URL_MAX
+        || (ref_len == 0 && url_len == 0)
+        || !posthog_utf8_text_valid(buf, ref_len)
+        || !posthog_utf8_text_valid(nul + 1, url_len))
     {
         return -1;
     }
 
-    memcpy(t->ref, buf, t->ref_len);
-    memcpy(t->url, nul + 1, t->url_len);
+    memcpy(t->ref, buf, ref_len);
+    memcpy(t->url, nul + 1, url_len);
+    t->ref_len = ref_len;
+    t->url_len = url_len;
 
-    /* "\0" alone would encode as "AA", never written: one text per value */
-
-    if (t->ref_len == 0 && t->url_len == 0) {
-        return -1;
-    }
-
-    return posthog_state_touch_valid(t) ? 0 : -1;
+    return 0;
 }
 
 
@@ -625,6 +688,7 @@ static int
 posthog_state_parse_num(const unsigned char *p, size_t len, uint64_t *n)
 {
     size_t    i;
+    unsigned  d;
     uint64_t  v;
 
     if (len == 0 || len > POSTHOG_STATE_NUM_LEN || p[0] == '0') {
@@ -634,11 +698,13 @@ posthog_state_parse_num(const unsigned char *p, size_t len, uint64_t *n)
     v = 0;
 
     for (i = 0; i < len; i++) {
-        if (p[i] < '0' || p[i] > '9') {
+        d = (unsigned) p[i] - '0';     /* a byte below '0' wraps over 9 */
+
+        if (d > 9) {
             return -1;
         }
 
-        v = v * 10 + (uint64_t) (p[i] - '0');
+        v = v * 10 + d;
     }
 
     *n = v;
@@ -693,6 +759,26 @@ posthog_touch_copy(unsigned char *dst, size_t max, const unsigned char *src,
     n = 0;
 
     while (len) {
+
+        /* a run of printable ASCII, found 8 bytes at a time */
+
+        u = posthog_utf8_printable(src, len);
+
+        if (u) {
+            if (u > max - n) {
+                u = max - n;
+            }
+
+            memcpy(p + n, src, u);
+            n += u;
+            src += u;
+            len -= u;
+
+            if (n == max || len == 0) {
+                break;
+            }
+        }
+
         u = posthog_utf8_next(src, len, &cp);
 
         if (cp != POSTHOG_UTF8_BAD && cp >= 0x20 && cp != 0x7f) {

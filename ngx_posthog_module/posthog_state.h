@@ -159,11 +159,32 @@ size_t posthog_state_encode(unsigned char *out, const posthog_state_t *st,
     posthog_state_key_t *key);
 
 /*
+ * The empty state: no ids (all zero bytes), no times, no user, no
+ * touches.  Only the lengths of the byte arrays are set: their bytes past
+ * a length are never read (nor copied, nor compared), so that a state is
+ * made, decoded and kept without writing its ~2.6 KB.
+ */
+void posthog_state_reset(posthog_state_t *st);
+
+/* Copies "src" to "dst": the used bytes only. */
+void posthog_state_copy(posthog_state_t *dst, const posthog_state_t *src);
+
+/* 1 if both hold the same state (the used bytes), else 0. */
+int posthog_state_equal(const posthog_state_t *a, const posthog_state_t *b);
+
+/* The same for one touch. */
+void posthog_state_touch_copy(posthog_touch_t *dst,
+    const posthog_touch_t *src);
+int posthog_state_touch_equal(const posthog_touch_t *a,
+    const posthog_touch_t *b);
+
+/*
  * Parses and checks the cookie value "p", "len" bytes, verifying its
- * signature when "key" is not NULL.  Returns POSTHOG_STATE_OK and fills
- * "st" (unused bytes zeroed; the device id filled in when the cookie
- * leaves it empty), or a negative POSTHOG_STATE_* code with "st"
- * untouched.
+ * signature when "key" is not NULL, straight into "st".  Returns
+ * POSTHOG_STATE_OK with "st" filled (the device id filled in when the
+ * cookie leaves it empty; the session id all zero bytes without a
+ * session), or a negative POSTHOG_STATE_* code with "st" reset to the
+ * empty state (posthog_state_reset()).
  */
 int posthog_state_decode(posthog_state_t *st, const unsigned char *p,
     size_t len, posthog_state_key_t *key);

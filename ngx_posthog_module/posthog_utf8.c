@@ -2,7 +2,37 @@
  * Strict UTF-8 decoding.
  */
 
+#include <string.h>
+
 #include "posthog_utf8.h"
+
+
+#define POSTHOG_UTF8_ONES   0x0101010101010101ULL
+#define POSTHOG_UTF8_HIGH   0x8080808080808080ULL
+
+
+/*
+ * Word at a time: the high bit of some byte is set in these iff one of
+ * the 8 bytes is not ASCII (>= 0x80), or not printable ASCII (< 0x20,
+ * 0x7f).  With every byte below 0x80 nothing carries over from one byte
+ * to the next before the first one out of range: no false negative.
+ */
+
+#define posthog_utf8_not_ascii(w)  ((w) & POSTHOG_UTF8_HIGH)
+#define posthog_utf8_not_printable(w)                                        \
+    (((((w) - 0x20 * POSTHOG_UTF8_ONES) & ~(w)) | (w)                        \
+      | ((w) + POSTHOG_UTF8_ONES)) & POSTHOG_UTF8_HIGH)
+
+
+static uint64_t
+posthog_utf8_word(const unsigned char *p)
+{
+    uint64_t  w;
+
+    memcpy(&w, p, sizeof(uint64_t));
+
+    return w;
+}
 
 
 size_t
@@ -83,7 +113,70 @@ posthog_utf8_valid(const unsigned char *p, size_t len)
     size_t    i;
     uint32_t  cp;
 
-    for (i = 0; i < len; /* void */) {
+    /* the common case: ASCII, 8 bytes at a time */
+
+    for (i = 0; i + 8 <= len; i += 8) {
+        if (posthog_utf8_not_ascii(posthog_utf8_word(p + i))) {
+            break;
+        }
+    }
+
+    while (i < len) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+
+        i += posthog_utf8_next(p + i, len - i, &cp);
+
+        if (cp == POSTHOG_UTF8_BAD) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+size_t
+posthog_utf8_printable(const unsigned char *p, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i + 8 <= len; i += 8) {
+        if (posthog_utf8_not_printable(posthog_utf8_word(p + i))) {
+            break;
+        }
+    }
+
+    while (i < len && p[i] >= 0x20 && p[i] < 0x7f) {
+        i++;
+    }
+
+    return i;
+}
+
+
+int
+posthog_utf8_text_valid(const unsigned char *p, size_t len)
+{
+    size_t    i;
+    uint32_t  cp;
+
+    /* the common case: printable ASCII, 8 bytes at a time */
+
+    i = posthog_utf8_printable(p, len);
+
+    while (i < len) {
+        if (p[i] >= 0x20 && p[i] < 0x7f) {
+            i++;
+            continue;
+        }
+
+        if (p[i] < 0x80) {
+            return 0;
+        }
+
         i += posthog_utf8_next(p + i, len - i, &cp);
 
         if (cp == POSTHOG_UTF8_BAD) {

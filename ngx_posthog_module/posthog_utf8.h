@@ -27,6 +27,15 @@ size_t posthog_utf8_next(const unsigned char *p, size_t len, uint32_t *cp);
 /* Returns 1 if the "len" bytes at "p" are well-formed UTF-8, else 0. */
 int posthog_utf8_valid(const unsigned char *p, size_t len);
 
+/* The length of the longest prefix of printable ASCII (%x20-7E). */
+size_t posthog_utf8_printable(const unsigned char *p, size_t len);
+
+/*
+ * Returns 1 if the "len" bytes at "p" are well-formed UTF-8 without
+ * control bytes (%x00-1F, %x7F), else 0.
+ */
+int posthog_utf8_text_valid(const unsigned char *p, size_t len);
+
 /*
  * The length of the longest prefix of "p" ("len" bytes) that is at most
  * "max" bytes and does not end inside a character: the cut never splits

@@ -11,75 +11,79 @@
 #include "posthog_uuid.h"
 
 
-#define POSTHOG_HEX_ROW(h)                                                    \
-    h "0", h "1", h "2", h "3", h "4", h "5", h "6", h "7",                   \
-    h "8", h "9", h "a", h "b", h "c", h "d", h "e", h "f"
+/* the two hex digits of each byte value */
 
-/* where the text of each of the 16 bytes starts, around the dashes */
-static const unsigned char  posthog_uuid_at[16] = {
-    0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34
+static const char  posthog_hex2[] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
+
+/*
+ * 0x10 | the value of a hex digit, 0 for any other byte: lower case only,
+ * the canonical form and what posthog-js writes.
+ */
+
+static const unsigned char  posthog_hexval[256] = {
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+       0,    0,    0,    0,
 };
 
-/* a byte's two lower-case hex digits (no NUL) */
-static const char  posthog_hex2[256][2] = {
-    POSTHOG_HEX_ROW("0"), POSTHOG_HEX_ROW("1"),
-    POSTHOG_HEX_ROW("2"), POSTHOG_HEX_ROW("3"),
-    POSTHOG_HEX_ROW("4"), POSTHOG_HEX_ROW("5"),
-    POSTHOG_HEX_ROW("6"), POSTHOG_HEX_ROW("7"),
-    POSTHOG_HEX_ROW("8"), POSTHOG_HEX_ROW("9"),
-    POSTHOG_HEX_ROW("a"), POSTHOG_HEX_ROW("b"),
-    POSTHOG_HEX_ROW("c"), POSTHOG_HEX_ROW("d"),
-    POSTHOG_HEX_ROW("e"), POSTHOG_HEX_ROW("f"),
-};
 
-
-static int
-posthog_hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    /* lower case only: the canonical form, and what posthog-js writes */
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return -1;
-}
+#define posthog_uuid_byte(p, b)                                              \
+    memcpy(p, &posthog_hex2[2 * (unsigned) (b)], 2)
 
 
 void
 posthog_uuid_v7(unsigned char *out, uint64_t ms, const unsigned char *rnd)
 {
-    int            i;
-    unsigned char  b[16];
+    /* 8-4-4-4-12: the time's 6 bytes, then the random ones */
 
-    b[0] = (unsigned char) (ms >> 40);
-    b[1] = (unsigned char) (ms >> 32);
-    b[2] = (unsigned char) (ms >> 24);
-    b[3] = (unsigned char) (ms >> 16);
-    b[4] = (unsigned char) (ms >> 8);
-    b[5] = (unsigned char) ms;
-
-    for (i = 0; i < POSTHOG_UUID_RANDOM; i++) {
-        b[6 + i] = rnd[i];
-    }
-
-    b[6] = (unsigned char) (0x70 | (b[6] & 0x0f));     /* version 7 */
-    b[8] = (unsigned char) (0x80 | (b[8] & 0x3f));     /* variant 10 */
-
-    /* two hex digits a byte, by table, where each byte's go */
-
-    for (i = 0; i < 16; i++) {
-        memcpy(out + posthog_uuid_at[i], posthog_hex2[b[i]], 2);
-    }
-
+    posthog_uuid_byte(out, (ms >> 40) & 0xff);
+    posthog_uuid_byte(out + 2, (ms >> 32) & 0xff);
+    posthog_uuid_byte(out + 4, (ms >> 24) & 0xff);
+    posthog_uuid_byte(out + 6, (ms >> 16) & 0xff);
     out[8] = '-';
+    posthog_uuid_byte(out + 9, (ms >> 8) & 0xff);
+    posthog_uuid_byte(out + 11, ms & 0xff);
     out[13] = '-';
+    posthog_uuid_byte(out + 14, 0x70 | (rnd[0] & 0x0f));     /* version 7 */
+    posthog_uuid_byte(out + 16, rnd[1]);
     out[18] = '-';
+    posthog_uuid_byte(out + 19, 0x80 | (rnd[2] & 0x3f));     /* variant 10 */
+    posthog_uuid_byte(out + 21, rnd[3]);
     out[23] = '-';
+    posthog_uuid_byte(out + 24, rnd[4]);
+    posthog_uuid_byte(out + 26, rnd[5]);
+    posthog_uuid_byte(out + 28, rnd[6]);
+    posthog_uuid_byte(out + 30, rnd[7]);
+    posthog_uuid_byte(out + 32, rnd[8]);
+    posthog_uuid_byte(out + 34, rnd[9]);
 }
 
 
@@ -112,8 +116,8 @@ posthog_uuid_block(const unsigned char *p, unsigned dashes)
 
 
 /*
- * Three blocks of 16 (the last over the second's end) instead of a
- * branch a byte: it checks every cookie's ids on every request.
+ * Three blocks of 16 (the last over the second's end): the cookie's ids
+ * are checked on every request.
  */
 
 int
@@ -142,29 +146,30 @@ posthog_uuid_valid(const unsigned char *p, size_t len)
 int
 posthog_uuid_valid(const unsigned char *p, size_t len)
 {
-    size_t  i;
+    unsigned  all;
 
-    if (len != POSTHOG_UUID_LEN) {
+    if (len != POSTHOG_UUID_LEN
+        || p[8] != '-' || p[13] != '-' || p[18] != '-' || p[23] != '-')
+    {
         return 0;
     }
 
-    for (i = 0; i < POSTHOG_UUID_LEN; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (p[i] != '-') {
-                return 0;
-            }
+    /* 0x10 stays set only if every other byte is a hex digit */
 
-            continue;
-        }
+#define H(i)  posthog_hexval[p[i]]
 
-        if (posthog_hexval(p[i]) < 0) {
-            return 0;
-        }
-    }
+    all = H(0) & H(1) & H(2) & H(3) & H(4) & H(5) & H(6) & H(7)
+          & H(9) & H(10) & H(11) & H(12)
+          & H(14) & H(15) & H(16) & H(17)
+          & H(19) & H(20) & H(21) & H(22)
+          & H(24) & H(25) & H(26) & H(27) & H(28) & H(29) & H(30) & H(31)
+          & H(32) & H(33) & H(34) & H(35);
+
+#undef H
 
     /* the variant: the high bits of the 17th hex digit are 10 */
 
-    return (posthog_hexval(p[19]) & 0x0c) == 0x08;
+    return (all & 0x10) && (posthog_hexval[p[19]] & 0x0c) == 0x08;
 }
 
 #endif
@@ -190,7 +195,7 @@ posthog_uuid_v7_time(const unsigned char *p)
             continue;
         }
 
-        ms = (ms << 4) | (uint64_t) posthog_hexval(p[i]);
+        ms = (ms << 4) | (uint64_t) (posthog_hexval[p[i]] & 0x0f);
     }
 
     return ms;

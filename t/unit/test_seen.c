@@ -85,5 +85,39 @@ main(void)
            "the last one added always found");
     ok(present > 0, "random: repeated values are found again (%d)", present);
 
+    /*
+     * Every byte reaches the slot: 256 values that differ in one byte
+     * only spread over the slots (a byte left out of the hash would put
+     * them all in one, keeping the last only).
+     */
+
+    bad = 0;
+
+    for (i = 0; i < 200; i++) {
+        int  b, kept;
+
+        memset(&seen, 0, sizeof(seen));
+        memset(w, 'v', 200);
+
+        for (b = 0; b < 256; b++) {
+            w[i] = (unsigned char) b;
+            posthog_seen_add(&seen, &owner_a, w, 200);
+        }
+
+        kept = 0;
+
+        for (b = 0; b < 256; b++) {
+            w[i] = (unsigned char) b;
+            kept += posthog_seen_has(&seen, &owner_a, w, 200);
+        }
+
+        if (kept < 100) {
+            bad++;
+            diag("byte %d: %d of 256 kept", i, kept);
+        }
+    }
+
+    is_int(bad, 0, "every byte of a value spreads it over the slots");
+
     return done_testing();
 }

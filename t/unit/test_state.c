@@ -131,7 +131,7 @@ touch_copy(const char *src, size_t max, const char *exp)
 static int
 state_eq(const posthog_state_t *a, const posthog_state_t *b)
 {
-    return memcmp(a, b, sizeof(posthog_state_t)) == 0;
+    return posthog_state_equal(a, b);
 }
 
 
@@ -212,6 +212,32 @@ test_base64url(void)
     }
 
     is_int(bad, 0, "base64url: 20000 random round trips, canonical only");
+
+    /* every byte value at every place of a group: the alphabet only */
+
+    bad = 0;
+
+    for (i = 0; i < 256 * 4; i++) {
+        unsigned char  in[4];
+        const char    *alpha, *c;
+
+        alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                "0123456789-_";
+        memcpy(in, "AAAA", 4);
+        in[i % 4] = (unsigned char) (i / 4);
+        c = (i / 4 != 0) ? strchr(alpha, (int) (i / 4)) : NULL;
+
+        if ((posthog_base64url_decode(dst, &dlen, in, 4) == 0) != (c != NULL)
+            || (c != NULL
+                && (dlen != 3
+                    || (((uint32_t) dst[0] << 16 | dst[1] << 8 | dst[2])
+                        != (uint32_t) (c - alpha) << (18 - 6 * (i % 4))))))
+        {
+            bad++;
+        }
+    }
+
+    is_int(bad, 0, "base64url: each byte value at each place of a group");
 }
 
 
@@ -619,13 +645,41 @@ main(void)
        == NULL, "no key of length 0");
     posthog_state_key_free(NULL);
 
-    /* a failed decode leaves the state untouched */
+    /* a failed decode leaves the empty state, not half of one */
 
-    memset(&st2, 0x5a, sizeof(st2));
-    orig = st2;
+    memset(&orig, 0x5a, sizeof(orig));
+    posthog_state_reset(&orig);
+    ok(orig.user_len == 0 && orig.session_start == 0 && orig.issued == 0
+       && orig.first.ref_len == 0 && orig.first.url_len == 0
+       && orig.entry.ref_len == 0 && orig.entry.url_len == 0
+       && orig.anon[0] == 0 && orig.session[35] == 0,
+       "reset: no ids, times, user or touches");
+    state_init(&st2, 1, 1, 1);
+    state_v2(&st2);
     rc = D(&st2, ANON "..bnVsbA....", NOKEY);
     ok(rc != POSTHOG_STATE_OK && state_eq(&st2, &orig),
-       "state untouched on failure");
+       "state emptied on failure");
+    state_init(&st2, 1, 1, 1);
+    state_v2(&st2);
+    rc = D(&st2, ANON "......." "JGRpcmVjdABodHRwOi8vYS8K" "..", NOKEY);
+    ok(rc == POSTHOG_STATE_BAD_TOUCH && state_eq(&st2, &orig),
+       "state emptied on a bad touch, after the fields before it");
+
+    /* copy and compare: the used bytes only */
+
+    state_init(&st, 1, 1, 1);
+    state_v2(&st);
+    memset(&st2, 0xaa, sizeof(st2));
+    posthog_state_copy(&st2, &st);
+    ok(state_eq(&st, &st2), "copy: the same state");
+    st2.entry.url[st2.entry.url_len - 1] ^= 1;
+    ok(!state_eq(&st, &st2), "a byte of the entry differs: not equal");
+    posthog_state_copy(&st2, &st);
+    st2.user[16] ^= 1;
+    ok(!state_eq(&st, &st2), "a byte of the user differs: not equal");
+    posthog_state_copy(&st2, &st);
+    st2.first.url[sizeof(FIRST_URL) - 1] = 'x';
+    ok(state_eq(&st, &st2), "a byte past a length: still equal");
 
     /* the encoder refuses what the decoder would */
 
@@ -707,6 +761,14 @@ main(void)
     touch_copy("ab\xc3\xa9", 3, "ab");
     touch_copy("ab\xff", 4, "ab");
     touch_copy("\xed\xa0\x80", 100, "%ED%A0%80");
+    /* runs of printable ASCII are copied 8 bytes at a time: cuts in them */
+    touch_copy("abcdefghijklmnopqrstuvwxyz", 10, "abcdefghij");
+    touch_copy("abcdefghijklmnop\x01xyz", 100, "abcdefghijklmnop%01xyz");
+    touch_copy("abcdefghijklmnop\x01xyz", 17, "abcdefghijklmnop");
+    touch_copy("abcdefghijklmnop\x01xyz", 19, "abcdefghijklmnop%01");
+    touch_copy("abcdefgh\xc3\xa9ijklmnopq", 11, "abcdefgh\xc3\xa9i");
+    touch_copy("abcdefgh\xc3\xa9ijklmnopq", 9, "abcdefgh");
+    touch_copy("abcdefgh", 8, "abcdefgh");
 
     /* reasons */
 
