@@ -551,20 +551,21 @@ ngx_http_posthog_members_bound(ngx_array_t *a)
     ngx_uint_t                  i;
     ngx_http_posthog_member_t  *m;
 
-    len = 0;
     m = a->elts;
 
+    /* ,"": per member, with a key or not: a few bytes over is no matter */
+
+    len = 4 * a->nelts;
+
     for (i = 0; i < a->nelts; i++) {
+        n = m[i].value.len;
 
-        if (m[i].raw) {
-            n = m[i].value.len;
-
-        } else {
-            n = m[i].value.len < m[i].max ? m[i].value.len : m[i].max;
+        if (!m[i].raw) {
+            n = n < m[i].max ? n : m[i].max;
             n = POSTHOG_JSON_ESCAPE_MAX(n) + 2;
         }
 
-        len += 1 + (m[i].key.len ? 1 + m[i].key.len + 2 : 0) + n;
+        len += m[i].key.len + n;
     }
 
     return len;
