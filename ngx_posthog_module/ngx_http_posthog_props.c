@@ -209,6 +209,16 @@ ngx_http_posthog_after_scheme(u_char *p, u_char *end)
 {
     u_char  *q;
 
+    /* the first "://" of the usual schemes, without a loop */
+
+    if (end - p >= 8 && ngx_memcmp(p, "https://", 8) == 0) {
+        return p + 8;
+    }
+
+    if (end - p >= 7 && ngx_memcmp(p, "http://", 7) == 0) {
+        return p + 7;
+    }
+
     for (q = p; end - q >= 3; q++) {
         if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
             return q + 3;
