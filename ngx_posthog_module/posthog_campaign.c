@@ -336,8 +336,8 @@ posthog_url_host(const unsigned char *url, size_t len, size_t *hlen,
 
 
 /*
- * 16 bytes at a time with SSE2: every referrer and entry URL is split on
- * every request.  The tail, and without SSE2 all of it, byte by byte.
+ * 16 bytes at a time with SSE2: the referrer is split on every request.
+ * The tail, and without SSE2 all of it, byte by byte.
  */
 
 const unsigned char *
