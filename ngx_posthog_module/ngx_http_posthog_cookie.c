@@ -183,6 +183,33 @@ ngx_http_posthog_read_cookie(ngx_http_request_t *r,
 }
 
 
+/*
+ * The first touch of a state read from the cookie, checked where it is
+ * first needed (see posthog_state_first()).  A malformed one is dropped:
+ * the rest of the state is good, and only an unsigned cookie can carry
+ * one (a signed FIRST is ours, checked when it was written).
+ */
+
+void
+ngx_http_posthog_state_first(ngx_http_request_t *r, posthog_state_t *st)
+{
+    static ngx_http_posthog_limit_t  first_limit;
+
+    if (st->first_text == NULL) {
+        return;
+    }
+
+    if (posthog_state_first(st) != POSTHOG_STATE_OK) {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BAD_COOKIES, 1);
+        ngx_http_posthog_log_limited(&first_limit, NGX_LOG_INFO,
+                                     r->connection->log,
+                                     "client sent an identity cookie with "
+                                     "a malformed first touch, the touch "
+                                     "is dropped");
+    }
+}
+
+
 ngx_int_t
 ngx_http_posthog_set_cookie(ngx_http_request_t *r,
     ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx)
@@ -192,6 +219,8 @@ ngx_http_posthog_set_cookie(ngx_http_request_t *r,
     ngx_http_posthog_cookie_conf_t  *cc;
 
     cc = plcf->cookie;
+
+    ngx_http_posthog_state_first(r, &ctx->st);
 
     len = cc->name.len + 1
           + posthog_state_encoded_len(&ctx->st, plcf->secret != NULL)

@@ -15,7 +15,7 @@
 
 
 static ngx_int_t ngx_http_posthog_session_new(ngx_http_request_t *r,
-    ngx_http_posthog_ctx_t *ctx);
+    ngx_http_posthog_ctx_t *ctx, ngx_uint_t first);
 static void ngx_http_posthog_host_of(ngx_str_t *url, ngx_str_t *host,
     ngx_str_t *path);
 static ngx_int_t ngx_http_posthog_session_variable(ngx_http_request_t *r,
@@ -78,7 +78,11 @@ ngx_http_posthog_session_begin(ngx_http_request_t *r,
     switch (rc) {
 
     case POSTHOG_SESSION_NEW:
-        if (ngx_http_posthog_session_new(r, ctx) != NGX_OK) {
+        if (ngx_http_posthog_session_new(r, ctx,
+                                         ctx->fresh
+                                         && ctx->st.first.url_len != 0)
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
 
@@ -108,7 +112,7 @@ ngx_http_posthog_session_begin(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_posthog_session_new(ngx_http_request_t *r,
-    ngx_http_posthog_ctx_t *ctx)
+    ngx_http_posthog_ctx_t *ctx, ngx_uint_t first)
 {
     if (ngx_http_posthog_new_uuid(r, ctx->st.session) != NGX_OK) {
         return NGX_ERROR;
@@ -117,9 +121,18 @@ ngx_http_posthog_session_new(ngx_http_request_t *r,
     ctx->st.session_start = (uint64_t) r->start_sec;
     ctx->st.session_last = (uint64_t) r->start_sec;
 
-    /* the entry: the URL as $current_url has it, and the referrer */
+    /*
+     * The entry: the URL as $current_url has it, and the referrer.  A new
+     * visitor's first touch was made from this request just before (see
+     * ngx_http_posthog_new_anon()): copied.
+     */
 
-    ngx_http_posthog_request_touch(r, &ctx->st.entry);
+    if (first) {
+        posthog_state_touch_copy(&ctx->st.entry, &ctx->st.first);
+
+    } else {
+        ngx_http_posthog_request_touch(r, &ctx->st.entry);
+    }
 
     ctx->dirty = 1;
 
@@ -157,7 +170,7 @@ ngx_http_posthog_session_reset(ngx_http_request_t *r,
     sctx->reset_ms = (uint64_t) r->start_sec * 1000 + r->start_msec;
     sctx->js_write = 1;
 
-    return ngx_http_posthog_session_new(r, ctx);
+    return ngx_http_posthog_session_new(r, ctx, 0);
 }
 
 

@@ -144,7 +144,7 @@ posthog_state_encoded_len(const posthog_state_t *st, int signed_)
         len += posthog_state_num_len(st->issued);
     }
 
-    len += posthog_state_touch_len(&st->first);
+    len += posthog_state_touch_len(&st->first) + st->first_text_len;
 
     if (signed_) {
         len += POSTHOG_STATE_SIG_LEN;
@@ -159,7 +159,8 @@ posthog_state_encode(unsigned char *out, const posthog_state_t *st,
     posthog_state_key_t *key)
 {
     int             signed_;
-    unsigned char  *p;
+    size_t          n;
+    unsigned char  *p, *first;
 
     signed_ = (key != NULL);
 
@@ -207,11 +208,19 @@ posthog_state_encode(unsigned char *out, const posthog_state_t *st,
     }
 
     *p++ = '.';
+    first = p;
     p = posthog_state_touch(p, &st->first);
+    n = (size_t) (p - first);
     *p++ = '.';
 
     if (st->session_start) {
-        p = posthog_state_touch(p, &st->entry);
+        if (n && posthog_state_touch_equal(&st->entry, &st->first)) {
+            memcpy(p, first, n);
+            p += n;
+
+        } else {
+            p = posthog_state_touch(p, &st->entry);
+        }
     }
 
     *p++ = '.';
@@ -264,6 +273,10 @@ posthog_state_equal(const posthog_state_t *a, const posthog_state_t *b)
            && a->issued == b->issued
            && a->user_len == b->user_len
            && memcmp(a->user, b->user, a->user_len) == 0
+           && a->first_text_len == b->first_text_len
+           && (a->first_text_len == 0
+               || memcmp(a->first_text, b->first_text, a->first_text_len)
+                  == 0)
            && posthog_state_touch_equal(&a->first, &b->first)
            && posthog_state_touch_equal(&a->entry, &b->entry);
 }
@@ -457,10 +470,17 @@ posthog_state_parse(posthog_state_t *st, const unsigned char *p,
             return POSTHOG_STATE_BAD_NUMBER;
         }
 
-        if (posthog_state_parse_touch(f[7], fl[7], &st->first) != 0
+        /* FIRST: checked when used, see posthog_state_first() */
+
+        if (fl[7] > POSTHOG_STATE_TOUCH_LEN
             || posthog_state_parse_touch(f[8], fl[8], &st->entry) != 0)
         {
             return POSTHOG_STATE_BAD_TOUCH;
+        }
+
+        if (fl[7] != 0) {
+            st->first_text = f[7];
+            st->first_text_len = fl[7];
         }
 
         /* an entry page belongs to a session */
@@ -468,6 +488,32 @@ posthog_state_parse(posthog_state_t *st, const unsigned char *p,
         if (fl[8] != 0 && session == 0) {
             return POSTHOG_STATE_BAD_SESSION;
         }
+    }
+
+    return POSTHOG_STATE_OK;
+}
+
+
+int
+posthog_state_first(posthog_state_t *st)
+{
+    size_t                len;
+    const unsigned char  *p;
+
+    if (st->first_text == NULL) {
+        return POSTHOG_STATE_OK;
+    }
+
+    p = st->first_text;
+    len = st->first_text_len;
+
+    st->first_text = NULL;
+    st->first_text_len = 0;
+
+    /* left empty on failure */
+
+    if (posthog_state_parse_touch(p, len, &st->first) != 0) {
+        return POSTHOG_STATE_BAD_TOUCH;
     }
 
     return POSTHOG_STATE_OK;
@@ -531,7 +577,7 @@ posthog_state_valid(const posthog_state_t *st)
         return 0;
     }
 
-    if (st->issued > POSTHOG_STATE_NUM_MAX
+    if (st->issued > POSTHOG_STATE_NUM_MAX || st->first_text != NULL
         || !posthog_state_touch_valid(&st->first))
     {
         return 0;
@@ -541,7 +587,10 @@ posthog_state_valid(const posthog_state_t *st)
         return 1;
     }
 
-    return posthog_state_touch_valid(&st->entry)
+    /* a new visitor's entry is its first touch: checked once */
+
+    return (posthog_state_touch_equal(&st->entry, &st->first)
+            || posthog_state_touch_valid(&st->entry))
            && st->session_start <= POSTHOG_STATE_NUM_MAX
            && st->session_last >= 1
            && st->session_last <= POSTHOG_STATE_NUM_MAX
@@ -645,7 +694,8 @@ static int
 posthog_state_short(const posthog_state_t *st, int signed_)
 {
     return !signed_ && st->user_len == 0 && st->session_start == 0
-           && st->issued == 0 && st->first.ref_len == 0
+           && st->issued == 0 && st->first_text == NULL
+           && st->first.ref_len == 0
            && st->first.url_len == 0 && posthog_state_same_device(st);
 }
 
