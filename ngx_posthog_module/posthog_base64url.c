@@ -52,18 +52,20 @@ size_t
 posthog_base64url_encode(unsigned char *dst, const unsigned char *src,
     size_t n)
 {
+    uint32_t        v;
     unsigned char  *d;
 
     d = dst;
 
-    while (n >= 3) {
-        *d++ = posthog_b64u[src[0] >> 2];
-        *d++ = posthog_b64u[((src[0] & 0x03) << 4) | (src[1] >> 4)];
-        *d++ = posthog_b64u[((src[1] & 0x0f) << 2) | (src[2] >> 6)];
-        *d++ = posthog_b64u[src[2] & 0x3f];
+    /* 3 bytes read once into "v": the stores to "d" may alias "src" */
 
-        src += 3;
-        n -= 3;
+    for ( /* void */ ; n >= 3; n -= 3, src += 3, d += 4) {
+        v = (uint32_t) src[0] << 16 | (uint32_t) src[1] << 8 | src[2];
+
+        d[0] = posthog_b64u[v >> 18];
+        d[1] = posthog_b64u[(v >> 12) & 0x3f];
+        d[2] = posthog_b64u[(v >> 6) & 0x3f];
+        d[3] = posthog_b64u[v & 0x3f];
     }
 
     if (n == 1) {

@@ -347,9 +347,17 @@ posthog_state_parse(posthog_state_t *st, const unsigned char *p,
             return POSTHOG_STATE_BAD_FORMAT;
         }
 
-        dot = memchr(q, '.', (size_t) (end - q));
-
         f[nf] = q;
+
+        /* an empty field, common (DEV, UID, ISSUED, SIG): no memchr() */
+
+        if (q < end && *q == '.') {
+            fl[nf++] = 0;
+            q++;
+            continue;
+        }
+
+        dot = memchr(q, '.', (size_t) (end - q));
 
         if (dot == NULL) {
             fl[nf++] = (size_t) (end - q);
