@@ -24,6 +24,29 @@
 #define posthog_state_uuid(dst, src)  memcpy(dst, src, POSTHOG_UUID_LEN)
 
 
+/*
+ * ENTRY's decoded bytes, kept by the session id: a returning visitor
+ * sends the same ENTRY with every request of a session, and it is
+ * decoded once, not per request.  A slot answers only for the very same
+ * text (compared whole), and holds only what decoded and passed the
+ * checks: a hit gives what decoding would.  Per process (each nginx
+ * worker its own), not for concurrent use by two threads.
+ */
+
+#define POSTHOG_STATE_MEMO_SLOTS  64
+#define POSTHOG_STATE_MEMO_TEXT   512     /* a longer ENTRY is not kept */
+
+typedef struct {
+    size_t         text_len;              /* 0: an empty slot */
+    size_t         ref_len;
+    size_t         url_len;
+    unsigned char  text[POSTHOG_STATE_MEMO_TEXT];
+    unsigned char  data[POSTHOG_STATE_MEMO_TEXT / 4 * 3];  /* REF NUL URL */
+} posthog_state_memo_t;
+
+static posthog_state_memo_t  posthog_state_memo[POSTHOG_STATE_MEMO_SLOTS];
+
+
 struct posthog_state_key_s {
     EVP_MAC_CTX  *ctx;          /* HMAC-SHA256, keyed */
 };
@@ -44,6 +67,8 @@ static unsigned char *posthog_state_touch(unsigned char *p,
     const posthog_touch_t *t);
 static int posthog_state_parse_touch(const unsigned char *p, size_t len,
     posthog_touch_t *t);
+static int posthog_state_parse_entry(const unsigned char *p, size_t len,
+    const unsigned char *sid, posthog_touch_t *t);
 static int posthog_state_parse(posthog_state_t *st, const unsigned char *p,
     size_t len, posthog_state_key_t *key);
 
@@ -480,8 +505,14 @@ posthog_state_parse(posthog_state_t *st, const unsigned char *p,
 
         /* FIRST: checked when used, see posthog_state_first() */
 
-        if (fl[7] > POSTHOG_STATE_TOUCH_LEN
-            || posthog_state_parse_touch(f[8], fl[8], &st->entry) != 0)
+        if (fl[7] > POSTHOG_STATE_TOUCH_LEN) {
+            return POSTHOG_STATE_BAD_TOUCH;
+        }
+
+        if ((session ? posthog_state_parse_entry(f[8], fl[8], f[3],
+                                                 &st->entry)
+                     : posthog_state_parse_touch(f[8], fl[8], &st->entry))
+            != 0)
         {
             return POSTHOG_STATE_BAD_TOUCH;
         }
@@ -686,6 +717,49 @@ posthog_state_parse_touch(const unsigned char *p, size_t len,
     memcpy(t->url, nul + 1, url_len);
     t->ref_len = ref_len;
     t->url_len = url_len;
+
+    return 0;
+}
+
+
+/* ENTRY of the session "sid" (a checked UUID), through the memo */
+
+static int
+posthog_state_parse_entry(const unsigned char *p, size_t len,
+    const unsigned char *sid, posthog_touch_t *t)
+{
+    posthog_state_memo_t  *m;
+
+    if (len == 0 || len > POSTHOG_STATE_MEMO_TEXT) {
+        return posthog_state_parse_touch(p, len, t);
+    }
+
+    /* the last hex digits of the id are random */
+
+    m = &posthog_state_memo[(sid[35] + 16u * sid[34] + 7u * sid[33])
+                            % POSTHOG_STATE_MEMO_SLOTS];
+
+    if (m->text_len == len && memcmp(m->text, p, len) == 0) {
+        memcpy(t->ref, m->data, m->ref_len);
+        memcpy(t->url, m->data + m->ref_len + 1, m->url_len);
+        t->ref_len = m->ref_len;
+        t->url_len = m->url_len;
+        return 0;
+    }
+
+    if (posthog_state_parse_touch(p, len, t) != 0) {
+        return -1;
+    }
+
+    /* fits: 512 characters decode to 384 bytes at most */
+
+    m->text_len = len;
+    m->ref_len = t->ref_len;
+    m->url_len = t->url_len;
+    memcpy(m->text, p, len);
+    memcpy(m->data, t->ref, t->ref_len);
+    m->data[t->ref_len] = '\0';
+    memcpy(m->data + t->ref_len + 1, t->url, t->url_len);
 
     return 0;
 }

@@ -590,6 +590,34 @@ main(void)
        == POSTHOG_STATE_OK && st2.entry.url_len == sizeof(ENTRY_URL) - 1,
        "ENTRY with a session decoded");
 
+    /* ENTRY's memo (by session id) answers only for the very same text */
+
+    ok(D(&st2, ANON "..." SID ".1.2..." ENTRY_B64 ".", NOKEY)
+       == POSTHOG_STATE_OK && st2.entry.url_len == sizeof(ENTRY_URL) - 1
+       && memcmp(st2.entry.url, ENTRY_URL, st2.entry.url_len) == 0
+       && st2.entry.ref_len == sizeof(ENTRY_REF) - 1
+       && memcmp(st2.entry.ref, ENTRY_REF, st2.entry.ref_len) == 0,
+       "the same ENTRY again: the same touch");
+    ok(D(&st2, ANON "..." SID ".1.2..." FIRST_B64 ".", NOKEY)
+       == POSTHOG_STATE_OK && st2.entry.url_len == sizeof(FIRST_URL) - 1
+       && memcmp(st2.entry.url, FIRST_URL, st2.entry.url_len) == 0
+       && st2.entry.ref_len == sizeof(FIRST_REF) - 1
+       && memcmp(st2.entry.ref, FIRST_REF, st2.entry.ref_len) == 0,
+       "another ENTRY of the same session: its own touch");
+    is_int(D(&st2, ANON "..." SID ".1.2..." "YQBiCmM" ".", NOKEY),
+           POSTHOG_STATE_BAD_TOUCH,
+           "a malformed ENTRY of a known session: refused");
+    is_int(D(&st2, ANON "..." SID ".1.2..." "YQBiCmM" ".", NOKEY),
+           POSTHOG_STATE_BAD_TOUCH, "and again (never kept)");
+    ok(D(&st2, ANON "..." SID ".1.2..." FIRST_B64 ".", NOKEY)
+       == POSTHOG_STATE_OK && st2.entry.url_len == sizeof(FIRST_URL) - 1
+       && memcmp(st2.entry.url, FIRST_URL, st2.entry.url_len) == 0,
+       "the good one still decodes");
+    ok(D(&st2, ANON "..." SID ".1.2..." "JGRpcmVjdABodHRw" ".", NOKEY)
+       == POSTHOG_STATE_OK && st2.entry.url_len == 4
+       && memcmp(st2.entry.url, "http", 4) == 0,
+       "a prefix of the kept text: its own touch");
+
     memset(out, 'a', POSTHOG_STATE_URL_MAX + 1);
     out[0] = '\0';
     memcpy(big, ANON ".......", 43);
