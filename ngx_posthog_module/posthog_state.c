@@ -217,9 +217,20 @@ posthog_state_encode(unsigned char *out, const posthog_state_t *st,
         posthog_state_uuid(p, st->session);
         p += POSTHOG_UUID_LEN;
         *p++ = '.';
+        first = p;
         p = posthog_state_num(p, st->session_start);
         *p++ = '.';
-        p = posthog_state_num(p, st->session_last);
+
+        /* a new session's last activity is its start */
+
+        if (st->session_last == st->session_start) {
+            n = (size_t) (p - 1 - first);
+            memcpy(p, first, n);
+            p += n;
+
+        } else {
+            p = posthog_state_num(p, st->session_last);
+        }
 
     } else {
         *p++ = '.';
@@ -599,7 +610,8 @@ posthog_state_valid(const posthog_state_t *st)
     size_t  start, n;
 
     if (!posthog_uuid_valid(st->anon, POSTHOG_UUID_LEN)
-        || !posthog_uuid_valid(st->device, POSTHOG_UUID_LEN))
+        || (!posthog_state_same_device(st)
+            && !posthog_uuid_valid(st->device, POSTHOG_UUID_LEN)))
     {
         return 0;
     }
@@ -798,17 +810,23 @@ posthog_state_num_len(uint64_t n)
 }
 
 
+/* the digits from the last, in one pass */
+
 static unsigned char *
 posthog_state_num(unsigned char *p, uint64_t n)
 {
-    size_t  i, len;
+    size_t          len;
+    unsigned char  *q, buf[24];
 
-    len = posthog_state_num_len(n);
+    q = buf + sizeof(buf);
 
-    for (i = len; i > 0; i--) {
-        p[i - 1] = (unsigned char) ('0' + n % 10);
+    do {
+        *--q = (unsigned char) ('0' + n % 10);
         n /= 10;
-    }
+    } while (n);
+
+    len = (size_t) (buf + sizeof(buf) - q);
+    memcpy(p, q, len);
 
     return p + len;
 }
