@@ -794,10 +794,16 @@ posthog_state_short(const posthog_state_t *st, int signed_)
 }
 
 
+/* times are 10 digits until 2286: counted from there, not divided */
+
 static size_t
 posthog_state_num_len(uint64_t n)
 {
     size_t  len;
+
+    if (n >= 1000000000 && n < 10000000000ULL) {
+        return 10;
+    }
 
     len = 1;
 

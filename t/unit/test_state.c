@@ -484,6 +484,28 @@ main(void)
     is_int(posthog_state_decode(&st2, big, POSTHOG_STATE_MAX_LEN + 1, KEY),
            POSTHOG_STATE_TOO_LONG, "too long, with a key");
 
+    /* the length of a time, around the 10 digits of today's */
+
+    {
+        static const uint64_t  times[] = {
+            1, 9, 10, 999999999, 1000000000, 1717000000, 9999999999ULL,
+            10000000000ULL, POSTHOG_STATE_NUM_MAX
+        };
+
+        for (i = 0; i < (int) (sizeof(times) / sizeof(times[0])); i++) {
+            state_init(&st, 1, 1, 1);
+            st.issued = times[i];
+            st.session_start = times[i];
+            st.session_last = times[i];
+            n = posthog_state_encode(out, &st, KEY);
+            ok(n != 0 && n == posthog_state_encoded_len(&st, 1)
+               && posthog_state_decode(&st2, out, n, KEY) == POSTHOG_STATE_OK
+               && state_eq(&st, &st2),
+               "time %llu: encoded_len exact, decodes back",
+               (unsigned long long) times[i]);
+        }
+    }
+
     /* short form */
 
     state_init(&st, 0, 0, 0);
