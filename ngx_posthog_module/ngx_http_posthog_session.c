@@ -25,7 +25,7 @@ static ngx_int_t ngx_http_posthog_session_variable(ngx_http_request_t *r,
 /* a member, all of its fields: "k" a literal */
 
 #define ngx_http_posthog_session_member(m, k, v, n, mx, c)                   \
-    ngx_http_posthog_session_set(m, (u_char *) k, sizeof(k) - 1,              \
+    ngx_http_posthog_session_set(m, (u_char *) k, sizeof(k) - 1,             \
                                 (u_char *) (v), n, mx, c)
 
 

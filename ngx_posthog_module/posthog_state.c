@@ -185,7 +185,7 @@ posthog_state_encode(unsigned char *out, const posthog_state_t *st,
 {
     int             signed_;
     size_t          n;
-    unsigned char  *p, *first;
+    unsigned char  *p, *mark;
 
     signed_ = (key != NULL);
 
@@ -217,15 +217,15 @@ posthog_state_encode(unsigned char *out, const posthog_state_t *st,
         posthog_state_uuid(p, st->session);
         p += POSTHOG_UUID_LEN;
         *p++ = '.';
-        first = p;
+        mark = p;
         p = posthog_state_num(p, st->session_start);
         *p++ = '.';
 
         /* a new session's last activity is its start */
 
         if (st->session_last == st->session_start) {
-            n = (size_t) (p - 1 - first);
-            memcpy(p, first, n);
+            n = (size_t) (p - 1 - mark);
+            memcpy(p, mark, n);
             p += n;
 
         } else {
@@ -244,14 +244,14 @@ posthog_state_encode(unsigned char *out, const posthog_state_t *st,
     }
 
     *p++ = '.';
-    first = p;
+    mark = p;
     p = posthog_state_touch(p, &st->first);
-    n = (size_t) (p - first);
+    n = (size_t) (p - mark);
     *p++ = '.';
 
     if (st->session_start) {
         if (n && posthog_state_touch_equal(&st->entry, &st->first)) {
-            memcpy(p, first, n);
+            memcpy(p, mark, n);
             p += n;
 
         } else {
