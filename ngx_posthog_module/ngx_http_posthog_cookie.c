@@ -76,7 +76,7 @@ ngx_int_t
 ngx_http_posthog_read_cookie(ngx_http_request_t *r,
     ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx)
 {
-    int               rc, first;
+    int               rc, first, cnt;
     size_t            len, vlen;
     ngx_int_t         n;
     ngx_str_t        *name;
@@ -113,23 +113,32 @@ ngx_http_posthog_read_cookie(ngx_http_request_t *r,
         while (p < end) {
             v = NULL;
 
-            if (posthog_cookie_find(p, end - p, name->data, name->len,
-                                    &v, &vlen)
-                == 0)
-            {
+            /* "cnt": the pairs of our name from "p" on, "v" the first */
+
+            cnt = posthog_cookie_find(p, end - p, name->data, name->len,
+                                      &v, &vlen);
+            if (cnt == 0) {
+                break;
+            }
+
+            /* once one decoded, the rest are only counted */
+
+            if (rc == POSTHOG_STATE_OK) {
+                n += cnt;
+                break;
+            }
+
+            rc = ngx_http_posthog_decode(plcf, &ctx->st, v, vlen);
+
+            if (rc == POSTHOG_STATE_OK) {
+                n += cnt;
                 break;
             }
 
             n++;
             p = v + vlen;
 
-            if (rc == POSTHOG_STATE_OK) {
-                continue;
-            }
-
-            rc = ngx_http_posthog_decode(plcf, &ctx->st, v, vlen);
-
-            if (rc != POSTHOG_STATE_OK && first == POSTHOG_STATE_OK) {
+            if (first == POSTHOG_STATE_OK) {
                 first = rc;
                 len = vlen;
             }
