@@ -33,14 +33,16 @@ static ngx_inline void
 ngx_http_posthog_session_set(ngx_http_posthog_member_t *m, u_char *key,
     size_t key_len, u_char *value, size_t len, size_t max, ngx_uint_t cut)
 {
+    /* zeroed first: any field added later starts at 0 (a 64-byte store) */
+
+    ngx_memzero(m, sizeof(ngx_http_posthog_member_t));
+
     m->key.len = key_len;
     m->key.data = key;
     m->value.len = len;
     m->value.data = value;
     m->max = max;
-    m->raw = 0;
     m->cut = cut;
-    m->len = 0;
 }
 
 
@@ -198,8 +200,7 @@ ngx_http_posthog_session_reset(ngx_http_request_t *r,
 
 /*
  * The session properties of every event of this request: $session_id,
- * $is_identified and the entry page ($session_entry_*).  Every member is
- * written whole: no ngx_memzero() of them first.
+ * $is_identified and the entry page ($session_entry_*).
  */
 
 ngx_int_t
