@@ -472,6 +472,8 @@ ngx_int_t ngx_http_posthog_read_cookie(ngx_http_request_t *r,
     ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx);
 ngx_int_t ngx_http_posthog_set_cookie(ngx_http_request_t *r,
     ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx);
+void ngx_http_posthog_state_first(ngx_http_request_t *r,
+    posthog_state_t *st);
 size_t ngx_http_posthog_cookie_attrs_len(ngx_http_posthog_cookie_conf_t *cc);
 u_char *ngx_http_posthog_cookie_attrs(ngx_http_request_t *r, u_char *p,
     ngx_http_posthog_cookie_conf_t *cc);

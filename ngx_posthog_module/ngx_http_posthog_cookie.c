@@ -76,7 +76,7 @@ ngx_int_t
 ngx_http_posthog_read_cookie(ngx_http_request_t *r,
     ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx)
 {
-    int               rc, first;
+    int               rc, first, cnt;
     size_t            len, vlen;
     ngx_int_t         n;
     ngx_str_t        *name;
@@ -113,23 +113,32 @@ ngx_http_posthog_read_cookie(ngx_http_request_t *r,
         while (p < end) {
             v = NULL;
 
-            if (posthog_cookie_find(p, end - p, name->data, name->len,
-                                    &v, &vlen)
-                == 0)
-            {
+            /* "cnt": the pairs of our name from "p" on, "v" the first */
+
+            cnt = posthog_cookie_find(p, end - p, name->data, name->len,
+                                      &v, &vlen);
+            if (cnt == 0) {
+                break;
+            }
+
+            /* once one decoded, the rest are only counted */
+
+            if (rc == POSTHOG_STATE_OK) {
+                n += cnt;
+                break;
+            }
+
+            rc = ngx_http_posthog_decode(plcf, &ctx->st, v, vlen);
+
+            if (rc == POSTHOG_STATE_OK) {
+                n += cnt;
                 break;
             }
 
             n++;
             p = v + vlen;
 
-            if (rc == POSTHOG_STATE_OK) {
-                continue;
-            }
-
-            rc = ngx_http_posthog_decode(plcf, &ctx->st, v, vlen);
-
-            if (rc != POSTHOG_STATE_OK && first == POSTHOG_STATE_OK) {
+            if (first == POSTHOG_STATE_OK) {
                 first = rc;
                 len = vlen;
             }
@@ -183,6 +192,33 @@ ngx_http_posthog_read_cookie(ngx_http_request_t *r,
 }
 
 
+/*
+ * The first touch of a state read from the cookie, checked where it is
+ * first needed (see posthog_state_first()).  A malformed one is dropped:
+ * the rest of the state is good, and only an unsigned cookie can carry
+ * one (a signed FIRST is ours, checked when it was written).
+ */
+
+void
+ngx_http_posthog_state_first(ngx_http_request_t *r, posthog_state_t *st)
+{
+    static ngx_http_posthog_limit_t  first_limit;
+
+    if (st->first_text == NULL) {
+        return;
+    }
+
+    if (posthog_state_first(st) != POSTHOG_STATE_OK) {
+        ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_BAD_COOKIES, 1);
+        ngx_http_posthog_log_limited(&first_limit, NGX_LOG_INFO,
+                                     r->connection->log,
+                                     "client sent an identity cookie with "
+                                     "a malformed first touch, the touch "
+                                     "is dropped");
+    }
+}
+
+
 ngx_int_t
 ngx_http_posthog_set_cookie(ngx_http_request_t *r,
     ngx_http_posthog_loc_conf_t *plcf, ngx_http_posthog_ctx_t *ctx)
@@ -192,6 +228,8 @@ ngx_http_posthog_set_cookie(ngx_http_request_t *r,
     ngx_http_posthog_cookie_conf_t  *cc;
 
     cc = plcf->cookie;
+
+    ngx_http_posthog_state_first(r, &ctx->st);
 
     len = cc->name.len + 1
           + posthog_state_encoded_len(&ctx->st, plcf->secret != NULL)

@@ -180,6 +180,10 @@ ngx_http_posthog_save(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx)
         return NGX_ERROR;
     }
 
+    /* the first touch goes in this request's $identify: checked now */
+
+    ngx_http_posthog_state_first(r, &ctx->st);
+
     posthog_state_copy(ctx->saved, &ctx->st);
     ctx->saved_dirty = ctx->dirty;
 
@@ -503,6 +507,8 @@ ngx_http_posthog_identify(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
     /* the first touch goes in this $identify (from ctx->saved), not on */
     st->first.ref_len = 0;
     st->first.url_len = 0;
+    st->first_text = NULL;
+    st->first_text_len = 0;
 
     ctx->dirty = 1;
 }

@@ -335,6 +335,8 @@ ngx_http_posthog_js_set_cookie(ngx_http_request_t *r,
 
     st = &ctx->st;
 
+    ngx_http_posthog_state_first(r, st);
+
     ngx_memzero(&o, sizeof(posthog_jscookie_out_t));
 
     if (st->user_len) {

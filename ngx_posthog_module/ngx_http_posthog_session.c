@@ -15,11 +15,35 @@
 
 
 static ngx_int_t ngx_http_posthog_session_new(ngx_http_request_t *r,
-    ngx_http_posthog_ctx_t *ctx);
+    ngx_http_posthog_ctx_t *ctx, ngx_uint_t first);
 static void ngx_http_posthog_host_of(ngx_str_t *url, ngx_str_t *host,
     ngx_str_t *path);
 static ngx_int_t ngx_http_posthog_session_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+
+
+/* a member, all of its fields: "k" a literal */
+
+#define ngx_http_posthog_session_member(m, k, v, n, mx, c)                   \
+    ngx_http_posthog_session_set(m, (u_char *) k, sizeof(k) - 1,             \
+                                (u_char *) (v), n, mx, c)
+
+
+static ngx_inline void
+ngx_http_posthog_session_set(ngx_http_posthog_member_t *m, u_char *key,
+    size_t key_len, u_char *value, size_t len, size_t max, ngx_uint_t cut)
+{
+    /* zeroed first: any field added later starts at 0 (a 64-byte store) */
+
+    ngx_memzero(m, sizeof(ngx_http_posthog_member_t));
+
+    m->key.len = key_len;
+    m->key.data = key;
+    m->value.len = len;
+    m->value.data = value;
+    m->max = max;
+    m->cut = cut;
+}
 
 
 
@@ -78,7 +102,11 @@ ngx_http_posthog_session_begin(ngx_http_request_t *r,
     switch (rc) {
 
     case POSTHOG_SESSION_NEW:
-        if (ngx_http_posthog_session_new(r, ctx) != NGX_OK) {
+        if (ngx_http_posthog_session_new(r, ctx,
+                                         ctx->fresh
+                                         && ctx->st.first.url_len != 0)
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
 
@@ -108,7 +136,7 @@ ngx_http_posthog_session_begin(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_posthog_session_new(ngx_http_request_t *r,
-    ngx_http_posthog_ctx_t *ctx)
+    ngx_http_posthog_ctx_t *ctx, ngx_uint_t first)
 {
     if (ngx_http_posthog_new_uuid(r, ctx->st.session) != NGX_OK) {
         return NGX_ERROR;
@@ -117,9 +145,18 @@ ngx_http_posthog_session_new(ngx_http_request_t *r,
     ctx->st.session_start = (uint64_t) r->start_sec;
     ctx->st.session_last = (uint64_t) r->start_sec;
 
-    /* the entry: the URL as $current_url has it, and the referrer */
+    /*
+     * The entry: the URL as $current_url has it, and the referrer.  A new
+     * visitor's first touch was made from this request just before (see
+     * ngx_http_posthog_new_anon()): copied.
+     */
 
-    ngx_http_posthog_request_touch(r, &ctx->st.entry);
+    if (first) {
+        posthog_state_touch_copy(&ctx->st.entry, &ctx->st.first);
+
+    } else {
+        ngx_http_posthog_request_touch(r, &ctx->st.entry);
+    }
 
     ctx->dirty = 1;
 
@@ -157,7 +194,7 @@ ngx_http_posthog_session_reset(ngx_http_request_t *r,
     sctx->reset_ms = (uint64_t) r->start_sec * 1000 + r->start_msec;
     sctx->js_write = 1;
 
-    return ngx_http_posthog_session_new(r, ctx);
+    return ngx_http_posthog_session_new(r, ctx, 0);
 }
 
 
@@ -170,32 +207,12 @@ ngx_int_t
 ngx_http_posthog_session_props(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx, ngx_array_t *a)
 {
-    ngx_str_t                        url, ref, host, path, rhost, rpath;
-    ngx_uint_t                       i, identified;
+    ngx_str_t                        url, ref, host, path, rhost;
+    ngx_uint_t                       identified;
     posthog_touch_t                 *t;
     ngx_http_posthog_member_t       *m;
     ngx_http_posthog_session_ctx_t  *sctx;
     u_char                          *sid;
-
-    /* cut with their kind when an event is over posthog_event_max_size */
-
-    struct {
-        ngx_str_t    key;
-        ngx_str_t   *value;
-        size_t       max;
-        ngx_uint_t   cut;
-    } props[] = {
-        { ngx_string("$session_entry_url"), &url, POSTHOG_STATE_URL_MAX,
-          NGX_HTTP_POSTHOG_CUT_URL },
-        { ngx_string("$session_entry_host"), &host, POSTHOG_STATE_URL_MAX,
-          NGX_HTTP_POSTHOG_CUT_HOST },
-        { ngx_string("$session_entry_pathname"), &path,
-          POSTHOG_STATE_URL_MAX, NGX_HTTP_POSTHOG_CUT_PATHNAME },
-        { ngx_string("$session_entry_referrer"), &ref, POSTHOG_STATE_REF_MAX,
-          NGX_HTTP_POSTHOG_CUT_REFERRER },
-        { ngx_string("$session_entry_referring_domain"), &rhost,
-          POSTHOG_STATE_REF_MAX, NGX_HTTP_POSTHOG_CUT_REF_DOMAIN },
-    };
 
     /* without consent: the sentinel, see ngx_http_posthog_consent_props() */
 
@@ -216,17 +233,20 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
         identified = (ctx->st.user_len != 0);
     }
 
-    if (posthog_uuid_valid(sid, POSTHOG_UUID_LEN)) {
+    /*
+     * The session id is a checked UUIDv7 (decoded, made, or posthog-js's
+     * checked) or all zero bytes without a session.
+     */
+
+    if (sid[0] != '\0') {
         m = ngx_array_push(a);
         if (m == NULL) {
             return NGX_ERROR;
         }
 
-        ngx_memzero(m, sizeof(ngx_http_posthog_member_t));
-        ngx_str_set(&m->key, "$session_id");
-        m->value.data = sid;
-        m->value.len = POSTHOG_UUID_LEN;
-        m->max = POSTHOG_UUID_LEN;
+        ngx_http_posthog_session_member(m, "$session_id", sid,
+                                        POSTHOG_UUID_LEN, POSTHOG_UUID_LEN,
+                                        0);
     }
 
     m = ngx_array_push(a);
@@ -234,14 +254,12 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    ngx_memzero(m, sizeof(ngx_http_posthog_member_t));
-    ngx_str_set(&m->key, "$is_identified");
-
     if (identified) {
-        ngx_str_set(&m->value, "true");
+        ngx_http_posthog_session_member(m, "$is_identified", "true", 4, 0, 0);
 
     } else {
-        ngx_str_set(&m->value, "false");
+        ngx_http_posthog_session_member(m, "$is_identified", "false", 5, 0,
+                                        0);
     }
 
     m->raw = 1;
@@ -261,63 +279,91 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
         rhost = ref;
 
     } else {
-        ngx_http_posthog_host_of(&ref, &rhost, &rpath);
+        ngx_http_posthog_host_of(&ref, &rhost, NULL);
     }
 
-    m = ngx_array_push_n(a, sizeof(props) / sizeof(props[0]));
+    /* cut with their kind when an event is over posthog_event_max_size */
+
+    m = ngx_array_push_n(a, 5);
     if (m == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_memzero(m, sizeof(props) / sizeof(props[0])
-                   * sizeof(ngx_http_posthog_member_t));
-
-    for (i = 0; i < sizeof(props) / sizeof(props[0]); i++) {
-        m[i].key = props[i].key;
-        m[i].value = *props[i].value;
-        m[i].max = props[i].max;
-        m[i].cut = props[i].cut;
-    }
+    ngx_http_posthog_session_member(&m[0], "$session_entry_url", url.data,
+                                    url.len, POSTHOG_STATE_URL_MAX,
+                                    NGX_HTTP_POSTHOG_CUT_URL);
+    ngx_http_posthog_session_member(&m[1], "$session_entry_host", host.data,
+                                    host.len, POSTHOG_STATE_URL_MAX,
+                                    NGX_HTTP_POSTHOG_CUT_HOST);
+    ngx_http_posthog_session_member(&m[2], "$session_entry_pathname",
+                                    path.data, path.len,
+                                    POSTHOG_STATE_URL_MAX,
+                                    NGX_HTTP_POSTHOG_CUT_PATHNAME);
+    ngx_http_posthog_session_member(&m[3], "$session_entry_referrer",
+                                    ref.data, ref.len, POSTHOG_STATE_REF_MAX,
+                                    NGX_HTTP_POSTHOG_CUT_REFERRER);
+    ngx_http_posthog_session_member(&m[4], "$session_entry_referring_domain",
+                                    rhost.data, rhost.len,
+                                    POSTHOG_STATE_REF_MAX,
+                                    NGX_HTTP_POSTHOG_CUT_REF_DOMAIN);
 
     return NGX_OK;
 }
 
 
-/* "scheme://user@host:port/path?query": host:port, and /path */
+/*
+ * The bytes that end a URL's host ('/', '?', '#': 1), its path ('?',
+ * '#': 2), and the '@' of its user part (4).
+ */
+
+static const u_char  ngx_http_posthog_url_class[256] = {
+    ['/'] = 1, ['?'] = 3, ['#'] = 3, ['@'] = 4
+};
+
+
+/*
+ * "scheme://user@host:port/path?query": host:port, and /path (unless
+ * "path" is NULL).
+ */
 
 static void
 ngx_http_posthog_host_of(ngx_str_t *url, ngx_str_t *host, ngx_str_t *path)
 {
-    u_char  *p, *q, *end;
+    u_char      *p, *q, *end;
+    ngx_uint_t   c;
 
     p = url->data;
     end = url->data + url->len;
 
     /* after the first "://" */
 
-    for (q = p; q < end; q++) {
-        q = ngx_strlchr(q, end, ':');
-
-        if (q == NULL) {
-            break;
-        }
-
-        if (end - q >= 3 && q[1] == '/' && q[2] == '/') {
+    for (q = p; end - q >= 3; q++) {
+        if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
             p = q + 3;
             break;
         }
     }
 
-    for (q = p; q < end && *q != '/' && *q != '?' && *q != '#'; q++) {
-        if (*q == '@') {
-            p = q + 1;
+    for (q = p; q < end; q++) {
+        c = ngx_http_posthog_url_class[*q];
+
+        if (c & 1) {
+            break;
+        }
+
+        if (c) {
+            p = q + 1;  /* '@' */
         }
     }
 
     host->data = p;
     host->len = q - p;
 
-    for (p = q; q < end && *q != '?' && *q != '#'; q++) {
+    if (path == NULL) {
+        return;
+    }
+
+    for (p = q; q < end && !(ngx_http_posthog_url_class[*q] & 2); q++) {
         /* void */
     }
 

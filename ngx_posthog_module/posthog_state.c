@@ -24,6 +24,29 @@
 #define posthog_state_uuid(dst, src)  memcpy(dst, src, POSTHOG_UUID_LEN)
 
 
+/*
+ * ENTRY's decoded bytes, kept by the session id: a returning visitor
+ * sends the same ENTRY with every request of a session, and it is
+ * decoded once, not per request.  A slot answers only for the very same
+ * text (compared whole), and holds only what decoded and passed the
+ * checks: a hit gives what decoding would.  Per process (each nginx
+ * worker its own), not for concurrent use by two threads.
+ */
+
+#define POSTHOG_STATE_MEMO_SLOTS  64
+#define POSTHOG_STATE_MEMO_TEXT   512     /* a longer ENTRY is not kept */
+
+typedef struct {
+    size_t         text_len;              /* 0: an empty slot */
+    size_t         ref_len;
+    size_t         url_len;
+    unsigned char  text[POSTHOG_STATE_MEMO_TEXT];
+    unsigned char  data[POSTHOG_STATE_MEMO_TEXT / 4 * 3];  /* REF NUL URL */
+} posthog_state_memo_t;
+
+static posthog_state_memo_t  posthog_state_memo[POSTHOG_STATE_MEMO_SLOTS];
+
+
 struct posthog_state_key_s {
     EVP_MAC_CTX  *ctx;          /* HMAC-SHA256, keyed */
 };
@@ -44,6 +67,8 @@ static unsigned char *posthog_state_touch(unsigned char *p,
     const posthog_touch_t *t);
 static int posthog_state_parse_touch(const unsigned char *p, size_t len,
     posthog_touch_t *t);
+static int posthog_state_parse_entry(const unsigned char *p, size_t len,
+    const unsigned char *sid, posthog_touch_t *t);
 static int posthog_state_parse(posthog_state_t *st, const unsigned char *p,
     size_t len, posthog_state_key_t *key);
 
@@ -144,7 +169,7 @@ posthog_state_encoded_len(const posthog_state_t *st, int signed_)
         len += posthog_state_num_len(st->issued);
     }
 
-    len += posthog_state_touch_len(&st->first);
+    len += posthog_state_touch_len(&st->first) + st->first_text_len;
 
     if (signed_) {
         len += POSTHOG_STATE_SIG_LEN;
@@ -159,7 +184,8 @@ posthog_state_encode(unsigned char *out, const posthog_state_t *st,
     posthog_state_key_t *key)
 {
     int             signed_;
-    unsigned char  *p;
+    size_t          n;
+    unsigned char  *p, *mark;
 
     signed_ = (key != NULL);
 
@@ -191,9 +217,20 @@ posthog_state_encode(unsigned char *out, const posthog_state_t *st,
         posthog_state_uuid(p, st->session);
         p += POSTHOG_UUID_LEN;
         *p++ = '.';
+        mark = p;
         p = posthog_state_num(p, st->session_start);
         *p++ = '.';
-        p = posthog_state_num(p, st->session_last);
+
+        /* a new session's last activity is its start */
+
+        if (st->session_last == st->session_start) {
+            n = (size_t) (p - 1 - mark);
+            memcpy(p, mark, n);
+            p += n;
+
+        } else {
+            p = posthog_state_num(p, st->session_last);
+        }
 
     } else {
         *p++ = '.';
@@ -207,11 +244,19 @@ posthog_state_encode(unsigned char *out, const posthog_state_t *st,
     }
 
     *p++ = '.';
+    mark = p;
     p = posthog_state_touch(p, &st->first);
+    n = (size_t) (p - mark);
     *p++ = '.';
 
     if (st->session_start) {
-        p = posthog_state_touch(p, &st->entry);
+        if (n && posthog_state_touch_equal(&st->entry, &st->first)) {
+            memcpy(p, mark, n);
+            p += n;
+
+        } else {
+            p = posthog_state_touch(p, &st->entry);
+        }
     }
 
     *p++ = '.';
@@ -264,6 +309,10 @@ posthog_state_equal(const posthog_state_t *a, const posthog_state_t *b)
            && a->issued == b->issued
            && a->user_len == b->user_len
            && memcmp(a->user, b->user, a->user_len) == 0
+           && a->first_text_len == b->first_text_len
+           && (a->first_text_len == 0
+               || memcmp(a->first_text, b->first_text, a->first_text_len)
+                  == 0)
            && posthog_state_touch_equal(&a->first, &b->first)
            && posthog_state_touch_equal(&a->entry, &b->entry);
 }
@@ -334,9 +383,17 @@ posthog_state_parse(posthog_state_t *st, const unsigned char *p,
             return POSTHOG_STATE_BAD_FORMAT;
         }
 
-        dot = memchr(q, '.', (size_t) (end - q));
-
         f[nf] = q;
+
+        /* an empty field, common (DEV, UID, ISSUED, SIG): no memchr() */
+
+        if (q < end && *q == '.') {
+            fl[nf++] = 0;
+            q++;
+            continue;
+        }
+
+        dot = memchr(q, '.', (size_t) (end - q));
 
         if (dot == NULL) {
             fl[nf++] = (size_t) (end - q);
@@ -457,10 +514,23 @@ posthog_state_parse(posthog_state_t *st, const unsigned char *p,
             return POSTHOG_STATE_BAD_NUMBER;
         }
 
-        if (posthog_state_parse_touch(f[7], fl[7], &st->first) != 0
-            || posthog_state_parse_touch(f[8], fl[8], &st->entry) != 0)
+        /* FIRST: checked when used, see posthog_state_first() */
+
+        if (fl[7] > POSTHOG_STATE_TOUCH_LEN) {
+            return POSTHOG_STATE_BAD_TOUCH;
+        }
+
+        if ((session ? posthog_state_parse_entry(f[8], fl[8], f[3],
+                                                 &st->entry)
+                     : posthog_state_parse_touch(f[8], fl[8], &st->entry))
+            != 0)
         {
             return POSTHOG_STATE_BAD_TOUCH;
+        }
+
+        if (fl[7] != 0) {
+            st->first_text = f[7];
+            st->first_text_len = fl[7];
         }
 
         /* an entry page belongs to a session */
@@ -468,6 +538,32 @@ posthog_state_parse(posthog_state_t *st, const unsigned char *p,
         if (fl[8] != 0 && session == 0) {
             return POSTHOG_STATE_BAD_SESSION;
         }
+    }
+
+    return POSTHOG_STATE_OK;
+}
+
+
+int
+posthog_state_first(posthog_state_t *st)
+{
+    size_t                len;
+    const unsigned char  *p;
+
+    if (st->first_text == NULL) {
+        return POSTHOG_STATE_OK;
+    }
+
+    p = st->first_text;
+    len = st->first_text_len;
+
+    st->first_text = NULL;
+    st->first_text_len = 0;
+
+    /* left empty on failure */
+
+    if (posthog_state_parse_touch(p, len, &st->first) != 0) {
+        return POSTHOG_STATE_BAD_TOUCH;
     }
 
     return POSTHOG_STATE_OK;
@@ -514,7 +610,8 @@ posthog_state_valid(const posthog_state_t *st)
     size_t  start, n;
 
     if (!posthog_uuid_valid(st->anon, POSTHOG_UUID_LEN)
-        || !posthog_uuid_valid(st->device, POSTHOG_UUID_LEN))
+        || (!posthog_state_same_device(st)
+            && !posthog_uuid_valid(st->device, POSTHOG_UUID_LEN)))
     {
         return 0;
     }
@@ -531,7 +628,7 @@ posthog_state_valid(const posthog_state_t *st)
         return 0;
     }
 
-    if (st->issued > POSTHOG_STATE_NUM_MAX
+    if (st->issued > POSTHOG_STATE_NUM_MAX || st->first_text != NULL
         || !posthog_state_touch_valid(&st->first))
     {
         return 0;
@@ -541,7 +638,10 @@ posthog_state_valid(const posthog_state_t *st)
         return 1;
     }
 
-    return posthog_state_touch_valid(&st->entry)
+    /* a new visitor's entry is its first touch: checked once */
+
+    return (posthog_state_touch_equal(&st->entry, &st->first)
+            || posthog_state_touch_valid(&st->entry))
            && st->session_start <= POSTHOG_STATE_NUM_MAX
            && st->session_last >= 1
            && st->session_last <= POSTHOG_STATE_NUM_MAX
@@ -634,6 +734,49 @@ posthog_state_parse_touch(const unsigned char *p, size_t len,
 }
 
 
+/* ENTRY of the session "sid" (a checked UUID), through the memo */
+
+static int
+posthog_state_parse_entry(const unsigned char *p, size_t len,
+    const unsigned char *sid, posthog_touch_t *t)
+{
+    posthog_state_memo_t  *m;
+
+    if (len == 0 || len > POSTHOG_STATE_MEMO_TEXT) {
+        return posthog_state_parse_touch(p, len, t);
+    }
+
+    /* the last hex digits of the id are random */
+
+    m = &posthog_state_memo[(sid[35] + 16u * sid[34] + 7u * sid[33])
+                            % POSTHOG_STATE_MEMO_SLOTS];
+
+    if (m->text_len == len && memcmp(m->text, p, len) == 0) {
+        memcpy(t->ref, m->data, m->ref_len);
+        memcpy(t->url, m->data + m->ref_len + 1, m->url_len);
+        t->ref_len = m->ref_len;
+        t->url_len = m->url_len;
+        return 0;
+    }
+
+    if (posthog_state_parse_touch(p, len, t) != 0) {
+        return -1;
+    }
+
+    /* fits: 512 characters decode to 384 bytes at most */
+
+    m->text_len = len;
+    m->ref_len = t->ref_len;
+    m->url_len = t->url_len;
+    memcpy(m->text, p, len);
+    memcpy(m->data, t->ref, t->ref_len);
+    m->data[t->ref_len] = '\0';
+    memcpy(m->data + t->ref_len + 1, t->url, t->url_len);
+
+    return 0;
+}
+
+
 static int
 posthog_state_same_device(const posthog_state_t *st)
 {
@@ -645,15 +788,22 @@ static int
 posthog_state_short(const posthog_state_t *st, int signed_)
 {
     return !signed_ && st->user_len == 0 && st->session_start == 0
-           && st->issued == 0 && st->first.ref_len == 0
+           && st->issued == 0 && st->first_text == NULL
+           && st->first.ref_len == 0
            && st->first.url_len == 0 && posthog_state_same_device(st);
 }
 
+
+/* times are 10 digits until 2286: counted from there, not divided */
 
 static size_t
 posthog_state_num_len(uint64_t n)
 {
     size_t  len;
+
+    if (n >= 1000000000 && n < 10000000000ULL) {
+        return 10;
+    }
 
     len = 1;
 
@@ -666,17 +816,23 @@ posthog_state_num_len(uint64_t n)
 }
 
 
+/* the digits from the last, in one pass */
+
 static unsigned char *
 posthog_state_num(unsigned char *p, uint64_t n)
 {
-    size_t  i, len;
+    size_t          len;
+    unsigned char  *q, buf[24];
 
-    len = posthog_state_num_len(n);
+    q = buf + sizeof(buf);
 
-    for (i = len; i > 0; i--) {
-        p[i - 1] = (unsigned char) ('0' + n % 10);
+    do {
+        *--q = (unsigned char) ('0' + n % 10);
         n /= 10;
-    }
+    } while (n);
+
+    len = (size_t) (buf + sizeof(buf) - q);
+    memcpy(p, q, len);
 
     return p + len;
 }

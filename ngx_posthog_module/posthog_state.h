@@ -28,6 +28,10 @@
  *   NUM    = %x31-39 0*11DIGIT           ; 1 .. 999999999999
  *
  * - SID, START and LAST are all empty (no session) or all set.
+ * - FIRST is checked when it is used, not when the value is decoded (it
+ *   is needed only at identify and for posthog-js's cookie, ENTRY on
+ *   every request): see posthog_state_first().  A malformed FIRST is
+ *   dropped then, as if absent; it never reaches an event or a cookie.
  * - UID decodes to at most POSTHOG_ID_MAX bytes that pass
  *   posthog_id_check() as they are: already trimmed, legal, UTF-8.
  * - SIG = base64url(HMAC-SHA256(K, "posthog-state-2:" || V)), where V
@@ -100,6 +104,10 @@ typedef struct {
     uint64_t       session_last;    /* Unix seconds of last activity */
     uint64_t       issued;          /* Unix seconds this identity (anon
                                        id, or user) was set; 0 unknown */
+    const unsigned char  *first_text;  /* FIRST as decoded, not yet
+                                          checked: NULL if none, see
+                                          posthog_state_first() */
+    size_t         first_text_len;
     size_t         user_len;        /* 0 = anonymous */
     unsigned char  user[POSTHOG_ID_MAX];       /* identified-as id */
     posthog_touch_t  first;         /* first touch, kept until identify */
@@ -118,7 +126,8 @@ enum {
     POSTHOG_STATE_NO_SIG = -8,       /* unsigned, but a key is set */
     POSTHOG_STATE_BAD_SIG = -9,
     POSTHOG_STATE_ERROR = -10,       /* HMAC failed */
-    POSTHOG_STATE_BAD_TOUCH = -11    /* FIRST or ENTRY malformed */
+    POSTHOG_STATE_BAD_TOUCH = -11    /* ENTRY (or FIRST, when it is
+                                        checked) malformed */
 };
 
 
@@ -152,7 +161,8 @@ size_t posthog_state_encoded_len(const posthog_state_t *st, int signed_);
  * Writes the cookie value for "st" to "out", signed when "key" is not
  * NULL.  Returns the length written, or 0 if "st" would not decode (an
  * invalid UUID, user id, time or touch: the state is checked as strictly
- * as a decoded one) or the HMAC failed.  Session fields and the entry
+ * as a decoded one; a FIRST not yet checked by posthog_state_first()
+ * counts as invalid) or the HMAC failed.  Session fields and the entry
  * touch are ignored when session_start is 0.
  */
 size_t posthog_state_encode(unsigned char *out, const posthog_state_t *st,
@@ -185,9 +195,21 @@ int posthog_state_touch_equal(const posthog_touch_t *a,
  * cookie leaves it empty; the session id all zero bytes without a
  * session), or a negative POSTHOG_STATE_* code with "st" reset to the
  * empty state (posthog_state_reset()).
+ *
+ * FIRST is only kept (st->first_text points into "p", which must outlive
+ * it) and st->first left empty until posthog_state_first() is called.
  */
 int posthog_state_decode(posthog_state_t *st, const unsigned char *p,
     size_t len, posthog_state_key_t *key);
+
+/*
+ * Checks and decodes the FIRST kept by posthog_state_decode() into
+ * st->first, once: POSTHOG_STATE_OK, or POSTHOG_STATE_BAD_TOUCH with
+ * st->first left empty (a malformed FIRST is dropped).  Either way
+ * st->first_text is NULL after.  Call it before st->first is read or the
+ * state encoded; a no-op when nothing is kept.
+ */
+int posthog_state_first(posthog_state_t *st);
 
 /* A short text for logs, e.g. "bad signature". */
 const char *posthog_state_reason(int rc);

@@ -5,7 +5,9 @@
  * bytes never carry a valid MAC, the input is also read as the fields
  * of a state that is encoded signed and must decode back, or be
  * refused by the encoder only if the state is invalid.  A refused value
- * leaves the empty state.
+ * leaves the empty state.  FIRST is checked after the decode, as the
+ * module does before using it: a malformed one is dropped, and the rest
+ * must still round-trip.
  */
 
 #include <stdint.h>
@@ -39,6 +41,41 @@ posthog_state_fuzz_key(int other)
 }
 
 
+/* decoded, FIRST checked as the module does; "st" is left as decoded */
+
+static int
+decode(posthog_state_t *st, const unsigned char *p, size_t len,
+    posthog_state_key_t *key)
+{
+    int  rc;
+
+    rc = posthog_state_decode(st, p, len, key);
+
+    if (rc == POSTHOG_STATE_OK) {
+        if (st->first_text != NULL
+            && (st->first_text < p
+                || st->first_text + st->first_text_len > p + len))
+        {
+            abort();
+        }
+
+        /* dropped or decoded, never left half */
+
+        if (posthog_state_first(st) != POSTHOG_STATE_OK
+            && (st->first.ref_len != 0 || st->first.url_len != 0))
+        {
+            abort();
+        }
+
+        if (st->first_text != NULL) {
+            abort();
+        }
+    }
+
+    return rc;
+}
+
+
 static void
 roundtrip(const posthog_state_t *st)
 {
@@ -49,7 +86,7 @@ roundtrip(const posthog_state_t *st)
     n = posthog_state_encode(out, st, NULL);
 
     if (n == 0 || n != posthog_state_encoded_len(st, 0)
-        || posthog_state_decode(&st2, out, n, NULL) != POSTHOG_STATE_OK
+        || decode(&st2, out, n, NULL) != POSTHOG_STATE_OK
         || !posthog_state_equal(st, &st2))
     {
         abort();
@@ -58,7 +95,7 @@ roundtrip(const posthog_state_t *st)
     n = posthog_state_encode(out, st, KEY);
 
     if (n == 0 || n != posthog_state_encoded_len(st, 1)
-        || posthog_state_decode(&st2, out, n, KEY) != POSTHOG_STATE_OK
+        || decode(&st2, out, n, KEY) != POSTHOG_STATE_OK
         || !posthog_state_equal(st, &st2))
     {
         abort();
@@ -102,7 +139,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&orig, 0xa5, sizeof(orig));
     posthog_state_reset(&orig);
 
-    rc = posthog_state_decode(&st, data, size, NULL);
+    rc = decode(&st, data, size, NULL);
 
     if (rc == POSTHOG_STATE_OK) {
         roundtrip(&st);
@@ -113,7 +150,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
 
-    rc = posthog_state_decode(&st, data, size, KEY);
+    rc = decode(&st, data, size, KEY);
 
     if (rc == POSTHOG_STATE_OK) {
         roundtrip(&st);

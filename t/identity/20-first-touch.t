@@ -4,6 +4,8 @@
 # $initial_current_url, $initial_utm_*, $initial_gclid ..., the search
 # engine) with the browser's ($initial_browser, $initial_os ...); the touch
 # is then dropped from the cookie.  Hostile values keep the cookie valid.
+# A malformed first touch (only an unsigned cookie can carry one) is
+# dropped when it is used, the rest of the cookie kept, and counted.
 
 use strict;
 use warnings;
@@ -23,6 +25,7 @@ server {
     posthog_cookie ph_id;
     posthog_cookie_secret "a test secret of enough length";
 
+    %%STATUS%%
     location / { return 200 "<html>page</html>"; }
 
     location = /login {
@@ -145,6 +148,29 @@ $so = $e->{'$set_once'} || {};
 is $so->{'$initial_referrer'}, 'https://a.example/', 'unsigned: the first touch';
 is $so->{'$initial_utm_source'}, 'x', 'unsigned: its campaign';
 is $so->{'$initial_browser'}, 'Chrome', 'unsigned: $initial_browser';
+
+# a malformed first touch ("a", NUL, "b", LF, "c") in an unsigned cookie:
+# the cookie is kept, the touch dropped where it would be used
+
+my $anon = '01a223cd-6619-7435-92fa-8223dd7d142d';
+my $bad = "$anon.......YQBiCmM..";
+my $bad_n = $t->status->{bad_cookies};
+$r = $t->get('/', -port => $ns, Cookie => "ph_id=$bad");
+my ($ev) = $t->new_events(1);
+is $ev->{distinct_id}, $anon, 'malformed first touch: the id is kept';
+$c = $r->{cookies}{ph_id}{value} // '';
+is((split /\./, $c, -1)[7], '', 'the rewritten cookie has no first touch');
+like $c, qr/^\Q$anon\E\./, 'and the same id';
+is($t->wait_status(bad_cookies => $bad_n + 1)->{bad_cookies}, $bad_n + 1,
+   'counted in bad_cookies');
+$t->get('/login?user=erin', -port => $ns, Cookie => "ph_id=$bad");
+$e = identify_event();
+is $e->{properties}{'$anon_distinct_id'}, $anon,
+   'identify: the anonymous id is the cookie\'s';
+$so = $e->{'$set_once'} || {};
+ok !exists $so->{'$initial_referrer'} && !exists $so->{'$initial_current_url'},
+   'identify: nothing of the malformed touch';
+is $so->{'$initial_browser'}, 'Chrome', 'identify: the browser\'s all the same';
 
 ok $t->check_log, 'no errors logged';
 

@@ -61,10 +61,24 @@ key_ctx(const char *k, const char *ctx, size_t ctx_len)
 #define key_new(k)  key_ctx(k, CTX, sizeof(CTX) - 1)
 
 
+/* decoded, and FIRST checked as the module does before using it */
+
+static int
+decf(posthog_state_t *st, const unsigned char *p, size_t len,
+    posthog_state_key_t *k)
+{
+    int  rc;
+
+    rc = posthog_state_decode(st, p, len, k);
+
+    return rc == POSTHOG_STATE_OK ? posthog_state_first(st) : rc;
+}
+
+
 static int
 dec(posthog_state_t *st, const char *s, size_t len, posthog_state_key_t *k)
 {
-    return posthog_state_decode(st, (const unsigned char *) s, len, k);
+    return decf(st, (const unsigned char *) s, len, k);
 }
 
 #define D(st, s, k)  dec(st, s, sizeof(s) - 1, k)
@@ -131,7 +145,16 @@ touch_copy(const char *src, size_t max, const char *exp)
 static int
 state_eq(const posthog_state_t *a, const posthog_state_t *b)
 {
-    return posthog_state_equal(a, b);
+    posthog_state_t  ca, cb;
+
+    /* as used: FIRST checked (a malformed one is dropped) */
+
+    posthog_state_copy(&ca, a);
+    posthog_state_copy(&cb, b);
+    posthog_state_first(&ca);
+    posthog_state_first(&cb);
+
+    return posthog_state_equal(&ca, &cb);
 }
 
 
@@ -461,6 +484,28 @@ main(void)
     is_int(posthog_state_decode(&st2, big, POSTHOG_STATE_MAX_LEN + 1, KEY),
            POSTHOG_STATE_TOO_LONG, "too long, with a key");
 
+    /* the length of a time, around the 10 digits of today's */
+
+    {
+        static const uint64_t  times[] = {
+            1, 9, 10, 999999999, 1000000000, 1717000000, 9999999999ULL,
+            10000000000ULL, POSTHOG_STATE_NUM_MAX
+        };
+
+        for (i = 0; i < (int) (sizeof(times) / sizeof(times[0])); i++) {
+            state_init(&st, 1, 1, 1);
+            st.issued = times[i];
+            st.session_start = times[i];
+            st.session_last = times[i];
+            n = posthog_state_encode(out, &st, KEY);
+            ok(n != 0 && n == posthog_state_encoded_len(&st, 1)
+               && posthog_state_decode(&st2, out, n, KEY) == POSTHOG_STATE_OK
+               && state_eq(&st, &st2),
+               "time %llu: encoded_len exact, decodes back",
+               (unsigned long long) times[i]);
+        }
+    }
+
     /* short form */
 
     state_init(&st, 0, 0, 0);
@@ -567,19 +612,78 @@ main(void)
        == POSTHOG_STATE_OK && st2.entry.url_len == sizeof(ENTRY_URL) - 1,
        "ENTRY with a session decoded");
 
+    /* ENTRY's memo (by session id) answers only for the very same text */
+
+    ok(D(&st2, ANON "..." SID ".1.2..." ENTRY_B64 ".", NOKEY)
+       == POSTHOG_STATE_OK && st2.entry.url_len == sizeof(ENTRY_URL) - 1
+       && memcmp(st2.entry.url, ENTRY_URL, st2.entry.url_len) == 0
+       && st2.entry.ref_len == sizeof(ENTRY_REF) - 1
+       && memcmp(st2.entry.ref, ENTRY_REF, st2.entry.ref_len) == 0,
+       "the same ENTRY again: the same touch");
+    ok(D(&st2, ANON "..." SID ".1.2..." FIRST_B64 ".", NOKEY)
+       == POSTHOG_STATE_OK && st2.entry.url_len == sizeof(FIRST_URL) - 1
+       && memcmp(st2.entry.url, FIRST_URL, st2.entry.url_len) == 0
+       && st2.entry.ref_len == sizeof(FIRST_REF) - 1
+       && memcmp(st2.entry.ref, FIRST_REF, st2.entry.ref_len) == 0,
+       "another ENTRY of the same session: its own touch");
+    is_int(D(&st2, ANON "..." SID ".1.2..." "YQBiCmM" ".", NOKEY),
+           POSTHOG_STATE_BAD_TOUCH,
+           "a malformed ENTRY of a known session: refused");
+    is_int(D(&st2, ANON "..." SID ".1.2..." "YQBiCmM" ".", NOKEY),
+           POSTHOG_STATE_BAD_TOUCH, "and again (never kept)");
+    ok(D(&st2, ANON "..." SID ".1.2..." FIRST_B64 ".", NOKEY)
+       == POSTHOG_STATE_OK && st2.entry.url_len == sizeof(FIRST_URL) - 1
+       && memcmp(st2.entry.url, FIRST_URL, st2.entry.url_len) == 0,
+       "the good one still decodes");
+    ok(D(&st2, ANON "..." SID ".1.2..." "JGRpcmVjdABodHRw" ".", NOKEY)
+       == POSTHOG_STATE_OK && st2.entry.url_len == 4
+       && memcmp(st2.entry.url, "http", 4) == 0,
+       "a prefix of the kept text: its own touch");
+
     memset(out, 'a', POSTHOG_STATE_URL_MAX + 1);
     out[0] = '\0';
     memcpy(big, ANON ".......", 43);
     n = 43 + posthog_base64url_encode(big + 43, out,
                                       POSTHOG_STATE_URL_MAX + 1);
     memcpy(big + n, "..", 2);
-    is_int(posthog_state_decode(&st2, big, n + 2, NOKEY), POSTHOG_STATE_OK,
+    is_int(decf(&st2, big, n + 2, NOKEY), POSTHOG_STATE_OK,
            "FIRST with an empty referrer and a URL of the maximum length");
     n = 43 + posthog_base64url_encode(big + 43, out,
                                       POSTHOG_STATE_URL_MAX + 2);
     memcpy(big + n, "..", 2);
-    is_int(posthog_state_decode(&st2, big, n + 2, NOKEY),
+    is_int(decf(&st2, big, n + 2, NOKEY),
            POSTHOG_STATE_BAD_TOUCH, "FIRST with a URL one byte too long");
+
+    /* FIRST is checked when used: a malformed one is dropped, not more */
+
+    is_int(posthog_state_decode(&st2, big, n + 2, NOKEY), POSTHOG_STATE_OK,
+           "a malformed FIRST is only kept by the decoder");
+    ok(st2.first_text == big + 43 && st2.first_text_len == n - 43
+       && st2.first.ref_len == 0 && st2.first.url_len == 0
+       && memcmp(st2.anon, ANON, 36) == 0,
+       "kept: its text, the touch empty, the rest decoded");
+    is_int(posthog_state_encode(out, &st2, NOKEY), 0,
+           "encode refuses a FIRST not yet checked");
+    is_int(posthog_state_first(&st2), POSTHOG_STATE_BAD_TOUCH,
+           "the check refuses it");
+    ok(st2.first_text == NULL && st2.first_text_len == 0
+       && st2.first.ref_len == 0 && st2.first.url_len == 0,
+       "and drops it");
+    is_int(posthog_state_first(&st2), POSTHOG_STATE_OK,
+           "checked once: then a no-op");
+    n = posthog_state_encode(out, &st2, NOKEY);
+    is_mem(out, n, ANON, 36, "encoded without it");
+
+    ok(D(&st2, ANON ".......YQBiCmM.." SIG43, NOKEY)
+       == POSTHOG_STATE_BAD_TOUCH, "FIRST checked under a SIG too");
+
+    memset(big, 'A', sizeof(big));
+    memcpy(big, ANON ".......", 43);
+    memcpy(big + 43 + POSTHOG_STATE_TOUCH_LEN + 1, "..", 2);
+    is_int(posthog_state_decode(&st2, big, 43 + POSTHOG_STATE_TOUCH_LEN + 3,
+                                NOKEY),
+           POSTHOG_STATE_BAD_TOUCH, "FIRST over its longest text refused "
+           "by the decoder");
 
     /* user ids */
 
@@ -661,7 +765,8 @@ main(void)
        "state emptied on failure");
     state_init(&st2, 1, 1, 1);
     state_v2(&st2);
-    rc = D(&st2, ANON "......." "JGRpcmVjdABodHRwOi8vYS8K" "..", NOKEY);
+    rc = D(&st2, ANON "..." SID ".1.2..." "JGRpcmVjdABodHRwOi8vYS8K" ".",
+           NOKEY);
     ok(rc == POSTHOG_STATE_BAD_TOUCH && state_eq(&st2, &orig),
        "state emptied on a bad touch, after the fields before it");
 
