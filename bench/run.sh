@@ -2,8 +2,8 @@
 # ngx_posthog_module benchmark: the module against bare nginx, side by side
 # in one run, reported as ratios (see docs/benchmarks.md).
 #
-#   sh bench/run.sh                 # a few minutes (75 s of it is wrk)
-#   QUICK=1 sh bench/run.sh         # shorter (15 s of wrk), rougher
+#   sh bench/run.sh                 # a few minutes (2 min of it is wrk)
+#   QUICK=1 sh bench/run.sh         # shorter (25 s of wrk), rougher
 #
 # 1. callgrind: instructions per request of one nginx process (the count of
 #    a window of N keep-alive requests, zeroed and dumped with
@@ -14,14 +14,21 @@
 # 2. wrk: requests/s, p99 latency and the nginx worker's CPU time per
 #    request, bare and module alternating, with Redis up and with Redis
 #    stopped; medians and the median of the per-round module/bare ratios.
-# 3. Redis: XLEN of the stream against the requests sent and the status
-#    page's counters.
+#    Redis up: the stream bounded (WRK_MAXLEN, 100 000) and filled to its
+#    cap first, as a deployed stream sits; two layouts in each round:
+#    (i) wrk and redis-server on CPU 1, (ii) wrk on nginx's CPU 0 and
+#    redis-server alone on CPU 1.  redis-server's CPU time per event, XADD
+#    time (INFO commandstats), XADDs per read of Redis and per write(2) of
+#    the worker.  ONLY=wrk: the wrk and Redis parts alone.
+# 3. Redis: the status page's counters (written + dropped = events) against
+#    the requests sent, and the XADDs Redis executed.
 # 4. bench/shipper.pl (posthog-shipper throughput), unless SHIPPER=0.
 #
 # Knobs (environment): QUICK=1, N (callgrind requests per case), ROUNDS,
 # UA_BENCH=0 (no user-agent cases), RATIOS_OUT=FILE ("case ratio" lines,
 # for bench/guard.sh),
-# DUR (seconds per wrk run; ROUNDS=0: no wrk), CONNS (wrk connections), SHIPPER=0|1,
+# DUR (seconds per wrk run; ROUNDS=0: no wrk), CONNS (wrk connections),
+# WRK_MAXLEN (the wrk stream's maxlen; 0: unbounded, not filled), SHIPPER=0|1,
 # SHIP_N (events for shipper.pl), PIN=0 (no taskset), NGINX_BIN, PH_BUILD,
 # PH_KEEP=1 (keep the temporary directory).
 #
@@ -381,6 +388,8 @@ if [ "${ONLY:-}" = ua ]; then
     exit 0
 fi
 
+if [ "${ONLY:-}" != wrk ]; then   # ONLY=wrk: the wrk and Redis parts alone
+
 CG_NAME=module
 cg_start module "$D_MOD" "$PM"
 cg_measure off "$PO"; I_OFF=$CG_IR
@@ -511,15 +520,39 @@ done
 echo "callgrind phase: $(( $(date +%s) - START )) s"
 echo
 
+fi  # ONLY != wrk
+
 # ------------------------------------------------------------------ wrk
 
 if [ "$ROUNDS" -gt 0 ]; then    # ROUNDS=0: callgrind only
 
-echo "== 2. throughput: wrk -t1 -c$CONNS, $ROUNDS x ${DUR}s per config, alternating"
+# The stream is bounded and filled to its cap before the rounds, which is
+# where a deployed stream sits: posthog_redis's default maxlen is 1 000 000
+# and the shipper acknowledges entries but does not delete them.  At its
+# cap each XADD also trims.  A stream that only grows (WRK_MAXLEN=0) costs
+# Redis several times more per XADD (fresh memory: page faults).
+WRK_MAXLEN=${WRK_MAXLEN:-100000}
+
+# The layouts, each round alternating bare and module in each:
+# (i) wrk and redis-server on CPU 1, nginx alone on CPU 0 (issue 12's
+# layout: wrk saturates CPU 1 against bare nginx, so redis-server's CPU is
+# taken from wrk); (ii) wrk on nginx's CPU 0, redis-server alone on CPU 1.
+if [ -n "$PIN_CLI" ]; then
+    LAYOUTS="i ii"
+else
+    LAYOUTS="np"
+fi
+declare -A LAYOUT_PIN=([i]="taskset -c 1" [ii]="taskset -c 0" [np]="")
+declare -A LAYOUT_NAME=(
+    [i]="(i) wrk + redis-server on CPU 1, nginx alone on CPU 0"
+    [ii]="(ii) wrk on nginx's CPU 0, redis-server alone on CPU 1"
+    [np]="(not pinned)")
+
+echo "== 2. throughput: wrk -t1 -c$CONNS, $ROUNDS x ${DUR}s per config and layout, alternating"
 
 WB=$(free_port); WM=$(free_port); WS=$(free_port)
 D_WBARE=$(write_conf wrk-bare master 0 "$(server_block "$WB" "")")
-D_WMOD=$(write_conf wrk-module master 1 "    posthog_redis 127.0.0.1:$REDIS_PORT stream=bench:wrk maxlen=0;
+D_WMOD=$(write_conf wrk-module master 1 "    posthog_redis 127.0.0.1:$REDIS_PORT stream=bench:wrk maxlen=$WRK_MAXLEN;
 $(server_block "$WM" "$PH_COMMON")
     server {
         listen 127.0.0.1:$WS;
@@ -534,81 +567,172 @@ wait_port "$WB" && wait_port "$WM" || exit 1
 WORKER[$WB]=$(pgrep -P "$(cat "$D_WBARE/nginx.pid")" | head -1)
 WORKER[$WM]=$(pgrep -P "$(cat "$D_WMOD/nginx.pid")" | head -1)
 WRK_COOKIE=$(cookie_of "http://127.0.0.1:$WM/")
-SENT=2                          # wait_port and cookie_of requests
+curl -s -o /dev/null "${BROWSER[@]}" -H "Cookie: ph_id=$WRK_COOKIE" \
+    "http://127.0.0.1:$WM/page/1"
+SENT=3                          # wait_port, cookie_of and that request
 
-# CPU time (user + system, clock ticks) of the worker of an nginx on PORT
+for i in $(seq 50); do
+    [ "$(counter "$WS" written)" -ge 3 ] && break
+    sleep 0.1
+done
+
+if [ "$WRK_MAXLEN" -gt 0 ]; then
+    # copies of the returning visitor's entry just written, as XADDs with
+    # the module's MAXLEN, until the stream is at its cap
+    redis --raw XREVRANGE bench:wrk + - COUNT 1 > "$T/wrk-entry"
+    perl -e '
+        my ($file, $n, $cap) = @ARGV;
+        open my $f, "<", $file or die "$file: $!";
+        chomp(my @l = <$f>);
+        shift @l;                       # the id
+        sub b { "\$" . length($_[0]) . "\r\n$_[0]\r\n" }
+        my @a = ("XADD", "bench:wrk", "MAXLEN", "~", $cap, "*", @l);
+        my $cmd = "*" . @a . "\r\n" . join("", map { b($_) } @a);
+        print $cmd for 1 .. $n;' "$T/wrk-entry" $((WRK_MAXLEN * 11 / 10)) \
+        "$WRK_MAXLEN" | redis --pipe > "$T/wrk-fill.log" 2>&1 \
+        || { echo "bench: filling the stream failed:" >&2; cat "$T/wrk-fill.log" >&2; }
+    echo "stream bench:wrk filled to its cap before the rounds: XLEN $(redis XLEN bench:wrk),"
+    echo "  maxlen=$WRK_MAXLEN, entries of $(wc -c < "$T/wrk-entry") bytes copied from a returning visitor's;"
+    echo "  every XADD of the rounds trims, as in a deployment (a stream at its cap;"
+    echo "  WRK_MAXLEN=0: a stream that only grows, which costs Redis more per XADD)"
+else
+    echo "stream bench:wrk unbounded (WRK_MAXLEN=0): it only grows, Redis allocates"
+    echo "  fresh memory for each XADD (a deployed stream sits at its cap instead)"
+fi
+redis CONFIG RESETSTAT > /dev/null
+WR_P=$(counter "$WS" written)
+
+# CPU time (user + system, clock ticks) of a process
 HZ=$(getconf CLK_TCK)
-worker_ticks() {
-    awk '{ print $14 + $15 }' "/proc/${WORKER[$1]}/stat" 2>/dev/null || echo 0
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# write-like system calls of a process (one writev per response for nginx)
+syscw() { awk '$1 == "syscw:" { print $2 }' "/proc/$1/io" 2>/dev/null || echo 0; }
+# "xadd-calls xadd-usec redis-reads" so far
+redis_stats() {
+    local x r
+    x=$(redis INFO commandstats 2>/dev/null | tr -d '\r' \
+        | sed -n 's/^cmdstat_xadd:calls=\([0-9]*\),usec=\([0-9]*\),.*/\1 \2/p')
+    r=$(redis INFO stats 2>/dev/null | tr -d '\r' \
+        | sed -n 's/^total_reads_processed://p')
+    echo "${x:-0 0} ${r:-0}"
 }
 
-# run_wrk LABEL PORT [HEADER]: appends
-# "rps p99ms requests non2xx worker-us-per-request" to $T/wrk.LABEL
+# run_wrk LABEL PORT PIN [HEADER]: appends "rps p99ms requests non2xx
+# worker-us/req redis-us/req xadd-calls xadd-usec redis-reads worker-syscw"
+# to $T/wrk.LABEL
 run_wrk() {
-    local out c0 c1
-    c0=$(worker_ticks "$2")
-    out=$($PIN_CLI wrk -t1 -c"$CONNS" -d"${DUR}s" --latency \
-        "${BROWSER[@]}" ${3:+-H "$3"} \
+    local out c0 c1 r0 r1 s0 s1 x0 x1 w=${WORKER[$2]}
+    c0=$(ticks "$w"); s0=$(syscw "$w"); r0=$(ticks "$REDIS_PID"); x0=$(redis_stats)
+    out=$($3 wrk -t1 -c"$CONNS" -d"${DUR}s" --latency \
+        "${BROWSER[@]}" ${4:+-H "$4"} \
         "http://127.0.0.1:$2/page/1")
-    c1=$(worker_ticks "$2")
+    c1=$(ticks "$w"); s1=$(syscw "$w"); r1=$(ticks "$REDIS_PID"); x1=$(redis_stats)
     echo "$out" > "$T/wrk.$1.$(date +%s%N)"
-    echo "$out" | awk -v cpu=$((c1 - c0)) -v hz="$HZ" '
+    echo "$out" | awk -v cpu=$((c1 - c0)) -v rcpu=$((r1 - r0)) -v hz="$HZ" \
+        -v sw=$((s1 - s0)) -v x0="$x0" -v x1="$x1" '
         /Requests\/sec:/ { rps = $2 }
         /^ +99%/ { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
                    p99 = (u == "us") ? v / 1000 : (u == "s") ? v * 1000 : v }
         /requests in/ { req = $1 }
         /Non-2xx/ { bad = $NF }
-        END { us = req > 0 ? 1e6 * cpu / hz / req : 0
-              printf "%s %s %s %d %.2f\n", rps, p99, req, bad, us }' \
+        END { split(x0, a, " "); split(x1, b, " ")
+              us = req > 0 ? 1e6 * cpu / hz / req : 0
+              rus = req > 0 ? 1e6 * rcpu / hz / req : 0
+              printf "%s %s %s %d %.2f %.2f %d %d %d %d\n", rps, p99, req, bad,
+                  us, rus, b[1] - a[1], b[2] - a[2], b[3] - a[3], sw }' \
         >> "$T/wrk.$1"
 }
 
 col() { awk -v c="$2" '{ print $c }' "$T/wrk.$1"; }
 sum() { awk -v c="$2" '{ s += $c } END { print s + 0 }' "$T/wrk.$1"; }
+# rcol LABEL C D: per round, column C / column D
+rcol() { awk -v c="$2" -v d="$3" '{ print ($d > 0) ? $c / $d : 0 }' "$T/wrk.$1"; }
+# the median of the per-round ratios of column C, LABEL against BASE
+rmed() {
+    local i r=""
+    for i in $(seq "$ROUNDS"); do
+        r="$r $(ratio "$(sed -n "${i}p" "$T/wrk.$1" | cut -d' ' -f"$3")" \
+            "$(sed -n "${i}p" "$T/wrk.$2" | cut -d' ' -f"$3")")"
+    done
+    median $r
+}
 
 # report BASE LABEL...: medians, and the median of the per-round ratios
 report() {
-    local base=$1 l i
+    local base=$1 l
     shift
-    printf '%-34s %9s %8s %8s %8s %9s %9s\n' config "req/s" "vs bare" "p99 ms" "p99 vs" "cpu us/req" "cpu vs"
+    printf '  %-34s %9s %8s %8s %8s %10s %8s %9s\n' config "req/s" "vs bare" \
+        "p99 ms" "p99 vs" "cpu us/req" "cpu vs" "redis us"
     for l in "$base" "$@"; do
-        local rps p99 ratios="" pr="" cr=""
-        rps=$(median $(col "$l" 1)); p99=$(median $(col "$l" 2))
-        for i in $(seq "$ROUNDS"); do
-            ratios="$ratios $(ratio "$(sed -n "${i}p" "$T/wrk.$l" | cut -d' ' -f1)" \
-                "$(sed -n "${i}p" "$T/wrk.$base" | cut -d' ' -f1)")"
-            pr="$pr $(ratio "$(sed -n "${i}p" "$T/wrk.$l" | cut -d' ' -f2)" \
-                "$(sed -n "${i}p" "$T/wrk.$base" | cut -d' ' -f2)")"
-            cr="$cr $(ratio "$(sed -n "${i}p" "$T/wrk.$l" | cut -d' ' -f5)" \
-                "$(sed -n "${i}p" "$T/wrk.$base" | cut -d' ' -f5)")"
-        done
-        printf '%-34s %9.0f %8s %8.2f %8s %9.2f %9s\n' "$(label "$l")" \
-            "$rps" "$(median $ratios)" "$p99" "$(median $pr)" \
-            "$(median $(col "$l" 5))" "$(median $cr)"
+        printf '  %-34s %9.0f %8s %8.2f %8s %10.2f %8s %9.2f\n' "$(label "$l")" \
+            "$(median $(col "$l" 1))" "$(rmed "$l" "$base" 1)" \
+            "$(median $(col "$l" 2))" "$(rmed "$l" "$base" 2)" \
+            "$(median $(col "$l" 5))" "$(rmed "$l" "$base" 5)" \
+            "$(median $(col "$l" 6))"
     done
     for l in "$base" "$@"; do
-        [ "$(sum "$l" 4)" = 0 ] || echo "  $(label "$l"): $(sum "$l" 4) non-2xx responses"
-        echo "  $(label "$l") req/s per round: $(col "$l" 1 | tr '\n' ' ')"
+        [ "$(sum "$l" 4)" = 0 ] || echo "    $(label "$l"): $(sum "$l" 4) non-2xx responses"
+        echo "    $(label "$l") req/s per round: $(col "$l" 1 | tr '\n' ' ')"
     done
 }
 label() {
     case $1 in
-        up-bare|down-bare) echo "bare nginx" ;;
-        up-ret)   echo "module, returning visitor" ;;
-        up-new)   echo "module, new visitor each request" ;;
+        *-bare)   echo "bare nginx" ;;
+        *-ret)    echo "module, returning visitor" ;;
+        *-new)    echo "module, new visitor each request" ;;
         down-ret) echo "module, returning, REDIS STOPPED" ;;
     esac
 }
 
+for l in $LAYOUTS; do
+    : > "$T/wrk.$l-bare"; : > "$T/wrk.$l-ret"; : > "$T/wrk.$l-new"
+done
 for i in $(seq "$ROUNDS"); do
-    run_wrk up-bare "$WB"
-    run_wrk up-ret "$WM" "Cookie: ph_id=$WRK_COOKIE"
-    run_wrk up-new "$WM"
+    for l in $LAYOUTS; do
+        run_wrk "$l-bare" "$WB" "${LAYOUT_PIN[$l]}"
+        run_wrk "$l-ret" "$WM" "${LAYOUT_PIN[$l]}" "Cookie: ph_id=$WRK_COOKIE"
+        run_wrk "$l-new" "$WM" "${LAYOUT_PIN[$l]}"
+    done
 done
 echo
-echo "-- Redis up"
-report up-bare up-ret up-new
-SENT=$((SENT + $(sum up-ret 3) + $(sum up-new 3)))
+echo "-- Redis up (\"redis us\": redis-server's CPU time per request, from /proc)"
+for l in $LAYOUTS; do
+    echo "${LAYOUT_NAME[$l]}"
+    report "$l-bare" "$l-ret" "$l-new"
+    SENT=$((SENT + $(sum "$l-ret" 3) + $(sum "$l-new" 3)))
+done
+
+echo
+echo "-- side by side: module / bare, median of the per-round ratios"
+printf '  %-34s' ""
+for l in $LAYOUTS; do printf ' %18s' "req/s ($l)"; done
+for l in $LAYOUTS; do printf ' %18s' "worker cpu ($l)"; done
+echo
+for c in ret new; do
+    printf '  %-34s' "$(label "x-$c")"
+    for l in $LAYOUTS; do printf ' %18s' "$(rmed "$l-$c" "$l-bare" 1)"; done
+    for l in $LAYOUTS; do printf ' %18s' "$(rmed "$l-$c" "$l-bare" 5)"; done
+    echo
+done
+
+# Redis's cost per event, and how the events reach it: the XADDs per
+# write(2) of the worker are the XADDs over the worker's write calls past
+# one per response (bare nginx's count per request, measured alongside)
+echo
+echo "-- Redis per event (module, all rounds; XADD: INFO commandstats)"
+for l in $LAYOUTS; do
+    for c in ret new; do
+        cat "$T/wrk.$l-$c"
+    done > "$T/wrk.$l-mod"
+    awk -v bare="$(awk '{ r += $3; w += $10 } END { print (r > 0) ? w / r : 1 }' "$T/wrk.$l-bare")" '
+        { req += $3; rcpu += $6 * $3; x += $7; xu += $8; rd += $9; w += $10 }
+        END { wr = w - bare * req
+              printf "  %-6s redis-server %.2f us/event, XADD %.2f us/call; XADDs per redis read %.1f; ",
+                  "(" l ")", x ? rcpu / x : 0, x ? xu / x : 0, rd ? x / rd : 0
+              if (wr >= 1) printf "XADDs per write(2) of the worker %.0f\n", x / wr
+              else printf "XADDs per write(2) of the worker > %.0f\n", x }' \
+        l="$l" "$T/wrk.$l-mod"
+done
 
 # ---------------------------------------------------------------- redis end
 
@@ -618,11 +742,24 @@ for i in $(seq 100); do
 done
 EV=$(counter "$WS" events); WR=$(counter "$WS" written)
 DR=$(counter "$WS" $DROPPED); XL=$(redis XLEN bench:wrk)
+XC=$(redis_stats | cut -d' ' -f1)
 echo
 echo "== 3. Redis end (Redis up)"
-echo "requests answered to wrk (+ setup): $SENT"
+echo "requests answered to wrk (+ setup): $SENT (wrk does not count the requests in flight"
+echo "  when it stops, up to $CONNS per run)"
 echo "status page: events=$EV written=$WR dropped=$DR buffered=$(counter "$WS" buffered_events)"
-echo "XLEN bench:wrk = $XL   (events written / requests: $(ratio "$XL" "$SENT"); XLEN / written: $(ratio "$XL" "$WR"))"
+if [ $((WR + DR)) = "$EV" ]; then
+    echo "  every event written or counted as dropped: written + dropped = events"
+else
+    echo "  MISMATCH: written + dropped = $((WR + DR)), events = $EV"
+fi
+echo "  events - requests answered = $((EV - SENT))"
+echo "XADDs Redis executed during the rounds (INFO commandstats): $XC; written during them: $((WR - WR_P))"
+if [ "$WRK_MAXLEN" -gt 0 ]; then
+    echo "XLEN bench:wrk = $XL (capped at maxlen=$WRK_MAXLEN, trimmed: not a count of events)"
+else
+    echo "XLEN bench:wrk = $XL   (events written / requests: $(ratio "$XL" "$SENT"); XLEN / written: $(ratio "$XL" "$WR"))"
+fi
 redis DEL bench:wrk > /dev/null
 
 # ------------------------------------------------------------ redis down
@@ -634,11 +771,11 @@ declare -A C0
 for c in $DROPPED redis_errors redis_reconnects; do C0[$c]=$(counter "$WS" "$c"); done
 : > "$T/wrk.down-bare"; : > "$T/wrk.down-ret"
 for i in $(seq "$ROUNDS"); do
-    run_wrk down-bare "$WB"
-    run_wrk down-ret "$WM" "Cookie: ph_id=$WRK_COOKIE"
+    run_wrk down-bare "$WB" "$PIN_CLI"
+    run_wrk down-ret "$WM" "$PIN_CLI" "Cookie: ph_id=$WRK_COOKIE"
 done
 echo
-echo "-- Redis stopped (the module's requests against bare nginx, same run)"
+echo "-- Redis stopped (the module's requests against bare nginx, same run; layout ${LAYOUT_NAME[${LAYOUTS%% *}]})"
 report down-bare down-ret
 sleep 0.5
 echo "status page after: events=+$(( $(counter "$WS" events) - EV0 )) (wrk answered $(sum down-ret 3)) written=+$(( $(counter "$WS" written) - WR0 ))"
