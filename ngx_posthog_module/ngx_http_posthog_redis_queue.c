@@ -14,6 +14,16 @@
 #define NGX_HTTP_POSTHOG_SEND_MAX           (16 * 1024 * 1024)
 
 /*
+ * One XADD in this many carries MAXLEN ~ (and one in maxlen / this for a
+ * smaller maxlen): Redis checks the trim of a stream on each XADD that
+ * asks, and parses its three arguments, about a sixth of what an XADD to
+ * a stream at its cap costs it.  The stream passes its cap by at most a
+ * 64th of it per worker before the next trim (MAXLEN ~ is about anyway:
+ * Redis removes whole nodes of up to 100 entries).
+ */
+#define NGX_HTTP_POSTHOG_TRIM_EVERY         64
+
+/*
  * The buffer replies are read into: an XADD's reply is ~20 bytes, an
  * error a line.  One that does not fit ends the connection.
  */
@@ -70,6 +80,30 @@ ngx_http_posthog_queue_init(ngx_http_posthog_queue_t *q,
                                  rcf->maxlen);
 
     q->cmd_prefix = p - q->cmd;
+
+    /* maxlen=0: every XADD is plain, the one prefix */
+
+    q->cmd_plain = q->cmd;
+    q->cmd_plain_len = q->cmd_prefix;
+    q->trim_every = 1;
+    q->trim_in = 0;
+
+    if (rcf->maxlen) {
+        q->cmd_plain = ngx_alloc(posthog_resp_xadd_prefix_max(rcf->stream.len),
+                                 log);
+        if (q->cmd_plain == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = posthog_resp_xadd_prefix(q->cmd_plain, rcf->stream.data,
+                                     rcf->stream.len, 0);
+
+        q->cmd_plain_len = p - q->cmd_plain;
+
+        q->trim_every = ngx_max(1, ngx_min(NGX_HTTP_POSTHOG_TRIM_EVERY,
+                                           rcf->maxlen
+                                           / NGX_HTTP_POSTHOG_TRIM_EVERY));
+    }
 
     return NGX_OK;
 }
@@ -155,7 +189,9 @@ ngx_http_posthog_queue_push(ngx_http_posthog_queue_t *q, ngx_log_t *log,
  * q->cmd holds, from init on, the part of an XADD that is the same for
  * every event (posthog_resp_xadd_prefix()); only the entry is formatted
  * after it.  These are the bytes hiredis wrote, byte for byte
- * (t/unit/test_resp.c).
+ * (t/unit/test_resp.c).  With a maxlen, q->cmd has MAXLEN and q->cmd_plain
+ * not: one XADD in q->trim_every, the first on each connection, trims.
+ * The room made counts the longer prefix for each.
  */
 
 ngx_int_t
@@ -203,7 +239,15 @@ ngx_http_posthog_queue_send(ngx_http_posthog_queue_t *q,
         p = start;
 
         do {
-            p = ngx_cpymem(p, q->cmd, q->cmd_prefix);
+            if (q->trim_in == 0) {
+                p = ngx_cpymem(p, q->cmd, q->cmd_prefix);
+                q->trim_in = q->trim_every - 1;
+
+            } else {
+                p = ngx_cpymem(p, q->cmd_plain, q->cmd_plain_len);
+                q->trim_in--;
+            }
+
             p = posthog_resp_xadd_entry(p, rec.token, rec.token_len,
                                         rec.event, rec.event_len);
 
@@ -427,6 +471,9 @@ ngx_http_posthog_queue_rewind(ngx_http_posthog_queue_t *q)
 
     /* a part of a reply on the connection lost */
     q->reply_len = 0;
+
+    /* the first XADD on the next connection trims */
+    q->trim_in = 0;
 }
 
 
@@ -439,6 +486,11 @@ ngx_http_posthog_queue_free(ngx_http_posthog_queue_t *q)
     }
 
     ngx_free(q->ring.start);
+
+    if (q->cmd_plain != q->cmd) {
+        ngx_free(q->cmd_plain);
+    }
+
     ngx_free(q->cmd);
     ngx_free(q->reply);
 }

@@ -41,6 +41,10 @@ typedef struct {
 
     u_char                    *cmd;          /* an XADD's start, see send */
     size_t                     cmd_prefix;   /* its length */
+    u_char                    *cmd_plain;    /* the same without MAXLEN */
+    size_t                     cmd_plain_len;
+    ngx_uint_t                 trim_every;   /* 1 XADD in this has MAXLEN */
+    ngx_uint_t                 trim_in;      /* XADDs before the next one */
 
     u_char                    *reply;        /* replies read, see read */
     size_t                     reply_len;
