@@ -232,7 +232,8 @@ echo
 
 # ------------------------------------------------------------- callgrind
 
-echo "== 1. instructions per request (valgrind --tool=callgrind, $N keep-alive requests per case)"
+[ "${ONLY:-}" = wrk ] \
+    || echo "== 1. instructions per request (valgrind --tool=callgrind, $N keep-alive requests per case)"
 
 CG=$T/cg
 mkdir -p "$CG"
@@ -618,18 +619,20 @@ redis_stats() {
 }
 
 # run_wrk LABEL PORT PIN [HEADER]: appends "rps p99ms requests non2xx
-# worker-us/req redis-us/req xadd-calls xadd-usec redis-reads worker-syscw"
-# to $T/wrk.LABEL
+# worker-us/req redis-us/req xadd-calls xadd-usec redis-reads worker-syscw
+# dropped" to $T/wrk.LABEL (dropped: the module's dropped_* counters)
 run_wrk() {
-    local out c0 c1 r0 r1 s0 s1 x0 x1 w=${WORKER[$2]}
+    local out c0 c1 r0 r1 s0 s1 x0 x1 d0 d1 w=${WORKER[$2]}
+    d0=$(counter "$WS" $DROPPED)
     c0=$(ticks "$w"); s0=$(syscw "$w"); r0=$(ticks "$REDIS_PID"); x0=$(redis_stats)
     out=$($3 wrk -t1 -c"$CONNS" -d"${DUR}s" --latency \
         "${BROWSER[@]}" ${4:+-H "$4"} \
         "http://127.0.0.1:$2/page/1")
     c1=$(ticks "$w"); s1=$(syscw "$w"); r1=$(ticks "$REDIS_PID"); x1=$(redis_stats)
+    d1=$(counter "$WS" $DROPPED)
     echo "$out" > "$T/wrk.$1.$(date +%s%N)"
     echo "$out" | awk -v cpu=$((c1 - c0)) -v rcpu=$((r1 - r0)) -v hz="$HZ" \
-        -v sw=$((s1 - s0)) -v x0="$x0" -v x1="$x1" '
+        -v sw=$((s1 - s0)) -v x0="$x0" -v x1="$x1" -v dr=$((d1 - d0)) '
         /Requests\/sec:/ { rps = $2 }
         /^ +99%/ { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
                    p99 = (u == "us") ? v / 1000 : (u == "s") ? v * 1000 : v }
@@ -638,8 +641,8 @@ run_wrk() {
         END { split(x0, a, " "); split(x1, b, " ")
               us = req > 0 ? 1e6 * cpu / hz / req : 0
               rus = req > 0 ? 1e6 * rcpu / hz / req : 0
-              printf "%s %s %s %d %.2f %.2f %d %d %d %d\n", rps, p99, req, bad,
-                  us, rus, b[1] - a[1], b[2] - a[2], b[3] - a[3], sw }' \
+              printf "%s %s %s %d %.2f %.2f %d %d %d %d %d\n", rps, p99, req, bad,
+                  us, rus, b[1] - a[1], b[2] - a[2], b[3] - a[3], sw, dr }' \
         >> "$T/wrk.$1"
 }
 
@@ -672,6 +675,8 @@ report() {
     done
     for l in "$base" "$@"; do
         [ "$(sum "$l" 4)" = 0 ] || echo "    $(label "$l"): $(sum "$l" 4) non-2xx responses"
+        [ "$(sum "$l" 11)" = 0 ] || [ "${l#down}" != "$l" ] \
+            || echo "    $(label "$l"): $(sum "$l" 11) events dropped (per round: $(col "$l" 11 | tr '\n' ' '))"
         echo "    $(label "$l") req/s per round: $(col "$l" 1 | tr '\n' ' ')"
     done
 }
@@ -748,12 +753,16 @@ echo "== 3. Redis end (Redis up)"
 echo "requests answered to wrk (+ setup): $SENT (wrk does not count the requests in flight"
 echo "  when it stops, up to $CONNS per run)"
 echo "status page: events=$EV written=$WR dropped=$DR buffered=$(counter "$WS" buffered_events)"
+for c in $DROPPED; do
+    v=$(counter "$WS" "$c")
+    [ "$v" = 0 ] || echo "  $c=$v"
+done
 if [ $((WR + DR)) = "$EV" ]; then
     echo "  every event written or counted as dropped: written + dropped = events"
 else
     echo "  MISMATCH: written + dropped = $((WR + DR)), events = $EV"
 fi
-echo "  events - requests answered = $((EV - SENT))"
+echo "  events - requests answered = $((EV - SENT)); redis_errors=$(counter "$WS" redis_errors) redis_reconnects=$(counter "$WS" redis_reconnects)"
 echo "XADDs Redis executed during the rounds (INFO commandstats): $XC; written during them: $((WR - WR_P))"
 if [ "$WRK_MAXLEN" -gt 0 ]; then
     echo "XLEN bench:wrk = $XL (capped at maxlen=$WRK_MAXLEN, trimmed: not a count of events)"
