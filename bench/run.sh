@@ -578,22 +578,29 @@ for i in $(seq 50); do
 done
 
 if [ "$WRK_MAXLEN" -gt 0 ]; then
-    # copies of the returning visitor's entry just written, as XADDs with
-    # the module's MAXLEN, until the stream is at its cap
-    redis --raw XREVRANGE bench:wrk + - COUNT 1 > "$T/wrk-entry"
+    # copies of the entries just written, the returning visitor's and a
+    # new visitor's in turn (a deployed stream holds both; Redis's cost
+    # per XADD depends on the entries it trims), as XADDs with the
+    # module's MAXLEN, until the stream is at its cap
+    redis --raw XREVRANGE bench:wrk + - COUNT 2 > "$T/wrk-entry"
     perl -e '
         my ($file, $n, $cap) = @ARGV;
         open my $f, "<", $file or die "$file: $!";
         chomp(my @l = <$f>);
-        shift @l;                       # the id
         sub b { "\$" . length($_[0]) . "\r\n$_[0]\r\n" }
-        my @a = ("XADD", "bench:wrk", "MAXLEN", "~", $cap, "*", @l);
-        my $cmd = "*" . @a . "\r\n" . join("", map { b($_) } @a);
-        print $cmd for 1 .. $n;' "$T/wrk-entry" $((WRK_MAXLEN * 11 / 10)) \
-        "$WRK_MAXLEN" | redis --pipe > "$T/wrk-fill.log" 2>&1 \
+        my @cmd;
+        while (@l >= 7) {               # an id and the three fields
+            my (undef, @fv) = splice @l, 0, 7;
+            my @a = ("XADD", "bench:wrk", "MAXLEN", "~", $cap, "*", @fv);
+            push @cmd, "*" . @a . "\r\n" . join("", map { b($_) } @a);
+            print STDERR length($fv[5]), "\n";
+        }
+        die "no entry in $file\n" unless @cmd;
+        print $cmd[$_ % @cmd] for 1 .. $n;' "$T/wrk-entry" $((WRK_MAXLEN * 11 / 10)) \
+        "$WRK_MAXLEN" 2> "$T/wrk-entry.sizes" | redis --pipe > "$T/wrk-fill.log" 2>&1 \
         || { echo "bench: filling the stream failed:" >&2; cat "$T/wrk-fill.log" >&2; }
     echo "stream bench:wrk filled to its cap before the rounds: XLEN $(redis XLEN bench:wrk),"
-    echo "  maxlen=$WRK_MAXLEN, entries of $(wc -c < "$T/wrk-entry") bytes copied from a returning visitor's;"
+    echo "  maxlen=$WRK_MAXLEN, copies of a returning and a new visitor's entries (events of $(tr '\n' ' ' < "$T/wrk-entry.sizes")bytes);"
     echo "  every XADD of the rounds trims, as in a deployment (a stream at its cap;"
     echo "  WRK_MAXLEN=0: a stream that only grows, which costs Redis more per XADD)"
 else
@@ -606,6 +613,7 @@ WR_P=$(counter "$WS" written)
 # CPU time (user + system, clock ticks) of a process
 HZ=$(getconf CLK_TCK)
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+minflt() { awk '{ print $10 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # write-like system calls of a process (one writev per response for nginx)
 syscw() { awk '$1 == "syscw:" { print $2 }' "/proc/$1/io" 2>/dev/null || echo 0; }
 # "xadd-calls xadd-usec redis-reads" so far
@@ -620,19 +628,21 @@ redis_stats() {
 
 # run_wrk LABEL PORT PIN [HEADER]: appends "rps p99ms requests non2xx
 # worker-us/req redis-us/req xadd-calls xadd-usec redis-reads worker-syscw
-# dropped" to $T/wrk.LABEL (dropped: the module's dropped_* counters)
+# dropped redis-minflt" to $T/wrk.LABEL (dropped: the module's dropped_*
+# counters; minflt: redis-server's minor page faults)
 run_wrk() {
-    local out c0 c1 r0 r1 s0 s1 x0 x1 d0 d1 w=${WORKER[$2]}
-    d0=$(counter "$WS" $DROPPED)
+    local out c0 c1 r0 r1 s0 s1 x0 x1 d0 d1 f0 f1 w=${WORKER[$2]}
+    d0=$(counter "$WS" $DROPPED); f0=$(minflt "$REDIS_PID")
     c0=$(ticks "$w"); s0=$(syscw "$w"); r0=$(ticks "$REDIS_PID"); x0=$(redis_stats)
     out=$($3 wrk -t1 -c"$CONNS" -d"${DUR}s" --latency \
         "${BROWSER[@]}" ${4:+-H "$4"} \
         "http://127.0.0.1:$2/page/1")
     c1=$(ticks "$w"); s1=$(syscw "$w"); r1=$(ticks "$REDIS_PID"); x1=$(redis_stats)
-    d1=$(counter "$WS" $DROPPED)
+    d1=$(counter "$WS" $DROPPED); f1=$(minflt "$REDIS_PID")
     echo "$out" > "$T/wrk.$1.$(date +%s%N)"
     echo "$out" | awk -v cpu=$((c1 - c0)) -v rcpu=$((r1 - r0)) -v hz="$HZ" \
-        -v sw=$((s1 - s0)) -v x0="$x0" -v x1="$x1" -v dr=$((d1 - d0)) '
+        -v sw=$((s1 - s0)) -v x0="$x0" -v x1="$x1" -v dr=$((d1 - d0)) \
+        -v flt=$((f1 - f0)) '
         /Requests\/sec:/ { rps = $2 }
         /^ +99%/ { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
                    p99 = (u == "us") ? v / 1000 : (u == "s") ? v * 1000 : v }
@@ -641,8 +651,9 @@ run_wrk() {
         END { split(x0, a, " "); split(x1, b, " ")
               us = req > 0 ? 1e6 * cpu / hz / req : 0
               rus = req > 0 ? 1e6 * rcpu / hz / req : 0
-              printf "%s %s %s %d %.2f %.2f %d %d %d %d %d\n", rps, p99, req, bad,
-                  us, rus, b[1] - a[1], b[2] - a[2], b[3] - a[3], sw, dr }' \
+              printf "%s %s %s %d %.2f %.2f %d %d %d %d %d %d\n", rps, p99, req,
+                  bad, us, rus, b[1] - a[1], b[2] - a[2], b[3] - a[3], sw, dr,
+                  flt }' \
         >> "$T/wrk.$1"
 }
 
@@ -730,10 +741,12 @@ for l in $LAYOUTS; do
         cat "$T/wrk.$l-$c"
     done > "$T/wrk.$l-mod"
     awk -v bare="$(awk '{ r += $3; w += $10 } END { print (r > 0) ? w / r : 1 }' "$T/wrk.$l-bare")" '
-        { req += $3; rcpu += $6 * $3; x += $7; xu += $8; rd += $9; w += $10 }
+        { req += $3; rcpu += $6 * $3; x += $7; xu += $8; rd += $9; w += $10
+          flt += $12 }
         END { wr = w - bare * req
-              printf "  %-6s redis-server %.2f us/event, XADD %.2f us/call; XADDs per redis read %.1f; ",
-                  "(" l ")", x ? rcpu / x : 0, x ? xu / x : 0, rd ? x / rd : 0
+              printf "  %-6s redis-server %.2f us/event, XADD %.2f us/call, %.3f page faults/event;\n",
+                  "(" l ")", x ? rcpu / x : 0, x ? xu / x : 0, x ? flt / x : 0
+              printf "         XADDs per redis read %.1f; ", rd ? x / rd : 0
               if (wr >= 1) printf "XADDs per write(2) of the worker %.0f\n", x / wr
               else printf "XADDs per write(2) of the worker > %.0f\n", x }' \
         l="$l" "$T/wrk.$l-mod"
