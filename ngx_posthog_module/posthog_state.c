@@ -71,6 +71,10 @@ static int posthog_state_parse_entry(const unsigned char *p, size_t len,
     const unsigned char *sid, posthog_touch_t *t);
 static int posthog_state_parse(posthog_state_t *st, const unsigned char *p,
     size_t len, posthog_state_key_t *key);
+static int posthog_state_parse_usual(posthog_state_t *st,
+    const unsigned char *p, size_t len);
+static const unsigned char *posthog_state_usual_num(const unsigned char *p,
+    const unsigned char *end, uint64_t *n);
 
 
 posthog_state_key_t *
@@ -347,6 +351,14 @@ posthog_state_decode(posthog_state_t *st, const unsigned char *p,
 
     posthog_state_reset(st);
 
+    /* unsigned (or verified before), the usual form: found field by field */
+
+    if (key == NULL && posthog_state_parse_usual(st, p, len) == 0) {
+        return POSTHOG_STATE_OK;
+    }
+
+    posthog_state_reset(st);
+
     rc = posthog_state_parse(st, p, len, key);
 
     if (rc != POSTHOG_STATE_OK) {
@@ -541,6 +553,247 @@ posthog_state_parse(posthog_state_t *st, const unsigned char *p,
     }
 
     return POSTHOG_STATE_OK;
+}
+
+
+/*
+ * The reference parser, for tests: what posthog_state_decode() returns
+ * and fills without its shortcut for the usual form.
+ */
+
+int
+posthog_state_decode_generic(posthog_state_t *st, const unsigned char *p,
+    size_t len, posthog_state_key_t *key)
+{
+    int  rc;
+
+    posthog_state_reset(st);
+
+    rc = posthog_state_parse(st, p, len, key);
+
+    if (rc != POSTHOG_STATE_OK) {
+        posthog_state_reset(st);
+    }
+
+    return rc;
+}
+
+
+/*
+ * The form every cookie written since 0.2.0 has (ten fields), parsed in
+ * the grammar's order, so that a field of known length (a UUID, an empty
+ * field) is found by its length and a time by its digits: one memchr()
+ * (FIRST's end) where splitting at every dot costs one per field.  ENTRY
+ * and SIG are found from the value's end (SIG is "" or 43 characters).
+ *
+ * 0 with "st" filled exactly as posthog_state_parse() fills it, or -1
+ * for anything else (another form, any doubt, any error): the caller
+ * then parses the value again with posthog_state_parse(), which gives the
+ * error's code.  So this accepts a subset of what posthog_state_parse()
+ * accepts, never more (t/fuzz/fuzz_state.c compares the two).  Unsigned
+ * only: with a key the MAC is checked before any field is parsed.
+ */
+
+static int
+posthog_state_parse_usual(posthog_state_t *st, const unsigned char *p,
+    size_t len)
+{
+    size_t                n, k, fl;
+    const unsigned char  *q, *end, *dot, *sid, *ent;
+    unsigned char         mac[32];
+
+    /* ANON "." and 8 more dots at least: the short form goes the long way */
+
+    if (len < POSTHOG_UUID_LEN + 9 || len > POSTHOG_STATE_MAX_LEN) {
+        return -1;
+    }
+
+    end = p + len;
+
+    /* SIG: "" or 43 characters after the last dot; ENTRY ends there */
+
+    if (end[-1] == '.') {
+        ent = end - 1;
+
+    } else if (len > POSTHOG_STATE_SIG_LEN
+               && end[-POSTHOG_STATE_SIG_LEN - 1] == '.'
+               && posthog_base64url_decode(mac, &n, end - POSTHOG_STATE_SIG_LEN,
+                                           POSTHOG_STATE_SIG_LEN) == 0)
+    {
+        ent = end - POSTHOG_STATE_SIG_LEN - 1;
+
+    } else {
+        return -1;
+    }
+
+    /* ANON "." */
+
+    if (p[POSTHOG_UUID_LEN] != '.' || !posthog_uuid_valid(p, POSTHOG_UUID_LEN))
+    {
+        return -1;
+    }
+
+    posthog_state_uuid(st->anon, p);
+    q = p + POSTHOG_UUID_LEN + 1;
+
+    /* DEV "." */
+
+    if (*q == '.') {
+        posthog_state_uuid(st->device, p);
+        q++;
+
+    } else if (ent - q > POSTHOG_UUID_LEN && q[POSTHOG_UUID_LEN] == '.'
+               && posthog_uuid_valid(q, POSTHOG_UUID_LEN))
+    {
+        posthog_state_uuid(st->device, q);
+        q += POSTHOG_UUID_LEN + 1;
+
+    } else {
+        return -1;
+    }
+
+    /* UID "." (past ENTRY's end: not this form) */
+
+    if (q >= ent) {
+        return -1;
+    }
+
+    if (*q == '.') {
+        q++;
+
+    } else {
+        dot = memchr(q, '.', (size_t) (ent - q));
+
+        if (dot == NULL) {
+            return -1;
+        }
+
+        fl = (size_t) (dot - q);
+
+        if (fl > posthog_base64url_encoded_len(POSTHOG_ID_MAX)
+            || posthog_base64url_decode(st->user, &st->user_len, q, fl) != 0
+            || posthog_id_check(st->user, st->user_len, &k, &n)
+               != POSTHOG_ID_OK
+            || k != 0 || n != st->user_len)
+        {
+            return -1;
+        }
+
+        q = dot + 1;
+    }
+
+    /* SID "." START "." LAST ".", all three or none */
+
+    sid = NULL;
+
+    if (ent - q >= 3 && q[0] == '.' && q[1] == '.' && q[2] == '.') {
+        q += 3;
+
+    } else if (ent - q > POSTHOG_UUID_LEN && q[POSTHOG_UUID_LEN] == '.'
+               && posthog_uuid_v7_valid(q, POSTHOG_UUID_LEN))
+    {
+        sid = q;
+        q = posthog_state_usual_num(q + POSTHOG_UUID_LEN + 1, ent,
+                                    &st->session_start);
+        if (q == NULL) {
+            return -1;
+        }
+
+        q = posthog_state_usual_num(q, ent, &st->session_last);
+        if (q == NULL) {
+            return -1;
+        }
+
+        posthog_state_uuid(st->session, sid);
+
+    } else {
+        return -1;
+    }
+
+    /* ISSUED "." */
+
+    if (q < ent && *q == '.') {
+        q++;
+
+    } else {
+        q = posthog_state_usual_num(q, ent, &st->issued);
+        if (q == NULL) {
+            return -1;
+        }
+    }
+
+    /* FIRST ".", checked when used (see posthog_state_first()) */
+
+    if (q < ent && *q == '.') {
+        q++;
+
+    } else {
+        dot = memchr(q, '.', (size_t) (ent - q));
+
+        if (dot == NULL || dot - q > POSTHOG_STATE_TOUCH_LEN) {
+            return -1;
+        }
+
+        st->first_text = q;
+        st->first_text_len = (size_t) (dot - q);
+        q = dot + 1;
+    }
+
+    /*
+     * ENTRY: up to the dot before SIG.  A dot in it (more fields than
+     * ten) fails its base64url, and the memo holds decoded texts only.
+     */
+
+    if (q > ent) {
+        return -1;
+    }
+
+    if (q == ent) {
+        return 0;
+    }
+
+    if (sid == NULL) {
+        return -1;      /* an entry page belongs to a session */
+    }
+
+    return posthog_state_parse_entry(q, (size_t) (ent - q), sid, &st->entry);
+}
+
+
+/* NUM ".": after the dot, or NULL */
+
+static const unsigned char *
+posthog_state_usual_num(const unsigned char *p, const unsigned char *end,
+    uint64_t *n)
+{
+    unsigned              d;
+    uint64_t              v;
+    const unsigned char  *q, *last;
+
+    if (p >= end || *p == '0') {
+        return NULL;
+    }
+
+    last = end - p > POSTHOG_STATE_NUM_LEN ? p + POSTHOG_STATE_NUM_LEN : end;
+    v = 0;
+
+    for (q = p; q < last; q++) {
+        d = (unsigned) *q - '0';     /* a byte below '0' wraps over 9 */
+
+        if (d > 9) {
+            break;
+        }
+
+        v = v * 10 + d;
+    }
+
+    if (q == p || q == end || *q != '.') {
+        return NULL;
+    }
+
+    *n = v;
+
+    return q + 1;
 }
 
 
