@@ -52,9 +52,11 @@ struct posthog_state_key_s {
 };
 
 
-static int posthog_state_valid(const posthog_state_t *st);
+static int posthog_state_valid(const posthog_state_t *st, int same_device,
+    int same_entry);
 static int posthog_state_same_device(const posthog_state_t *st);
-static int posthog_state_short(const posthog_state_t *st, int signed_);
+static int posthog_state_short(const posthog_state_t *st, int signed_,
+    int same_device);
 static size_t posthog_state_num_len(uint64_t n);
 static unsigned char *posthog_state_num(unsigned char *p, uint64_t n);
 static int posthog_state_parse_num(const unsigned char *p, size_t len,
@@ -149,15 +151,18 @@ posthog_state_key_free(posthog_state_key_t *key)
 size_t
 posthog_state_encoded_len(const posthog_state_t *st, int signed_)
 {
+    int     same_device;
     size_t  len;
 
-    if (posthog_state_short(st, signed_)) {
+    same_device = posthog_state_same_device(st);
+
+    if (posthog_state_short(st, signed_, same_device)) {
         return POSTHOG_UUID_LEN;
     }
 
     len = POSTHOG_UUID_LEN + POSTHOG_STATE_FIELDS - 1;
 
-    if (!posthog_state_same_device(st)) {
+    if (!same_device) {
         len += POSTHOG_UUID_LEN;
     }
 
@@ -187,28 +192,34 @@ size_t
 posthog_state_encode(unsigned char *out, const posthog_state_t *st,
     posthog_state_key_t *key)
 {
-    int             signed_;
+    int             signed_, same_device, same_entry;
     size_t          n;
     unsigned char  *p, *mark;
 
     signed_ = (key != NULL);
 
+    /* compared once: a new visitor's entry is its first touch */
+
+    same_device = posthog_state_same_device(st);
+    same_entry = st->session_start != 0
+                 && posthog_state_touch_equal(&st->entry, &st->first);
+
     /* never write what posthog_state_decode() would refuse */
 
-    if (!posthog_state_valid(st)) {
+    if (!posthog_state_valid(st, same_device, same_entry)) {
         return 0;
     }
 
     posthog_state_uuid(out, st->anon);
     p = out + POSTHOG_UUID_LEN;
 
-    if (posthog_state_short(st, signed_)) {
+    if (posthog_state_short(st, signed_, same_device)) {
         return POSTHOG_UUID_LEN;
     }
 
     *p++ = '.';
 
-    if (!posthog_state_same_device(st)) {
+    if (!same_device) {
         posthog_state_uuid(p, st->device);
         p += POSTHOG_UUID_LEN;
     }
@@ -254,7 +265,7 @@ posthog_state_encode(unsigned char *out, const posthog_state_t *st,
     *p++ = '.';
 
     if (st->session_start) {
-        if (n && posthog_state_touch_equal(&st->entry, &st->first)) {
+        if (n && same_entry) {
             memcpy(p, mark, n);
             p += n;
 
@@ -890,12 +901,13 @@ posthog_state_reason(int rc)
 
 
 static int
-posthog_state_valid(const posthog_state_t *st)
+posthog_state_valid(const posthog_state_t *st, int same_device,
+    int same_entry)
 {
     size_t  start, n;
 
     if (!posthog_uuid_valid(st->anon, POSTHOG_UUID_LEN)
-        || (!posthog_state_same_device(st)
+        || (!same_device
             && !posthog_uuid_valid(st->device, POSTHOG_UUID_LEN)))
     {
         return 0;
@@ -925,8 +937,7 @@ posthog_state_valid(const posthog_state_t *st)
 
     /* a new visitor's entry is its first touch: checked once */
 
-    return (posthog_state_touch_equal(&st->entry, &st->first)
-            || posthog_state_touch_valid(&st->entry))
+    return (same_entry || posthog_state_touch_valid(&st->entry))
            && st->session_start <= POSTHOG_STATE_NUM_MAX
            && st->session_last >= 1
            && st->session_last <= POSTHOG_STATE_NUM_MAX
@@ -1070,12 +1081,12 @@ posthog_state_same_device(const posthog_state_t *st)
 
 
 static int
-posthog_state_short(const posthog_state_t *st, int signed_)
+posthog_state_short(const posthog_state_t *st, int signed_, int same_device)
 {
     return !signed_ && st->user_len == 0 && st->session_start == 0
            && st->issued == 0 && st->first_text == NULL
            && st->first.ref_len == 0
-           && st->first.url_len == 0 && posthog_state_same_device(st);
+           && st->first.url_len == 0 && same_device;
 }
 
 

@@ -449,6 +449,57 @@ test_usual_form(void)
 }
 
 
+/* a touch is base64url of REF NUL URL, whatever their lengths mod 3 */
+
+static void
+test_touch_lengths(void)
+{
+    int              bad;
+    size_t           r, u, n, k, len;
+    const char      *f;
+    unsigned char    out[POSTHOG_STATE_MAX_LEN], cat[64], b64[128];
+    posthog_state_t  st;
+
+    bad = 0;
+
+    for (r = 1; r <= 7; r++) {
+        for (u = 0; u <= 7; u++) {
+            state_init(&st, 0, 0, 0);
+            memcpy(st.first.ref, "abcdefg", r);
+            memcpy(st.first.url, "/pqrstu", u);
+            st.first.ref_len = r;
+            st.first.url_len = u;
+
+            memcpy(cat, "abcdefg", r);
+            cat[r] = '\0';
+            memcpy(cat + r + 1, "/pqrstu", u);
+            len = posthog_base64url_encode(b64, cat, r + 1 + u);
+
+            /* ANON ... ISSUED "." FIRST "." */
+
+            n = posthog_state_encode(out, &st, NOKEY);
+            f = memchr(out + n - len - 3, '.', 3);
+
+            if (n == 0 || f == NULL) {
+                bad++;
+                continue;
+            }
+
+            k = (size_t) ((const unsigned char *) f + 1 - out);
+
+            if (n - k < len + 2 || memcmp(out + k, b64, len) != 0
+                || out[k + len] != '.')
+            {
+                diag("ref %zu, url %zu: %.*s", r, u, (int) n, out);
+                bad++;
+            }
+        }
+    }
+
+    is_int(bad, 0, "touches of every length mod 3 encode as REF NUL URL");
+}
+
+
 static void
 test_roundtrips(void)
 {
@@ -526,6 +577,7 @@ main(void)
     test_base64url();
     test_roundtrips();
     test_usual_form();
+    test_touch_lengths();
 
     /* golden values */
 
