@@ -247,6 +247,9 @@ typedef struct {
     ngx_array_t               *signal_events;  /* ngx_str_t */
     ngx_array_t               *signal_props;   /* ngx_http_posthog_member_t */
 
+    /* the next of the worker's spare contexts (see get_ctx) */
+    void                      *next_spare;
+
     unsigned                   fresh:1;      /* a new visitor */
     unsigned                   dirty:1;      /* the cookie must be written */
     unsigned                   cookie_sent:1;

@@ -272,21 +272,33 @@ ngx_http_posthog_set_cookie(ngx_http_request_t *r,
 }
 
 
-/* a number of seconds, >= 0, without ngx_sprintf() */
+/*
+ * A number of seconds, >= 0, without ngx_sprintf(): the max_age of the
+ * location, the same for most cookies, so the last one's digits are kept.
+ */
 
 static u_char *
 ngx_http_posthog_cookie_num(u_char *p, time_t n)
 {
-    u_char  *q, buf[NGX_TIME_T_LEN];
+    u_char  *q;
 
-    q = buf + NGX_TIME_T_LEN;
+    static u_char  *digits;
+    static time_t   last = -1;
+    static u_char   buf[NGX_TIME_T_LEN];
 
-    do {
-        *--q = (u_char) ('0' + n % 10);
-        n /= 10;
-    } while (n);
+    if (n != last) {
+        q = buf + NGX_TIME_T_LEN;
+        last = n;
 
-    return ngx_cpymem(p, q, buf + NGX_TIME_T_LEN - q);
+        do {
+            *--q = (u_char) ('0' + n % 10);
+            n /= 10;
+        } while (n);
+
+        digits = q;
+    }
+
+    return ngx_cpymem(p, digits, buf + NGX_TIME_T_LEN - digits);
 }
 
 

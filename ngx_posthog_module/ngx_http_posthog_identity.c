@@ -33,6 +33,8 @@ static ngx_int_t ngx_http_posthog_do_reset(ngx_http_request_t *r,
 static void ngx_http_posthog_refuse(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx, ngx_str_t *value, const char *what,
     const char *reason);
+static ngx_http_posthog_ctx_t *ngx_http_posthog_ctx_alloc(
+    ngx_http_request_t *r);
 static void ngx_http_posthog_cleanup(void *data);
 static ngx_int_t ngx_http_posthog_save(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx);
@@ -72,16 +74,10 @@ ngx_http_posthog_get_ctx(ngx_http_request_t *r)
         }
     }
 
-    /* not ngx_pcalloc(): the state's ~2.6 KB are mostly unused buffers */
-
-    ctx = ngx_palloc(r->pool, sizeof(ngx_http_posthog_ctx_t));
+    ctx = ngx_http_posthog_ctx_alloc(r);
     if (ctx == NULL) {
         return NULL;
     }
-
-    posthog_state_reset(&ctx->st);
-    ngx_memzero((u_char *) ctx + sizeof(posthog_state_t),
-                sizeof(ngx_http_posthog_ctx_t) - sizeof(posthog_state_t));
 
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
 
@@ -93,27 +89,78 @@ ngx_http_posthog_get_ctx(ngx_http_request_t *r)
         && ngx_http_posthog_read_cookie(r, plcf, ctx) != NGX_OK)
     {
         if (ngx_http_posthog_new_anon(r, ctx) != NGX_OK) {
-            return NULL;
+            goto failed;
         }
     }
 
     if (!ctx->cookieless
         && ngx_http_posthog_session_begin(r, plcf, ctx) != NGX_OK)
     {
-        return NULL;
+        goto failed;
     }
 
     /* found again after an internal redirect: only once the state is valid */
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {
-        return NULL;
+        goto failed;
     }
 
     cln->handler = ngx_http_posthog_cleanup;
     cln->data = ctx;
 
     ngx_http_set_ctx(r, ctx, ngx_http_posthog_module);
+
+    return ctx;
+
+failed:
+
+    ngx_http_posthog_cleanup(ctx);
+
+    return NULL;
+}
+
+
+/*
+ * Contexts are the worker's, kept for its next requests, not the
+ * request's pool's: their ~2.7 KB would fill most of the pool's first
+ * block, and nginx would allocate another block (a malloc() and a free())
+ * for nearly every request.  A context is given back by the pool cleanup
+ * that marks it (ngx_http_posthog_cleanup()), when the request's pool is
+ * destroyed, after the log phase.  Up to NGX_HTTP_POSTHOG_SPARE_MAX are
+ * kept (as many requests at a time as that need no allocation), the
+ * rest are freed.  One list per process, as nginx's workers are.
+ */
+
+#define NGX_HTTP_POSTHOG_SPARE_MAX  64
+
+static ngx_http_posthog_ctx_t  *ngx_http_posthog_spare;
+static ngx_uint_t               ngx_http_posthog_nspare;
+
+
+static ngx_http_posthog_ctx_t *
+ngx_http_posthog_ctx_alloc(ngx_http_request_t *r)
+{
+    ngx_http_posthog_ctx_t  *ctx;
+
+    ctx = ngx_http_posthog_spare;
+
+    if (ctx) {
+        ngx_http_posthog_spare = ctx->next_spare;
+        ngx_http_posthog_nspare--;
+
+    } else {
+        ctx = ngx_alloc(sizeof(ngx_http_posthog_ctx_t), r->connection->log);
+        if (ctx == NULL) {
+            return NULL;
+        }
+    }
+
+    /* not zeroed whole: the state's ~2.5 KB are mostly unused buffers */
+
+    posthog_state_reset(&ctx->st);
+    ngx_memzero((u_char *) ctx + sizeof(posthog_state_t),
+                sizeof(ngx_http_posthog_ctx_t) - sizeof(posthog_state_t));
 
     return ctx;
 }
@@ -234,10 +281,21 @@ ngx_http_posthog_identity_settle(ngx_http_request_t *r,
 }
 
 
+/* marks the context of a request (see get_ctx), and gives it back */
+
 static void
 ngx_http_posthog_cleanup(void *data)
 {
-    /* nothing to free: the handler only marks the context (see get_ctx) */
+    ngx_http_posthog_ctx_t  *ctx = data;
+
+    if (ngx_http_posthog_nspare >= NGX_HTTP_POSTHOG_SPARE_MAX) {
+        ngx_free(ctx);
+        return;
+    }
+
+    ctx->next_spare = ngx_http_posthog_spare;
+    ngx_http_posthog_spare = ctx;
+    ngx_http_posthog_nspare++;
 }
 
 

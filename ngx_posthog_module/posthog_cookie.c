@@ -8,6 +8,13 @@
 #include "posthog_cookie.h"
 
 
+/* '=' and the separators */
+
+static const unsigned char  posthog_cookie_not_in_name[256] = {
+    ['='] = 1, [';'] = 1, [','] = 1
+};
+
+
 static int
 posthog_cookie_sep(unsigned char c)
 {
@@ -60,7 +67,7 @@ posthog_cookie_find(const unsigned char *hdr, size_t len,
     /* no pair has a name with '=', a separator or trailing whitespace */
 
     for (i = 0; i < nlen; i++) {
-        if (name[i] == '=' || posthog_cookie_sep(name[i])) {
+        if (posthog_cookie_not_in_name[name[i]]) {
             return 0;
         }
     }
@@ -85,19 +92,18 @@ posthog_cookie_find(const unsigned char *hdr, size_t len,
 
         /* ours: "name", whitespace, '=' */
 
-        for (i = 0; i < nlen && p + i < end && p[i] == name[i]; i++) {
-            /* void */
+        if ((size_t) (end - p) < nlen || memcmp(p, name, nlen) != 0) {
+            p = posthog_cookie_next_sep(p, end);
+            continue;
         }
 
-        q = p + i;
+        q = p + nlen;
 
-        if (i == nlen) {
-            while (q < end && posthog_cookie_ws(*q)) {
-                q++;
-            }
+        while (q < end && posthog_cookie_ws(*q)) {
+            q++;
         }
 
-        if (i != nlen || q == end || *q != '=') {
+        if (q == end || *q != '=') {
             p = posthog_cookie_next_sep(p, end);
             continue;
         }

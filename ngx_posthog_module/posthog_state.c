@@ -52,9 +52,11 @@ struct posthog_state_key_s {
 };
 
 
-static int posthog_state_valid(const posthog_state_t *st);
+static int posthog_state_valid(const posthog_state_t *st, int same_device,
+    int same_entry);
 static int posthog_state_same_device(const posthog_state_t *st);
-static int posthog_state_short(const posthog_state_t *st, int signed_);
+static int posthog_state_short(const posthog_state_t *st, int signed_,
+    int same_device);
 static size_t posthog_state_num_len(uint64_t n);
 static unsigned char *posthog_state_num(unsigned char *p, uint64_t n);
 static int posthog_state_parse_num(const unsigned char *p, size_t len,
@@ -71,6 +73,10 @@ static int posthog_state_parse_entry(const unsigned char *p, size_t len,
     const unsigned char *sid, posthog_touch_t *t);
 static int posthog_state_parse(posthog_state_t *st, const unsigned char *p,
     size_t len, posthog_state_key_t *key);
+static int posthog_state_parse_usual(posthog_state_t *st,
+    const unsigned char *p, size_t len);
+static const unsigned char *posthog_state_usual_num(const unsigned char *p,
+    const unsigned char *end, uint64_t *n);
 
 
 posthog_state_key_t *
@@ -145,15 +151,18 @@ posthog_state_key_free(posthog_state_key_t *key)
 size_t
 posthog_state_encoded_len(const posthog_state_t *st, int signed_)
 {
+    int     same_device;
     size_t  len;
 
-    if (posthog_state_short(st, signed_)) {
+    same_device = posthog_state_same_device(st);
+
+    if (posthog_state_short(st, signed_, same_device)) {
         return POSTHOG_UUID_LEN;
     }
 
     len = POSTHOG_UUID_LEN + POSTHOG_STATE_FIELDS - 1;
 
-    if (!posthog_state_same_device(st)) {
+    if (!same_device) {
         len += POSTHOG_UUID_LEN;
     }
 
@@ -183,28 +192,34 @@ size_t
 posthog_state_encode(unsigned char *out, const posthog_state_t *st,
     posthog_state_key_t *key)
 {
-    int             signed_;
+    int             signed_, same_device, same_entry;
     size_t          n;
     unsigned char  *p, *mark;
 
     signed_ = (key != NULL);
 
+    /* compared once: a new visitor's entry is its first touch */
+
+    same_device = posthog_state_same_device(st);
+    same_entry = st->session_start != 0
+                 && posthog_state_touch_equal(&st->entry, &st->first);
+
     /* never write what posthog_state_decode() would refuse */
 
-    if (!posthog_state_valid(st)) {
+    if (!posthog_state_valid(st, same_device, same_entry)) {
         return 0;
     }
 
     posthog_state_uuid(out, st->anon);
     p = out + POSTHOG_UUID_LEN;
 
-    if (posthog_state_short(st, signed_)) {
+    if (posthog_state_short(st, signed_, same_device)) {
         return POSTHOG_UUID_LEN;
     }
 
     *p++ = '.';
 
-    if (!posthog_state_same_device(st)) {
+    if (!same_device) {
         posthog_state_uuid(p, st->device);
         p += POSTHOG_UUID_LEN;
     }
@@ -250,7 +265,7 @@ posthog_state_encode(unsigned char *out, const posthog_state_t *st,
     *p++ = '.';
 
     if (st->session_start) {
-        if (n && posthog_state_touch_equal(&st->entry, &st->first)) {
+        if (n && same_entry) {
             memcpy(p, mark, n);
             p += n;
 
@@ -344,6 +359,14 @@ posthog_state_decode(posthog_state_t *st, const unsigned char *p,
     int  rc;
 
     /* in place: the state is ~2.6 KB, most of it unused */
+
+    posthog_state_reset(st);
+
+    /* unsigned (or verified before), the usual form: found field by field */
+
+    if (key == NULL && posthog_state_parse_usual(st, p, len) == 0) {
+        return POSTHOG_STATE_OK;
+    }
 
     posthog_state_reset(st);
 
@@ -544,6 +567,279 @@ posthog_state_parse(posthog_state_t *st, const unsigned char *p,
 }
 
 
+/*
+ * The reference parser, for tests: what posthog_state_decode() returns
+ * and fills without its shortcut for the usual form.
+ */
+
+int
+posthog_state_decode_generic(posthog_state_t *st, const unsigned char *p,
+    size_t len, posthog_state_key_t *key)
+{
+    int  rc;
+
+    posthog_state_reset(st);
+
+    rc = posthog_state_parse(st, p, len, key);
+
+    if (rc != POSTHOG_STATE_OK) {
+        posthog_state_reset(st);
+    }
+
+    return rc;
+}
+
+
+/*
+ * The form every cookie written since 0.2.0 has (ten fields), parsed in
+ * the grammar's order, so that a field of known length (a UUID, an empty
+ * field) is found by its length and a time by its digits: one memchr()
+ * (FIRST's end) where splitting at every dot costs one per field.  ENTRY
+ * and SIG are found from the value's end (SIG is "" or 43 characters).
+ *
+ * 0 with "st" filled exactly as posthog_state_parse() fills it, or -1
+ * for anything else (another form, any doubt, any error): the caller
+ * then parses the value again with posthog_state_parse(), which gives the
+ * error's code.  So this accepts a subset of what posthog_state_parse()
+ * accepts, never more (t/fuzz/fuzz_state.c compares the two).  Unsigned
+ * only: with a key the MAC is checked before any field is parsed.
+ */
+
+static int
+posthog_state_parse_usual(posthog_state_t *st, const unsigned char *p,
+    size_t len)
+{
+    size_t                n, k, fl;
+    const unsigned char  *q, *end, *dot, *sid, *ent;
+    unsigned char         mac[32];
+
+    /* ANON "." and 8 more dots at least: the short form goes the long way */
+
+    if (len < POSTHOG_UUID_LEN + 9 || len > POSTHOG_STATE_MAX_LEN) {
+        return -1;
+    }
+
+    end = p + len;
+
+    /* SIG: "" or 43 characters after the last dot; ENTRY ends there */
+
+    if (end[-1] == '.') {
+        ent = end - 1;
+
+    } else if (len > POSTHOG_STATE_SIG_LEN
+               && end[-POSTHOG_STATE_SIG_LEN - 1] == '.'
+               && posthog_base64url_decode(mac, &n, end - POSTHOG_STATE_SIG_LEN,
+                                           POSTHOG_STATE_SIG_LEN) == 0)
+    {
+        ent = end - POSTHOG_STATE_SIG_LEN - 1;
+
+    } else {
+        return -1;
+    }
+
+    /* ANON "." */
+
+    if (p[POSTHOG_UUID_LEN] != '.' || !posthog_uuid_valid(p, POSTHOG_UUID_LEN))
+    {
+        return -1;
+    }
+
+    posthog_state_uuid(st->anon, p);
+    q = p + POSTHOG_UUID_LEN + 1;
+
+    /* DEV "." */
+
+    if (*q == '.') {
+        posthog_state_uuid(st->device, p);
+        q++;
+
+    } else if (ent - q > POSTHOG_UUID_LEN && q[POSTHOG_UUID_LEN] == '.'
+               && posthog_uuid_valid(q, POSTHOG_UUID_LEN))
+    {
+        posthog_state_uuid(st->device, q);
+        q += POSTHOG_UUID_LEN + 1;
+
+    } else {
+        return -1;
+    }
+
+    /* UID "." (past ENTRY's end: not this form) */
+
+    if (q >= ent) {
+        return -1;
+    }
+
+    if (*q == '.') {
+        q++;
+
+    } else {
+        dot = memchr(q, '.', (size_t) (ent - q));
+
+        if (dot == NULL) {
+            return -1;
+        }
+
+        fl = (size_t) (dot - q);
+
+        if (fl > posthog_base64url_encoded_len(POSTHOG_ID_MAX)
+            || posthog_base64url_decode(st->user, &st->user_len, q, fl) != 0
+            || posthog_id_check(st->user, st->user_len, &k, &n)
+               != POSTHOG_ID_OK
+            || k != 0 || n != st->user_len)
+        {
+            return -1;
+        }
+
+        q = dot + 1;
+    }
+
+    /* SID "." START "." LAST ".", all three or none */
+
+    sid = NULL;
+
+    if (ent - q >= 3 && q[0] == '.' && q[1] == '.' && q[2] == '.') {
+        q += 3;
+
+    } else if (ent - q > POSTHOG_UUID_LEN && q[POSTHOG_UUID_LEN] == '.'
+               && posthog_uuid_v7_valid(q, POSTHOG_UUID_LEN))
+    {
+        sid = q;
+        q = posthog_state_usual_num(q + POSTHOG_UUID_LEN + 1, ent,
+                                    &st->session_start);
+        if (q == NULL) {
+            return -1;
+        }
+
+        q = posthog_state_usual_num(q, ent, &st->session_last);
+        if (q == NULL) {
+            return -1;
+        }
+
+        posthog_state_uuid(st->session, sid);
+
+    } else {
+        return -1;
+    }
+
+    /* ISSUED "." */
+
+    if (q < ent && *q == '.') {
+        q++;
+
+    } else {
+        q = posthog_state_usual_num(q, ent, &st->issued);
+        if (q == NULL) {
+            return -1;
+        }
+    }
+
+    /* FIRST ".", checked when used (see posthog_state_first()) */
+
+    if (q < ent && *q == '.') {
+        q++;
+
+    } else {
+        dot = memchr(q, '.', (size_t) (ent - q));
+
+        if (dot == NULL || dot - q > POSTHOG_STATE_TOUCH_LEN) {
+            return -1;
+        }
+
+        st->first_text = q;
+        st->first_text_len = (size_t) (dot - q);
+        q = dot + 1;
+    }
+
+    /*
+     * ENTRY: up to the dot before SIG.  A dot in it (more fields than
+     * ten) fails its base64url, and the memo holds decoded texts only.
+     */
+
+    if (q > ent) {
+        return -1;
+    }
+
+    if (q == ent) {
+        return 0;
+    }
+
+    if (sid == NULL) {
+        return -1;      /* an entry page belongs to a session */
+    }
+
+    return posthog_state_parse_entry(q, (size_t) (ent - q), sid, &st->entry);
+}
+
+
+/* NUM ".": after the dot, or NULL */
+
+static const unsigned char *
+posthog_state_usual_num(const unsigned char *p, const unsigned char *end,
+    uint64_t *n)
+{
+    unsigned              d;
+    uint64_t              v;
+    const unsigned char  *q, *last;
+
+    if (p >= end || *p == '0') {
+        return NULL;
+    }
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+
+    /*
+     * A time of these years: 10 digits, the first 8 checked and summed
+     * as one word (the digits' low nibbles paired, then the pairs, then
+     * the quads, by multiplications; a non-digit byte has a high nibble
+     * other than 3 before or after adding 6).  Anything else, digit by
+     * digit below.
+     */
+
+    if (end - p > 10 && p[10] == '.') {
+        uint64_t  w;
+
+        memcpy(&w, p, sizeof(uint64_t));
+
+        if (((w & 0xf0f0f0f0f0f0f0f0ULL)
+             | (((w + 0x0606060606060606ULL) & 0xf0f0f0f0f0f0f0f0ULL) >> 4))
+            == 0x3333333333333333ULL
+            && (unsigned) p[8] - '0' <= 9 && (unsigned) p[9] - '0' <= 9)
+        {
+            w = ((w & 0x0f0f0f0f0f0f0f0fULL) * 2561) >> 8;
+            w = ((w & 0x00ff00ff00ff00ffULL) * 6553601) >> 16;
+            w = ((w & 0x0000ffff0000ffffULL) * 42949672960001ULL) >> 32;
+
+            *n = w * 100 + (p[8] - '0') * 10 + (p[9] - '0');
+
+            return p + 11;
+        }
+    }
+
+#endif
+
+    last = end - p > POSTHOG_STATE_NUM_LEN ? p + POSTHOG_STATE_NUM_LEN : end;
+    v = 0;
+
+    for (q = p; q < last; q++) {
+        d = (unsigned) *q - '0';     /* a byte below '0' wraps over 9 */
+
+        if (d > 9) {
+            break;
+        }
+
+        v = v * 10 + d;
+    }
+
+    if (q == p || q == end || *q != '.') {
+        return NULL;
+    }
+
+    *n = v;
+
+    return q + 1;
+}
+
+
 int
 posthog_state_first(posthog_state_t *st)
 {
@@ -605,12 +901,13 @@ posthog_state_reason(int rc)
 
 
 static int
-posthog_state_valid(const posthog_state_t *st)
+posthog_state_valid(const posthog_state_t *st, int same_device,
+    int same_entry)
 {
     size_t  start, n;
 
     if (!posthog_uuid_valid(st->anon, POSTHOG_UUID_LEN)
-        || (!posthog_state_same_device(st)
+        || (!same_device
             && !posthog_uuid_valid(st->device, POSTHOG_UUID_LEN)))
     {
         return 0;
@@ -640,8 +937,7 @@ posthog_state_valid(const posthog_state_t *st)
 
     /* a new visitor's entry is its first touch: checked once */
 
-    return (posthog_state_touch_equal(&st->entry, &st->first)
-            || posthog_state_touch_valid(&st->entry))
+    return (same_entry || posthog_state_touch_valid(&st->entry))
            && st->session_start <= POSTHOG_STATE_NUM_MAX
            && st->session_last >= 1
            && st->session_last <= POSTHOG_STATE_NUM_MAX
@@ -785,12 +1081,12 @@ posthog_state_same_device(const posthog_state_t *st)
 
 
 static int
-posthog_state_short(const posthog_state_t *st, int signed_)
+posthog_state_short(const posthog_state_t *st, int signed_, int same_device)
 {
     return !signed_ && st->user_len == 0 && st->session_start == 0
            && st->issued == 0 && st->first_text == NULL
            && st->first.ref_len == 0
-           && st->first.url_len == 0 && posthog_state_same_device(st);
+           && st->first.url_len == 0 && same_device;
 }
 
 

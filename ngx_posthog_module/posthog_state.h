@@ -203,6 +203,13 @@ int posthog_state_decode(posthog_state_t *st, const unsigned char *p,
     size_t len, posthog_state_key_t *key);
 
 /*
+ * The same, without the shortcut for the usual form: the reference that
+ * tests compare posthog_state_decode() with.
+ */
+int posthog_state_decode_generic(posthog_state_t *st,
+    const unsigned char *p, size_t len, posthog_state_key_t *key);
+
+/*
  * Checks and decodes the FIRST kept by posthog_state_decode() into
  * st->first, once: POSTHOG_STATE_OK, or POSTHOG_STATE_BAD_TOUCH with
  * st->first left empty (a malformed FIRST is dropped).  Either way

@@ -145,9 +145,19 @@ posthog_utf8_printable(const unsigned char *p, size_t len)
 
     for (i = 0; i + 8 <= len; i += 8) {
         if (posthog_utf8_not_printable(posthog_utf8_word(p + i))) {
-            break;
+            goto bytes;
         }
     }
+
+    /* the last bytes: the word that ends with them, over checked ones */
+
+    if (i < len && len >= 8
+        && !posthog_utf8_not_printable(posthog_utf8_word(p + len - 8)))
+    {
+        return len;
+    }
+
+bytes:
 
     while (i < len && p[i] >= 0x20 && p[i] < 0x7f) {
         i++;

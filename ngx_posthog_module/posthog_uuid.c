@@ -90,55 +90,60 @@ posthog_uuid_v7(unsigned char *out, uint64_t ms, const unsigned char *rnd)
 #if defined(__SSE2__)
 
 /*
- * 16 of the text's bytes: hex digits, and dashes where "dashes" has a
- * bit.  Signed compares: a byte from 0x80 on is below '0'.
+ * 16 of the text's bytes: the bits of the hex digits and dashes, and in
+ * "dash" the bits of the dashes.  A byte is a digit if it is at most 9
+ * above '0', unsigned (a byte below '0' wraps high), a letter if at most
+ * 5 above 'a'.
  */
 
-static inline int
-posthog_uuid_block(const unsigned char *p, unsigned dashes)
+static inline unsigned
+posthog_uuid_block(const unsigned char *p, unsigned *dash)
 {
-    unsigned  hex, dash;
-    __m128i   x, digit, af;
+    __m128i  x, d, a, m;
 
     x = _mm_loadu_si128((const __m128i *) p);
 
-    digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
-                          _mm_cmpgt_epi8(_mm_set1_epi8('9' + 1), x));
-    af = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('a' - 1)),
-                       _mm_cmpgt_epi8(_mm_set1_epi8('f' + 1), x));
+    d = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+    d = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+    a = _mm_sub_epi8(x, _mm_set1_epi8('a'));
+    a = _mm_cmpeq_epi8(_mm_min_epu8(a, _mm_set1_epi8(5)), a);
+    m = _mm_cmpeq_epi8(x, _mm_set1_epi8('-'));
 
-    hex = (unsigned) _mm_movemask_epi8(_mm_or_si128(digit, af));
-    dash = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(x,
-                                                       _mm_set1_epi8('-')));
+    *dash = (unsigned) _mm_movemask_epi8(m);
 
-    return ((hex & ~dashes) | (dash & dashes)) == 0xffff;
+    return (unsigned) _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(d, a), m));
 }
 
 
 /*
- * Three blocks of 16 (the last over the second's end): the cookie's ids
- * are checked on every request.
+ * Three blocks of 16 (the last over the second's end), checked at once:
+ * the cookie's ids are checked on every request.
  */
 
 int
 posthog_uuid_valid(const unsigned char *p, size_t len)
 {
+    unsigned  all, d0, d1, d2;
+
     if (len != POSTHOG_UUID_LEN) {
         return 0;
     }
 
-    /* dashes at 8, 13 | 18, 23 | 23 */
+    all = posthog_uuid_block(p, &d0) & posthog_uuid_block(p + 16, &d1)
+          & posthog_uuid_block(p + 20, &d2);
 
-    if (!posthog_uuid_block(p, 1u << 8 | 1u << 13)
-        || !posthog_uuid_block(p + 16, 1u << 2 | 1u << 7)
-        || !posthog_uuid_block(p + 20, 1u << 3))
+    /* dashes at 8, 13 | 18, 23 | 23, and only there */
+
+    if (all != 0xffff
+        || ((d0 ^ (1u << 8 | 1u << 13)) | (d1 ^ (1u << 2 | 1u << 7))
+            | (d2 ^ 1u << 3)) != 0)
     {
         return 0;
     }
 
     /* the variant: the high bits of the 17th hex digit are 10 */
 
-    return p[19] == '8' || p[19] == '9' || p[19] == 'a' || p[19] == 'b';
+    return (unsigned) p[19] - '8' <= 1 || (unsigned) p[19] - 'a' <= 1;
 }
 
 #else

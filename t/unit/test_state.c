@@ -349,6 +349,157 @@ cookie_ok(const unsigned char *p, size_t n)
 }
 
 
+/*
+ * posthog_state_decode()'s shortcut for the usual form answers exactly as
+ * the generic parser: for valid values of every shape, and for each of
+ * them with any one byte changed to a byte that matters to the grammar,
+ * removed, doubled, or the value cut short.
+ */
+
+/* 1 if posthog_state_decode() answers as the generic parser for p */
+
+static int
+same_as_generic(const unsigned char *p, size_t len)
+{
+    int              a, b;
+    posthog_state_t  st, st2;
+
+    memset(&st, 0x5a, sizeof(st));
+    memset(&st2, 0xa5, sizeof(st2));
+
+    a = posthog_state_decode(&st, p, len, NOKEY);
+    b = posthog_state_decode_generic(&st2, p, len, NOKEY);
+
+    if (a != b || !posthog_state_equal(&st, &st2)) {
+        diag("decode %d, generic %d: \"%.*s\"", a, b, (int) len, p);
+        return 0;
+    }
+
+    return 1;
+}
+
+
+static void
+test_usual_form(void)
+{
+    int              shape, bad, good;
+    size_t           n, i, c;
+    unsigned char    v[POSTHOG_STATE_MAX_LEN], w[POSTHOG_STATE_MAX_LEN + 1];
+    posthog_state_t  st, st2;
+
+    static const unsigned char  bytes[] = ".0179a-_Z=+ \x80";
+
+    bad = 0;
+    good = 0;
+
+    for (shape = 0; shape < 16; shape++) {
+        state_init(&st, shape & 1, shape & 2, shape & 4);
+        state_v2(&st);
+
+        if (!(shape & 4)) {
+            st.entry.ref_len = 0;
+            st.entry.url_len = 0;
+        }
+
+        if (shape & 8) {
+            st.first.ref_len = 0;
+            st.first.url_len = 0;
+            st.issued = 0;
+        }
+
+        /* signed values too: read without a key, SIG is only checked */
+
+        n = posthog_state_encode(v, &st, (shape & 2) ? KEY : NOKEY);
+
+        good += (n != 0 && posthog_state_decode(&st2, v, n, NOKEY)
+                           == POSTHOG_STATE_OK
+                 && posthog_state_first(&st2) == POSTHOG_STATE_OK
+                 && posthog_state_equal(&st, &st2));
+
+        bad += !same_as_generic(v, n);
+
+        for (i = 0; i < n; i++) {
+
+            /* one byte changed */
+
+            memcpy(w, v, n);
+
+            for (c = 0; c < sizeof(bytes) - 1; c++) {
+                w[i] = bytes[c];
+                bad += !same_as_generic(w, n);
+            }
+
+            /* removed, doubled, cut */
+
+            memcpy(w, v, i);
+            memcpy(w + i, v + i + 1, n - i - 1);
+            bad += !same_as_generic(w, n - 1);
+
+            memcpy(w, v, i + 1);
+            memcpy(w + i + 1, v + i, n - i);
+            bad += !same_as_generic(w, n + 1);
+
+            bad += !same_as_generic(v, i);
+        }
+    }
+
+    is_int(good, 16, "the usual form, 16 shapes: decoded as encoded");
+    is_int(bad, 0, "the usual form, and each off by a byte: decode answers "
+           "as the generic parser");
+}
+
+
+/* a touch is base64url of REF NUL URL, whatever their lengths mod 3 */
+
+static void
+test_touch_lengths(void)
+{
+    int              bad;
+    size_t           r, u, n, k, len;
+    const char      *f;
+    unsigned char    out[POSTHOG_STATE_MAX_LEN], cat[64], b64[128];
+    posthog_state_t  st;
+
+    bad = 0;
+
+    for (r = 1; r <= 7; r++) {
+        for (u = 0; u <= 7; u++) {
+            state_init(&st, 0, 0, 0);
+            memcpy(st.first.ref, "abcdefg", r);
+            memcpy(st.first.url, "/pqrstu", u);
+            st.first.ref_len = r;
+            st.first.url_len = u;
+
+            memcpy(cat, "abcdefg", r);
+            cat[r] = '\0';
+            memcpy(cat + r + 1, "/pqrstu", u);
+            len = posthog_base64url_encode(b64, cat, r + 1 + u);
+
+            /* ANON ... ISSUED "." FIRST "." */
+
+            n = posthog_state_encode(out, &st, NOKEY);
+            f = memchr(out + n - len - 3, '.', 3);
+
+            if (n == 0 || f == NULL) {
+                bad++;
+                continue;
+            }
+
+            k = (size_t) ((const unsigned char *) f + 1 - out);
+
+            if (n - k < len + 2 || memcmp(out + k, b64, len) != 0
+                || out[k + len] != '.')
+            {
+                diag("ref %zu, url %zu: %.*s", r, u, (int) n, out);
+                bad++;
+            }
+        }
+    }
+
+    is_int(bad, 0, "touches of every length mod 3 encode as REF NUL URL");
+}
+
+
 static void
 test_roundtrips(void)
 {
@@ -425,6 +576,8 @@ main(void)
 
     test_base64url();
     test_roundtrips();
+    test_usual_form();
+    test_touch_lengths();
 
     /* golden values */
 
