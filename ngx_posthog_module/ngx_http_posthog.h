@@ -339,8 +339,6 @@ void ngx_http_posthog_request_touch(ngx_http_request_t *r,
 ngx_table_elt_t *ngx_http_posthog_header_in(ngx_http_request_t *r,
     const char *name, size_t len);
 
-
-u_char *ngx_http_posthog_after_scheme(u_char *p, u_char *end);
 ngx_int_t ngx_http_posthog_standard_props(ngx_http_request_t *r,
     ngx_array_t *a);
 ngx_int_t ngx_http_posthog_custom_props(ngx_http_request_t *r,

@@ -199,42 +199,12 @@ ngx_http_posthog_request_touch(ngx_http_request_t *r, posthog_touch_t *t)
 }
 
 
-/*
- * After the first "://" of p[0..end), or p without one: where a URL's
- * host starts, without ngx_strlcasestrn()'s calls per ':' found.
- */
-
-u_char *
-ngx_http_posthog_after_scheme(u_char *p, u_char *end)
-{
-    u_char  *q;
-
-    /* the first "://" of the usual schemes, without a loop */
-
-    if (end - p >= 8 && ngx_memcmp(p, "https://", 8) == 0) {
-        return p + 8;
-    }
-
-    if (end - p >= 7 && ngx_memcmp(p, "http://", 7) == 0) {
-        return p + 7;
-    }
-
-    for (q = p; end - q >= 3; q++) {
-        if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
-            return q + 3;
-        }
-    }
-
-    return p;
-}
-
-
 ngx_int_t
 ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
 {
-    u_char                     *p, *q, *end;
+    u_char                     *q;
     ngx_str_t                   url, host, path, *ref;
-    const u_char               *h;
+    posthog_url_t               u;
     ngx_http_posthog_member_t  *m;
 
     r = r->main;
@@ -275,13 +245,10 @@ ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
             return NGX_ERROR;
         }
 
-        end = ref->data + ref->len;
-        q = ngx_http_posthog_after_scheme(ref->data, end);
-        q = (u_char *) posthog_url_host_end(q, end, &h);
-        p = (u_char *) h;
+        (void) posthog_url_split(ref->data, ref->len, &u, 0);
 
-        if (ngx_http_posthog_member_cut_lit(a, "$referring_domain", p,
-                                            q - p,
+        if (ngx_http_posthog_member_cut_lit(a, "$referring_domain",
+                                            (u_char *) u.host, u.host_len,
                                             NGX_HTTP_POSTHOG_CUT_REF_DOMAIN)
             != NGX_OK)
         {

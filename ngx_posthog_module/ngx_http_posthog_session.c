@@ -9,6 +9,7 @@
 
 #include "ngx_http_posthog.h"
 #include "ngx_http_posthog_session.h"
+#include "posthog_campaign.h"
 #include "posthog_cookie.h"
 #include "posthog_jscookie.h"
 #include "posthog_session.h"
@@ -16,8 +17,6 @@
 
 static ngx_int_t ngx_http_posthog_session_new(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx, ngx_uint_t first);
-static void ngx_http_posthog_host_of(ngx_str_t *url, ngx_str_t *host,
-    ngx_str_t *path);
 static ngx_int_t ngx_http_posthog_session_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
@@ -209,6 +208,7 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
 {
     ngx_str_t                        url, ref, host, path, rhost;
     ngx_uint_t                       identified;
+    posthog_url_t                    u;
     posthog_touch_t                 *t;
     ngx_http_posthog_member_t       *m;
     ngx_http_posthog_session_ctx_t  *sctx;
@@ -273,13 +273,29 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
     ref.data = t->ref;
     ref.len = t->ref_len;
 
-    ngx_http_posthog_host_of(&url, &host, &path);
+    /* as $host, $pathname and $referring_domain: see those */
+
+    (void) posthog_url_split(url.data, url.len, &u, 1);
+
+    host.data = (u_char *) u.host;
+    host.len = u.host_len;
+
+    if (u.path_len) {
+        path.data = (u_char *) u.path;
+        path.len = u.path_len;
+
+    } else {
+        ngx_str_set(&path, "/");
+    }
 
     if (ref.len == 7 && ngx_strncmp(ref.data, "$direct", 7) == 0) {
         rhost = ref;
 
     } else {
-        ngx_http_posthog_host_of(&ref, &rhost, NULL);
+        (void) posthog_url_split(ref.data, ref.len, &u, 0);
+
+        rhost.data = (u_char *) u.host;
+        rhost.len = u.host_len;
     }
 
     /* cut with their kind when an event is over posthog_event_max_size */
@@ -308,71 +324,6 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
                                     NGX_HTTP_POSTHOG_CUT_REF_DOMAIN);
 
     return NGX_OK;
-}
-
-
-/*
- * The bytes that end a URL's host ('/', '?', '#': 1), its path ('?',
- * '#': 2), and the '@' of its user part (4).
- */
-
-static const u_char  ngx_http_posthog_url_class[256] = {
-    ['/'] = 1, ['?'] = 3, ['#'] = 3, ['@'] = 4
-};
-
-
-/*
- * "scheme://user@host:port/path?query": host:port, and /path (unless
- * "path" is NULL).
- */
-
-static void
-ngx_http_posthog_host_of(ngx_str_t *url, ngx_str_t *host, ngx_str_t *path)
-{
-    u_char      *p, *q, *end;
-    ngx_uint_t   c;
-
-    p = url->data;
-    end = url->data + url->len;
-
-    /* after the first "://" */
-
-    for (q = p; end - q >= 3; q++) {
-        if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
-            p = q + 3;
-            break;
-        }
-    }
-
-    for (q = p; q < end; q++) {
-        c = ngx_http_posthog_url_class[*q];
-
-        if (c & 1) {
-            break;
-        }
-
-        if (c) {
-            p = q + 1;  /* '@' */
-        }
-    }
-
-    host->data = p;
-    host->len = q - p;
-
-    if (path == NULL) {
-        return;
-    }
-
-    for (p = q; q < end && !(ngx_http_posthog_url_class[*q] & 2); q++) {
-        /* void */
-    }
-
-    path->data = p;
-    path->len = q - p;
-
-    if (path->len == 0) {
-        ngx_str_set(path, "/");
-    }
 }
 
 

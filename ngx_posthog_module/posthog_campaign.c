@@ -304,34 +304,68 @@ posthog_language(const unsigned char *h, size_t len,
 }
 
 
+int
+posthog_url_split(const unsigned char *url, size_t len, posthog_url_t *u,
+    int path)
+{
+    int                   scheme;
+    const unsigned char  *p, *q, *end;
+
+    end = url + len;
+    p = url;
+    scheme = 1;
+
+    /* the usual schemes without a loop, else the first "://" */
+
+    if (len >= 8 && memcmp(url, "https://", 8) == 0) {
+        p += 8;
+
+    } else if (len >= 7 && memcmp(url, "http://", 7) == 0) {
+        p += 7;
+
+    } else {
+        for (q = url; end - q >= 3; q++) {
+            if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
+                break;
+            }
+        }
+
+        if (end - q >= 3) {
+            p = q + 3;
+
+        } else {
+            scheme = 0;
+        }
+    }
+
+    q = posthog_url_host_end(p, end, &u->host);
+
+    u->host_len = q - u->host;
+
+    if (path) {
+        u->path = q;
+        u->path_len = posthog_url_path_end(q, end) - q;
+    }
+
+    return scheme;
+}
+
+
 const unsigned char *
 posthog_url_host(const unsigned char *url, size_t len, size_t *hlen,
     const unsigned char **path, size_t *plen)
 {
-    const unsigned char  *p, *q, *h, *end;
+    posthog_url_t  u;
 
-    end = url + len;
-
-    for (p = url; p + 3 <= end; p++) {
-        if (p[0] == ':' && p[1] == '/' && p[2] == '/') {
-            break;
-        }
-    }
-
-    if (p + 3 > end) {
+    if (!posthog_url_split(url, len, &u, 1)) {
         return NULL;
     }
 
-    q = posthog_url_host_end(p + 3, end, &h);
+    *hlen = u.host_len;
+    *path = u.path;
+    *plen = u.path_len;
 
-    *hlen = q - h;
-
-    p = posthog_url_path_end(q, end);
-
-    *path = q;
-    *plen = p - q;
-
-    return h;
+    return u.host;
 }
 
 
