@@ -62,6 +62,8 @@
 #define NGX_HTTP_POSTHOG_CUT_PATHNAME     6
 #define NGX_HTTP_POSTHOG_CUT_HOST         7
 #define NGX_HTTP_POSTHOG_CUT_LAST         7
+/* a raw piece standing for members that are: made again before a cut */
+#define NGX_HTTP_POSTHOG_CUT_PIECE        8
 
 
 
@@ -383,6 +385,8 @@ ngx_http_posthog_member_n(ngx_array_t *a, u_char *key, size_t key_len,
     ngx_http_posthog_member_n(a, (u_char *) "" key, sizeof("" key) - 1,      \
                               value, len)
 ngx_int_t ngx_http_posthog_members_fit(ngx_array_t *a, size_t excess);
+ngx_int_t ngx_http_posthog_members_unpiece(ngx_http_request_t *r,
+    ngx_array_t *a);
 size_t ngx_http_posthog_members_len(ngx_array_t *a);
 size_t ngx_http_posthog_members_bound(ngx_array_t *a);
 u_char *ngx_http_posthog_members_write(u_char *p, ngx_array_t *a);
@@ -449,6 +453,11 @@ ngx_int_t ngx_http_posthog_session_reset(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx);
 ngx_int_t ngx_http_posthog_session_props(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx, ngx_array_t *a);
+/* the session's entry: $session_entry_url, _host, _pathname, _referrer,
+ * _referring_domain */
+#define NGX_HTTP_POSTHOG_ENTRY_N  5
+ngx_int_t ngx_http_posthog_session_entry(ngx_http_request_t *r,
+    ngx_array_t *a, ngx_uint_t i);
 ngx_int_t ngx_http_posthog_session_add_variables(ngx_conf_t *cf);
 char *ngx_http_posthog_session(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);

@@ -539,6 +539,7 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
 {
     u_char                       *p, *ts;
     size_t                        len;
+    ngx_int_t                     rc;
     ngx_array_t                   top, props;
     ngx_http_posthog_member_t    *m;
     ngx_http_posthog_loc_conf_t  *plcf;
@@ -675,6 +676,21 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
               + ngx_http_posthog_members_len(&props);
 
         if (len > plcf->event_max) {
+
+            /* a piece is never cut: the members it stands for may be */
+
+            rc = ngx_http_posthog_members_unpiece(r, &props);
+
+            if (rc == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            if (rc == NGX_OK) {
+                len = sizeof("{,\"properties\":{}}") - 1
+                      + ngx_http_posthog_members_len(&top)
+                      + ngx_http_posthog_members_len(&props);
+            }
+
             if (ngx_http_posthog_members_fit(&props, len - plcf->event_max)
                 != NGX_OK)
             {

@@ -486,6 +486,42 @@ ngx_http_posthog_members_fit(ngx_array_t *a, size_t excess)
 }
 
 
+/*
+ * The pieces of "a" (NGX_HTTP_POSTHOG_CUT_PIECE) replaced by the members
+ * they stand for, which ngx_http_posthog_members_fit() may cut: an event
+ * is cut as if it had never had a piece.  NGX_DECLINED: no piece.
+ */
+
+ngx_int_t
+ngx_http_posthog_members_unpiece(ngx_http_request_t *r, ngx_array_t *a)
+{
+    ngx_int_t                   rc;
+    ngx_uint_t                  i;
+    ngx_http_posthog_member_t  *m;
+
+    rc = NGX_DECLINED;
+
+    for (i = 0; i < a->nelts; i++) {
+        m = a->elts;
+
+        if (m[i].cut != NGX_HTTP_POSTHOG_CUT_PIECE) {
+            continue;
+        }
+
+        /* the session's entry, the only piece there is */
+
+        if (ngx_http_posthog_session_entry(r, a, i) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        i += NGX_HTTP_POSTHOG_ENTRY_N - 1;
+        rc = NGX_OK;
+    }
+
+    return rc;
+}
+
+
 size_t
 ngx_http_posthog_members_len(ngx_array_t *a)
 {

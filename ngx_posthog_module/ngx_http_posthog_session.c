@@ -15,8 +15,41 @@
 #include "posthog_session.h"
 
 
+/*
+ * The session's entry ($session_entry_*) as one raw piece of JSON, made
+ * once per session: a returning visitor's requests carry the same entry
+ * all session long.  Per worker, a slot by the session id's last (random)
+ * digits; a slot answers only for the very same entry bytes (URL and
+ * referrer compared whole), and its piece is what the members would have
+ * written.  An entry whose piece does not fit a slot is not kept.  The
+ * piece is used before the log handler returns: no other request can
+ * take its slot in between.
+ */
+
+#define NGX_HTTP_POSTHOG_ENTRY_SLOTS  64
+#define NGX_HTTP_POSTHOG_ENTRY_DATA   (2048 - 3 * sizeof(uint16_t))
+
+typedef struct {
+    uint16_t                   url_len;
+    uint16_t                   ref_len;
+    uint16_t                   len;          /* the piece's; 0: empty */
+    u_char                     data[NGX_HTTP_POSTHOG_ENTRY_DATA];
+                                             /* URL, referrer, piece */
+} ngx_http_posthog_entry_slot_t;
+
+
+static ngx_http_posthog_entry_slot_t
+    ngx_http_posthog_entry_slots[NGX_HTTP_POSTHOG_ENTRY_SLOTS];
+
+
 static ngx_int_t ngx_http_posthog_session_new(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx, ngx_uint_t first);
+static posthog_touch_t *ngx_http_posthog_event_entry(
+    ngx_http_posthog_ctx_t *ctx, u_char **sid, ngx_uint_t *identified);
+static ngx_int_t ngx_http_posthog_entry_fill(
+    ngx_http_posthog_entry_slot_t *slot, posthog_touch_t *t);
+static void ngx_http_posthog_entry_members(ngx_http_posthog_member_t *m,
+    posthog_touch_t *t);
 static ngx_int_t ngx_http_posthog_session_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
@@ -197,22 +230,44 @@ ngx_http_posthog_session_reset(ngx_http_request_t *r,
 }
 
 
+/* the session id and entry of this request's events: kept across a reset */
+
+static posthog_touch_t *
+ngx_http_posthog_event_entry(ngx_http_posthog_ctx_t *ctx, u_char **sid,
+    ngx_uint_t *identified)
+{
+    ngx_http_posthog_session_ctx_t  *sctx;
+
+    sctx = ctx->session;
+
+    if (sctx->event_saved) {
+        *sid = sctx->event_session;
+        *identified = sctx->event_identified;
+        return sctx->event_entry;
+    }
+
+    *sid = ctx->st.session;
+    *identified = (ctx->st.user_len != 0);
+
+    return &ctx->st.entry;
+}
+
+
 /*
  * The session properties of every event of this request: $session_id,
- * $is_identified and the entry page ($session_entry_*).
+ * $is_identified and the entry page ($session_entry_*, one piece when
+ * it can be: see ngx_http_posthog_session_entry()).
  */
 
 ngx_int_t
 ngx_http_posthog_session_props(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx, ngx_array_t *a)
 {
-    ngx_str_t                        url, ref, host, path, rhost;
-    ngx_uint_t                       identified;
-    posthog_url_t                    u;
-    posthog_touch_t                 *t;
-    ngx_http_posthog_member_t       *m;
-    ngx_http_posthog_session_ctx_t  *sctx;
-    u_char                          *sid;
+    u_char                         *sid;
+    ngx_uint_t                      identified;
+    posthog_touch_t                *t;
+    ngx_http_posthog_member_t      *m;
+    ngx_http_posthog_entry_slot_t  *slot;
 
     /* without consent: the sentinel, see ngx_http_posthog_consent_props() */
 
@@ -220,18 +275,7 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    sctx = ctx->session;
-
-    if (sctx->event_saved) {
-        sid = sctx->event_session;
-        t = sctx->event_entry;
-        identified = sctx->event_identified;
-
-    } else {
-        sid = ctx->st.session;
-        t = &ctx->st.entry;
-        identified = (ctx->st.user_len != 0);
-    }
+    t = ngx_http_posthog_event_entry(ctx, &sid, &identified);
 
     /*
      * The session id is a checked UUIDv7 (decoded, made, or posthog-js's
@@ -268,6 +312,133 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
         return NGX_OK;
     }
 
+    /* the last hex digits of the id are random (zero without a session) */
+
+    slot = &ngx_http_posthog_entry_slots[(sid[35] + 16u * sid[34]
+                                          + 7u * sid[33])
+                                         % NGX_HTTP_POSTHOG_ENTRY_SLOTS];
+
+    if (slot->len == 0 || slot->url_len != t->url_len
+        || slot->ref_len != t->ref_len
+        || ngx_memcmp(slot->data, t->url, t->url_len) != 0
+        || ngx_memcmp(slot->data + t->url_len, t->ref, t->ref_len) != 0)
+    {
+        if (ngx_http_posthog_entry_fill(slot, t) != NGX_OK) {
+
+            /* too long for a slot: the members */
+
+            m = ngx_array_push_n(a, NGX_HTTP_POSTHOG_ENTRY_N);
+            if (m == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_http_posthog_entry_members(m, t);
+
+            return NGX_OK;
+        }
+    }
+
+    m = ngx_array_push(a);
+    if (m == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_posthog_session_member(m, "", slot->data + t->url_len
+                                           + t->ref_len,
+                                    slot->len, 0, NGX_HTTP_POSTHOG_CUT_PIECE);
+    m->raw = 1;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The entry's members, where an event over posthog_event_max_size is cut
+ * (its piece is never cut): in place of the piece at a[i].
+ */
+
+ngx_int_t
+ngx_http_posthog_session_entry(ngx_http_request_t *r, ngx_array_t *a,
+    ngx_uint_t i)
+{
+    u_char                     *sid;
+    ngx_uint_t                  identified;
+    posthog_touch_t            *t;
+    ngx_http_posthog_ctx_t     *ctx;
+    ngx_http_posthog_member_t  *m;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_posthog_module);
+
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    t = ngx_http_posthog_event_entry(ctx, &sid, &identified);
+
+    if (ngx_array_push_n(a, NGX_HTTP_POSTHOG_ENTRY_N - 1) == NULL) {
+        return NGX_ERROR;
+    }
+
+    m = a->elts;
+
+    ngx_memmove(&m[i + NGX_HTTP_POSTHOG_ENTRY_N], &m[i + 1],
+                (a->nelts - NGX_HTTP_POSTHOG_ENTRY_N - i)
+                * sizeof(ngx_http_posthog_member_t));
+
+    ngx_http_posthog_entry_members(&m[i], t);
+
+    return NGX_OK;
+}
+
+
+/* the piece of "t" in "slot": NGX_DECLINED if it does not fit */
+
+static ngx_int_t
+ngx_http_posthog_entry_fill(ngx_http_posthog_entry_slot_t *slot,
+    posthog_touch_t *t)
+{
+    u_char                     *p;
+    size_t                      len;
+    ngx_array_t                 a;
+    ngx_http_posthog_member_t   m[NGX_HTTP_POSTHOG_ENTRY_N];
+
+    slot->len = 0;
+
+    ngx_http_posthog_entry_members(m, t);
+
+    a.elts = m;
+    a.nelts = NGX_HTTP_POSTHOG_ENTRY_N;
+
+    len = ngx_http_posthog_members_bound(&a);
+
+    if (t->url_len + t->ref_len + len > NGX_HTTP_POSTHOG_ENTRY_DATA) {
+        len = ngx_http_posthog_members_len(&a);
+
+        if (t->url_len + t->ref_len + len > NGX_HTTP_POSTHOG_ENTRY_DATA) {
+            return NGX_DECLINED;
+        }
+    }
+
+    p = ngx_cpymem(slot->data, t->url, t->url_len);
+    p = ngx_cpymem(p, t->ref, t->ref_len);
+
+    slot->url_len = (uint16_t) t->url_len;
+    slot->ref_len = (uint16_t) t->ref_len;
+    slot->len = (uint16_t) (ngx_http_posthog_members_write(p, &a) - p);
+
+    return NGX_OK;
+}
+
+
+/* the entry's NGX_HTTP_POSTHOG_ENTRY_N members, cut with their kinds */
+
+static void
+ngx_http_posthog_entry_members(ngx_http_posthog_member_t *m,
+    posthog_touch_t *t)
+{
+    ngx_str_t      url, ref, host, path, rhost;
+    posthog_url_t  u;
+
     url.data = t->url;
     url.len = t->url_len;
     ref.data = t->ref;
@@ -298,13 +469,6 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
         rhost.len = u.host_len;
     }
 
-    /* cut with their kind when an event is over posthog_event_max_size */
-
-    m = ngx_array_push_n(a, 5);
-    if (m == NULL) {
-        return NGX_ERROR;
-    }
-
     ngx_http_posthog_session_member(&m[0], "$session_entry_url", url.data,
                                     url.len, POSTHOG_STATE_URL_MAX,
                                     NGX_HTTP_POSTHOG_CUT_URL);
@@ -322,8 +486,6 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
                                     rhost.data, rhost.len,
                                     POSTHOG_STATE_REF_MAX,
                                     NGX_HTTP_POSTHOG_CUT_REF_DOMAIN);
-
-    return NGX_OK;
 }
 
 
