@@ -330,10 +330,18 @@ typedef struct {
     ngx_str_t                  key;          /* JSON-escaped, no quotes */
     ngx_str_t                  value;
     size_t                     max;          /* input cut, see posthog_json.h */
-    ngx_uint_t                 raw;          /* value is JSON already */
+    ngx_uint_t                 raw;          /* value is JSON already, or
+                                                NGX_HTTP_POSTHOG_PLAIN */
     ngx_uint_t                 cut;          /* NGX_HTTP_POSTHOG_CUT_* */
     size_t                     len;          /* escaped, by members_len() */
 } ngx_http_posthog_member_t;
+
+/*
+ * "raw": a string that needs no escaping (a checked UUID, a language
+ * tag): quoted, copied as it is, never cut.
+ */
+#define NGX_HTTP_POSTHOG_PLAIN  2
+
 ngx_int_t ngx_http_posthog_request_url(ngx_http_request_t *r, ngx_str_t *url,
     ngx_str_t *host);
 void ngx_http_posthog_request_touch(ngx_http_request_t *r,

@@ -64,8 +64,8 @@ ngx_http_posthog_campaign_member(ngx_array_t *a, char *key, u_char *value,
     m->value.data = value;
     m->value.len = len;
     m->max = NGX_HTTP_POSTHOG_VALUE_MAX;
-    m->raw = 0;
-    m->cut = NGX_HTTP_POSTHOG_CUT_NEVER;    /* a language tag: short */
+    m->raw = NGX_HTTP_POSTHOG_PLAIN;    /* a language tag: [A-Za-z0-9_-] */
+    m->cut = NGX_HTTP_POSTHOG_CUT_NEVER;
 
     return NGX_OK;
 }

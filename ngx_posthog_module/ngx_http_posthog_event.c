@@ -125,6 +125,7 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
     m->value.data = ctx->reset ? ctx->event_device : ctx->st.device;
     m->value.len = POSTHOG_UUID_LEN;
     m->max = POSTHOG_UUID_LEN;
+    m->raw = NGX_HTTP_POSTHOG_PLAIN;    /* a checked UUID */
 
     if (ngx_http_posthog_session_props(r, ctx, &props) != NGX_OK) {
         ngx_http_posthog_dropped(r, "no memory");

@@ -535,7 +535,8 @@ ngx_http_posthog_members_len(ngx_array_t *a)
     for (i = 0; i < a->nelts; i++) {
 
         if (m[i].raw) {
-            m[i].len = m[i].value.len;
+            m[i].len = m[i].value.len
+                       + (m[i].raw == NGX_HTTP_POSTHOG_PLAIN ? 2 : 0);
 
         } else {
             m[i].len = posthog_json_escape_len(m[i].value.data,
@@ -576,6 +577,9 @@ ngx_http_posthog_members_bound(ngx_array_t *a)
         if (!m[i].raw) {
             n = n < m[i].max ? n : m[i].max;
             n = POSTHOG_JSON_ESCAPE_MAX(n) + 2;
+
+        } else if (m[i].raw == NGX_HTTP_POSTHOG_PLAIN) {
+            n += 2;
         }
 
         len += m[i].key.len + n;
@@ -643,6 +647,14 @@ ngx_http_posthog_members_write(u_char *p, ngx_array_t *a)
         }
 
         if (m[i].raw) {
+            if (m[i].raw == NGX_HTTP_POSTHOG_PLAIN) {
+                *p++ = '"';
+                p = ngx_http_posthog_cpy_short(p, m[i].value.data,
+                                               m[i].value.len);
+                *p++ = '"';
+                continue;
+            }
+
             p = ngx_http_posthog_cpy_short(p, m[i].value.data,
                                            m[i].value.len);
             continue;

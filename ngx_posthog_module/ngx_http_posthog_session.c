@@ -291,6 +291,7 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
         ngx_http_posthog_session_member(m, "$session_id", sid,
                                         POSTHOG_UUID_LEN, POSTHOG_UUID_LEN,
                                         0);
+        m->raw = NGX_HTTP_POSTHOG_PLAIN;
     }
 
     m = ngx_array_push(a);

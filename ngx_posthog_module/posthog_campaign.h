@@ -50,8 +50,9 @@ size_t posthog_campaign_decode(unsigned char *out, const unsigned char *v,
 
 /*
  * navigator.language from an Accept-Language value: its first tag,
- * without its ";q=" and spaces, if it is a language tag (letters, digits,
- * '-', '_', at most 35 bytes; not "*").  Returns its length, 0 if none;
+ * without its ";q=" and spaces, if it is a language tag (ASCII letters,
+ * digits, '-', '_', at most 35 bytes; not "*": nothing JSON escapes).
+ * Returns its length, 0 if none;
  * "*tag" points into "h".  "*prefix" gets the length before the first '-'
  * ($browser_language_prefix).
  */
