@@ -152,9 +152,18 @@ ngx_http_posthog_ua_skip(ngx_http_request_t *r, ngx_uint_t count)
 void
 ngx_http_posthog_ua_event_name(ngx_http_request_t *r, ngx_str_t *name)
 {
-    /* the verdict first: the memo answers, and most are not bots */
+    ngx_http_posthog_loc_conf_t  *plcf;
 
-    if (!ngx_http_posthog_ua_bot(r)
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
+
+    /*
+     * Without "posthog_bots capture" a bot's request has no event
+     * (ngx_http_posthog_ua_skip(), in the same location): no question.
+     * Then the verdict: the memo answers, and most are not bots.
+     */
+
+    if (plcf->ua.bots != NGX_HTTP_POSTHOG_BOTS_CAPTURE
+        || !ngx_http_posthog_ua_bot(r)
         || name->len != ngx_http_posthog_pageview_name.len
         || ngx_memcmp(name->data, ngx_http_posthog_pageview_name.data,
                       name->len) != 0)
