@@ -412,6 +412,7 @@ typedef struct {
     ngx_str_t                  name;
     ngx_str_t                  distinct_id;
     ngx_array_t               *props;        /* ngx_http_posthog_member_t */
+    ngx_http_posthog_member_t *device;       /* $device_id, of every event */
     ngx_str_t                  set;          /* JSON object or empty */
     ngx_str_t                  set_once;     /* JSON object or empty */
     unsigned                   personless:1;
@@ -460,12 +461,19 @@ ngx_int_t ngx_http_posthog_session_begin(ngx_http_request_t *r,
 ngx_int_t ngx_http_posthog_session_reset(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx);
 ngx_int_t ngx_http_posthog_session_props(ngx_http_request_t *r,
-    ngx_http_posthog_ctx_t *ctx, ngx_array_t *a);
-/* the session's entry: $session_entry_url, _host, _pathname, _referrer,
- * _referring_domain */
-#define NGX_HTTP_POSTHOG_ENTRY_N  5
-ngx_int_t ngx_http_posthog_session_entry(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx, ngx_http_posthog_member_t *device,
+    ngx_array_t *a);
+ngx_int_t ngx_http_posthog_session_unpiece(ngx_http_request_t *r,
     ngx_array_t *a, ngx_uint_t i);
+
+/* the device of this request's events: kept across a reset */
+
+static ngx_inline u_char *
+ngx_http_posthog_event_device(ngx_http_posthog_ctx_t *ctx)
+{
+    return ctx->reset ? ctx->event_device : ctx->st.device;
+}
+
 ngx_int_t ngx_http_posthog_session_add_variables(ngx_conf_t *cf);
 char *ngx_http_posthog_session(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);

@@ -47,7 +47,7 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
     ngx_array_t                    props;
     ngx_http_posthog_ctx_t        *ctx;
     ngx_http_posthog_event_t       ev;
-    ngx_http_posthog_member_t     *m;
+    ngx_http_posthog_member_t      device;
     ngx_http_posthog_loc_conf_t   *plcf;
     ngx_http_posthog_main_conf_t  *pmcf;
     ngx_http_posthog_member_t      propm[NGX_HTTP_POSTHOG_EVENT_N];
@@ -113,21 +113,18 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
                                 NGX_HTTP_POSTHOG_EVENT_N);
 
     ev.props = &props;
+    ev.device = &device;
 
-    m = ngx_array_push(&props);
-    if (m == NULL) {
-        ngx_http_posthog_dropped(r, "no memory");
-        return NGX_OK;
-    }
+    ngx_memzero(&device, sizeof(ngx_http_posthog_member_t));
+    ngx_str_set(&device.key, "$device_id");
+    device.value.data = ngx_http_posthog_event_device(ctx);
+    device.value.len = POSTHOG_UUID_LEN;
+    device.max = POSTHOG_UUID_LEN;
+    device.raw = NGX_HTTP_POSTHOG_PLAIN;    /* a checked UUID */
 
-    ngx_memzero(m, sizeof(ngx_http_posthog_member_t));
-    ngx_str_set(&m->key, "$device_id");
-    m->value.data = ctx->reset ? ctx->event_device : ctx->st.device;
-    m->value.len = POSTHOG_UUID_LEN;
-    m->max = POSTHOG_UUID_LEN;
-    m->raw = NGX_HTTP_POSTHOG_PLAIN;    /* a checked UUID */
+    /* $device_id and the session's */
 
-    if (ngx_http_posthog_session_props(r, ctx, &props) != NGX_OK) {
+    if (ngx_http_posthog_session_props(r, ctx, &device, &props) != NGX_OK) {
         ngx_http_posthog_dropped(r, "no memory");
         return NGX_OK;
     }
@@ -245,7 +242,7 @@ ngx_http_posthog_identity_event(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    m[0] = ((ngx_http_posthog_member_t *) req->props->elts)[0];
+    m[0] = *req->device;
 
     ngx_memzero(&m[1], sizeof(ngx_http_posthog_member_t));
     m[1].value.len = POSTHOG_UUID_LEN;
@@ -311,7 +308,7 @@ ngx_http_posthog_signal_event(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    *m = ((ngx_http_posthog_member_t *) req->props->elts)[0];
+    *m = *req->device;
 
     if (ctx->signal_props) {
         sp = ctx->signal_props->elts;

@@ -495,30 +495,23 @@ ngx_http_posthog_members_fit(ngx_array_t *a, size_t excess)
 ngx_int_t
 ngx_http_posthog_members_unpiece(ngx_http_request_t *r, ngx_array_t *a)
 {
-    ngx_int_t                   rc;
     ngx_uint_t                  i;
     ngx_http_posthog_member_t  *m;
 
-    rc = NGX_DECLINED;
+    m = a->elts;
 
     for (i = 0; i < a->nelts; i++) {
-        m = a->elts;
 
         if (m[i].cut != NGX_HTTP_POSTHOG_CUT_PIECE) {
             continue;
         }
 
-        /* the session's entry, the only piece there is */
+        /* the session's, the only piece there is: one at most */
 
-        if (ngx_http_posthog_session_entry(r, a, i) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        i += NGX_HTTP_POSTHOG_ENTRY_N - 1;
-        rc = NGX_OK;
+        return ngx_http_posthog_session_unpiece(r, a, i);
     }
 
-    return rc;
+    return NGX_DECLINED;
 }
 
 

@@ -16,23 +16,30 @@
 
 
 /*
- * The session's entry ($session_entry_*) as one raw piece of JSON, made
- * once per session: a returning visitor's requests carry the same entry
- * all session long.  Per worker, a slot by the session id's last (random)
- * digits; a slot answers only for the very same entry bytes (URL and
- * referrer compared whole), and its piece is what the members would have
- * written.  An entry whose piece does not fit a slot is not kept.  The
- * piece is used before the log handler returns: no other request can
- * take its slot in between.
+ * $device_id and the session's properties ($session_id, $is_identified,
+ * $session_entry_*) as one raw piece of JSON, made once per session: a
+ * returning visitor's requests carry the same ones all session long.
+ * Per worker, a slot by the session id's last (random) digits; a slot
+ * answers only for the very same values (ids, flag, the entry's URL and
+ * referrer compared whole), and its piece is what the members would
+ * have written.  One that does not fit a slot is not kept.  A piece is
+ * used before the log handler returns: no other request can take its
+ * slot in between.
  */
 
 #define NGX_HTTP_POSTHOG_ENTRY_SLOTS  64
-#define NGX_HTTP_POSTHOG_ENTRY_DATA   (2048 - 3 * sizeof(uint16_t))
+#define NGX_HTTP_POSTHOG_ENTRY_DATA   1920
+
+/* $device_id, $session_id, $is_identified, $session_entry_* (5) */
+#define NGX_HTTP_POSTHOG_SESSION_N    8
 
 typedef struct {
+    u_char                     device[POSTHOG_UUID_LEN];
+    u_char                     session[POSTHOG_UUID_LEN];
     uint16_t                   url_len;
     uint16_t                   ref_len;
     uint16_t                   len;          /* the piece's; 0: empty */
+    u_char                     identified;
     u_char                     data[NGX_HTTP_POSTHOG_ENTRY_DATA];
                                              /* URL, referrer, piece */
 } ngx_http_posthog_entry_slot_t;
@@ -46,10 +53,12 @@ static ngx_int_t ngx_http_posthog_session_new(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx, ngx_uint_t first);
 static posthog_touch_t *ngx_http_posthog_event_entry(
     ngx_http_posthog_ctx_t *ctx, u_char **sid, ngx_uint_t *identified);
-static ngx_int_t ngx_http_posthog_entry_fill(
-    ngx_http_posthog_entry_slot_t *slot, posthog_touch_t *t);
-static void ngx_http_posthog_entry_members(ngx_http_posthog_member_t *m,
-    posthog_touch_t *t);
+static ngx_int_t ngx_http_posthog_session_fill(
+    ngx_http_posthog_entry_slot_t *slot, ngx_http_posthog_member_t *m,
+    ngx_uint_t n, u_char *sid, ngx_uint_t identified, posthog_touch_t *t);
+static ngx_uint_t ngx_http_posthog_session_members(
+    ngx_http_posthog_member_t *m, ngx_http_posthog_member_t *device,
+    u_char *sid, ngx_uint_t identified, posthog_touch_t *t);
 static ngx_int_t ngx_http_posthog_session_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
@@ -254,63 +263,40 @@ ngx_http_posthog_event_entry(ngx_http_posthog_ctx_t *ctx, u_char **sid,
 
 
 /*
- * The session properties of every event of this request: $session_id,
- * $is_identified and the entry page ($session_entry_*, one piece when
- * it can be: see ngx_http_posthog_session_entry()).
+ * $device_id ("device") and the session properties of every event of
+ * this request: $session_id, $is_identified and the entry page
+ * ($session_entry_*); one piece when it can be (see above).
  */
 
 ngx_int_t
 ngx_http_posthog_session_props(ngx_http_request_t *r,
-    ngx_http_posthog_ctx_t *ctx, ngx_array_t *a)
+    ngx_http_posthog_ctx_t *ctx, ngx_http_posthog_member_t *device,
+    ngx_array_t *a)
 {
     u_char                         *sid;
-    ngx_uint_t                      identified;
+    ngx_uint_t                      n, identified;
     posthog_touch_t                *t;
-    ngx_http_posthog_member_t      *m;
+    ngx_http_posthog_member_t      *m, mm[NGX_HTTP_POSTHOG_SESSION_N];
     ngx_http_posthog_entry_slot_t  *slot;
 
     /* without consent: the sentinel, see ngx_http_posthog_consent_props() */
 
     if (ctx->cookieless) {
-        return NGX_OK;
-    }
-
-    t = ngx_http_posthog_event_entry(ctx, &sid, &identified);
-
-    /*
-     * The session id is a checked UUIDv7 (decoded, made, or posthog-js's
-     * checked) or all zero bytes without a session.
-     */
-
-    if (sid[0] != '\0') {
         m = ngx_array_push(a);
         if (m == NULL) {
             return NGX_ERROR;
         }
 
-        ngx_http_posthog_session_member(m, "$session_id", sid,
-                                        POSTHOG_UUID_LEN, POSTHOG_UUID_LEN,
-                                        0);
-        m->raw = NGX_HTTP_POSTHOG_PLAIN;
+        *m = *device;
+
+        return NGX_OK;
     }
 
-    m = ngx_array_push(a);
-    if (m == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (identified) {
-        ngx_http_posthog_session_member(m, "$is_identified", "true", 4, 0, 0);
-
-    } else {
-        ngx_http_posthog_session_member(m, "$is_identified", "false", 5, 0,
-                                        0);
-    }
-
-    m->raw = 1;
+    t = ngx_http_posthog_event_entry(ctx, &sid, &identified);
 
     if (t->url_len == 0) {
-        return NGX_OK;
+        n = ngx_http_posthog_session_members(mm, device, sid, identified, t);
+        goto members;
     }
 
     /* the last hex digits of the id are random (zero without a session) */
@@ -320,22 +306,19 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
                                          % NGX_HTTP_POSTHOG_ENTRY_SLOTS];
 
     if (slot->len == 0 || slot->url_len != t->url_len
-        || slot->ref_len != t->ref_len
+        || slot->ref_len != t->ref_len || slot->identified != identified
+        || ngx_memcmp(slot->session, sid, POSTHOG_UUID_LEN) != 0
+        || ngx_memcmp(slot->device, device->value.data, POSTHOG_UUID_LEN)
+           != 0
         || ngx_memcmp(slot->data, t->url, t->url_len) != 0
         || ngx_memcmp(slot->data + t->url_len, t->ref, t->ref_len) != 0)
     {
-        if (ngx_http_posthog_entry_fill(slot, t) != NGX_OK) {
+        n = ngx_http_posthog_session_members(mm, device, sid, identified, t);
 
-            /* too long for a slot: the members */
-
-            m = ngx_array_push_n(a, NGX_HTTP_POSTHOG_ENTRY_N);
-            if (m == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_http_posthog_entry_members(m, t);
-
-            return NGX_OK;
+        if (ngx_http_posthog_session_fill(slot, mm, n, sid, identified, t)
+            != NGX_OK)
+        {
+            goto members;   /* too long for a slot */
         }
     }
 
@@ -350,23 +333,34 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
     m->raw = 1;
 
     return NGX_OK;
+
+members:
+
+    m = ngx_array_push_n(a, n);
+    if (m == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(m, mm, n * sizeof(ngx_http_posthog_member_t));
+
+    return NGX_OK;
 }
 
 
 /*
- * The entry's members, where an event over posthog_event_max_size is cut
- * (its piece is never cut): in place of the piece at a[i].
+ * The members of the piece at a[i], in its place, where an event over
+ * posthog_event_max_size is cut (a piece is never cut, its members are).
  */
 
 ngx_int_t
-ngx_http_posthog_session_entry(ngx_http_request_t *r, ngx_array_t *a,
+ngx_http_posthog_session_unpiece(ngx_http_request_t *r, ngx_array_t *a,
     ngx_uint_t i)
 {
     u_char                     *sid;
-    ngx_uint_t                  identified;
+    ngx_uint_t                  n, identified;
     posthog_touch_t            *t;
     ngx_http_posthog_ctx_t     *ctx;
-    ngx_http_posthog_member_t  *m;
+    ngx_http_posthog_member_t  *m, device, mm[NGX_HTTP_POSTHOG_SESSION_N];
 
     ctx = ngx_http_get_module_ctx(r->main, ngx_http_posthog_module);
 
@@ -374,41 +368,44 @@ ngx_http_posthog_session_entry(ngx_http_request_t *r, ngx_array_t *a,
         return NGX_ERROR;
     }
 
+    ngx_http_posthog_session_member(&device, "$device_id",
+                                    ngx_http_posthog_event_device(ctx),
+                                    POSTHOG_UUID_LEN, POSTHOG_UUID_LEN, 0);
+    device.raw = NGX_HTTP_POSTHOG_PLAIN;
+
     t = ngx_http_posthog_event_entry(ctx, &sid, &identified);
 
-    if (ngx_array_push_n(a, NGX_HTTP_POSTHOG_ENTRY_N - 1) == NULL) {
+    n = ngx_http_posthog_session_members(mm, &device, sid, identified, t);
+
+    if (ngx_array_push_n(a, n - 1) == NULL) {
         return NGX_ERROR;
     }
 
     m = a->elts;
 
-    ngx_memmove(&m[i + NGX_HTTP_POSTHOG_ENTRY_N], &m[i + 1],
-                (a->nelts - NGX_HTTP_POSTHOG_ENTRY_N - i)
-                * sizeof(ngx_http_posthog_member_t));
-
-    ngx_http_posthog_entry_members(&m[i], t);
+    ngx_memmove(&m[i + n], &m[i + 1],
+                (a->nelts - n - i) * sizeof(ngx_http_posthog_member_t));
+    ngx_memcpy(&m[i], mm, n * sizeof(ngx_http_posthog_member_t));
 
     return NGX_OK;
 }
 
 
-/* the piece of "t" in "slot": NGX_DECLINED if it does not fit */
+/* the piece of "m" in "slot", with what it is for: NGX_DECLINED if too long */
 
 static ngx_int_t
-ngx_http_posthog_entry_fill(ngx_http_posthog_entry_slot_t *slot,
-    posthog_touch_t *t)
+ngx_http_posthog_session_fill(ngx_http_posthog_entry_slot_t *slot,
+    ngx_http_posthog_member_t *m, ngx_uint_t n, u_char *sid,
+    ngx_uint_t identified, posthog_touch_t *t)
 {
-    u_char                     *p;
-    size_t                      len;
-    ngx_array_t                 a;
-    ngx_http_posthog_member_t   m[NGX_HTTP_POSTHOG_ENTRY_N];
+    u_char       *p;
+    size_t        len;
+    ngx_array_t   a;
 
     slot->len = 0;
 
-    ngx_http_posthog_entry_members(m, t);
-
     a.elts = m;
-    a.nelts = NGX_HTTP_POSTHOG_ENTRY_N;
+    a.nelts = n;
 
     len = ngx_http_posthog_members_bound(&a);
 
@@ -419,6 +416,10 @@ ngx_http_posthog_entry_fill(ngx_http_posthog_entry_slot_t *slot,
             return NGX_DECLINED;
         }
     }
+
+    ngx_memcpy(slot->device, m[0].value.data, POSTHOG_UUID_LEN);
+    ngx_memcpy(slot->session, sid, POSTHOG_UUID_LEN);
+    slot->identified = (u_char) identified;
 
     p = ngx_cpymem(slot->data, t->url, t->url_len);
     p = ngx_cpymem(p, t->ref, t->ref_len);
@@ -431,14 +432,49 @@ ngx_http_posthog_entry_fill(ngx_http_posthog_entry_slot_t *slot,
 }
 
 
-/* the entry's NGX_HTTP_POSTHOG_ENTRY_N members, cut with their kinds */
+/*
+ * $device_id, then the session's members in "m", cut with their kinds
+ * when an event is over posthog_event_max_size; their number.
+ */
 
-static void
-ngx_http_posthog_entry_members(ngx_http_posthog_member_t *m,
+static ngx_uint_t
+ngx_http_posthog_session_members(ngx_http_posthog_member_t *m,
+    ngx_http_posthog_member_t *device, u_char *sid, ngx_uint_t identified,
     posthog_touch_t *t)
 {
     ngx_str_t      url, ref, host, path, rhost;
+    ngx_uint_t     n;
     posthog_url_t  u;
+
+    m[0] = *device;
+    n = 1;
+
+    /*
+     * The session id is a checked UUIDv7 (decoded, made, or posthog-js's
+     * checked) or all zero bytes without a session.
+     */
+
+    if (sid[0] != '\0') {
+        ngx_http_posthog_session_member(&m[n], "$session_id", sid,
+                                        POSTHOG_UUID_LEN, POSTHOG_UUID_LEN,
+                                        0);
+        m[n++].raw = NGX_HTTP_POSTHOG_PLAIN;
+    }
+
+    if (identified) {
+        ngx_http_posthog_session_member(&m[n], "$is_identified", "true", 4,
+                                        0, 0);
+
+    } else {
+        ngx_http_posthog_session_member(&m[n], "$is_identified", "false", 5,
+                                        0, 0);
+    }
+
+    m[n++].raw = 1;
+
+    if (t->url_len == 0) {
+        return n;
+    }
 
     url.data = t->url;
     url.len = t->url_len;
@@ -470,23 +506,27 @@ ngx_http_posthog_entry_members(ngx_http_posthog_member_t *m,
         rhost.len = u.host_len;
     }
 
-    ngx_http_posthog_session_member(&m[0], "$session_entry_url", url.data,
+    ngx_http_posthog_session_member(&m[n], "$session_entry_url", url.data,
                                     url.len, POSTHOG_STATE_URL_MAX,
                                     NGX_HTTP_POSTHOG_CUT_URL);
-    ngx_http_posthog_session_member(&m[1], "$session_entry_host", host.data,
-                                    host.len, POSTHOG_STATE_URL_MAX,
+    ngx_http_posthog_session_member(&m[n + 1], "$session_entry_host",
+                                    host.data, host.len,
+                                    POSTHOG_STATE_URL_MAX,
                                     NGX_HTTP_POSTHOG_CUT_HOST);
-    ngx_http_posthog_session_member(&m[2], "$session_entry_pathname",
+    ngx_http_posthog_session_member(&m[n + 2], "$session_entry_pathname",
                                     path.data, path.len,
                                     POSTHOG_STATE_URL_MAX,
                                     NGX_HTTP_POSTHOG_CUT_PATHNAME);
-    ngx_http_posthog_session_member(&m[3], "$session_entry_referrer",
+    ngx_http_posthog_session_member(&m[n + 3], "$session_entry_referrer",
                                     ref.data, ref.len, POSTHOG_STATE_REF_MAX,
                                     NGX_HTTP_POSTHOG_CUT_REFERRER);
-    ngx_http_posthog_session_member(&m[4], "$session_entry_referring_domain",
+    ngx_http_posthog_session_member(&m[n + 4],
+                                    "$session_entry_referring_domain",
                                     rhost.data, rhost.len,
                                     POSTHOG_STATE_REF_MAX,
                                     NGX_HTTP_POSTHOG_CUT_REF_DOMAIN);
+
+    return n + 5;
 }
 
 
