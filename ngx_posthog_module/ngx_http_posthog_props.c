@@ -72,6 +72,42 @@ static ngx_str_t  ngx_http_posthog_reserved[] = {
 
 
 /*
+ * A copy of a key or a short value without a call: two overlapping moves
+ * of a fixed size, read inside src[0..n) only.
+ */
+
+static ngx_inline u_char *
+ngx_http_posthog_cpy_short(u_char *dst, u_char *src, size_t n)
+{
+    if (n >= 16) {
+        if (n > 32) {
+            return ngx_cpymem(dst, src, n);
+        }
+
+        ngx_memcpy(dst, src, 16);
+        ngx_memcpy(dst + n - 16, src + n - 16, 16);
+
+    } else if (n >= 8) {
+        ngx_memcpy(dst, src, 8);
+        ngx_memcpy(dst + n - 8, src + n - 8, 8);
+
+    } else if (n >= 4) {
+        ngx_memcpy(dst, src, 4);
+        ngx_memcpy(dst + n - 4, src + n - 4, 4);
+
+    } else {
+        while (n--) {
+            *dst++ = *src++;
+        }
+
+        return dst;
+    }
+
+    return dst + n;
+}
+
+
+/*
  * The URL as the client asked for it, before any rewrite (posthog-js's
  * location.href): the scheme, the Host header with its port (posthog-js's
  * location.host; server_name without one) and the unparsed URI, in the
@@ -112,9 +148,10 @@ ngx_http_posthog_request_url(ngx_http_request_t *r, ngx_str_t *url,
         return NGX_ERROR;
     }
 
-    p = ngx_cpymem(url->data, scheme.data, scheme.len);
-    p = ngx_cpymem(p, host->data, host->len);
-    ngx_memcpy(p, r->unparsed_uri.data, r->unparsed_uri.len);
+    p = ngx_http_posthog_cpy_short(url->data, scheme.data, scheme.len);
+    p = ngx_http_posthog_cpy_short(p, host->data, host->len);
+    (void) ngx_http_posthog_cpy_short(p, r->unparsed_uri.data,
+                                      r->unparsed_uri.len);
 
     return NGX_OK;
 }
@@ -579,42 +616,6 @@ ngx_http_posthog_members_bound(ngx_array_t *a)
     }
 
     return len;
-}
-
-
-/*
- * A copy of a key or a short value without a call: two overlapping moves
- * of a fixed size, read inside src[0..n) only.
- */
-
-static ngx_inline u_char *
-ngx_http_posthog_cpy_short(u_char *dst, u_char *src, size_t n)
-{
-    if (n >= 16) {
-        if (n > 32) {
-            return ngx_cpymem(dst, src, n);
-        }
-
-        ngx_memcpy(dst, src, 16);
-        ngx_memcpy(dst + n - 16, src + n - 16, 16);
-
-    } else if (n >= 8) {
-        ngx_memcpy(dst, src, 8);
-        ngx_memcpy(dst + n - 8, src + n - 8, 8);
-
-    } else if (n >= 4) {
-        ngx_memcpy(dst, src, 4);
-        ngx_memcpy(dst + n - 4, src + n - 4, 4);
-
-    } else {
-        while (n--) {
-            *dst++ = *src++;
-        }
-
-        return dst;
-    }
-
-    return dst + n;
 }
 
 
