@@ -263,12 +263,27 @@ plus:
 }
 
 
+/* the bytes of a language tag: 1, and '-': 2 (0x80 and up: 0) */
+
+static const unsigned char  posthog_language_char[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0,   /* '-' */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,   /* 0-9 */
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* A-Z */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,   /* A-Z, '_' */
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* a-z */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,   /* a-z */
+};
+
+
 size_t
 posthog_language(const unsigned char *h, size_t len,
     const unsigned char **tag, size_t *prefix)
 {
     size_t                n;
-    const unsigned char  *p, *end, *t;
+    unsigned              c;
+    const unsigned char  *p, *end, *t, *dash;
 
     p = h;
     end = h + len;
@@ -278,10 +293,15 @@ posthog_language(const unsigned char *h, size_t len,
     }
 
     t = p;
+    dash = NULL;
 
-    while (p < end && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
-                       || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
-    {
+    /* one look-up a byte, the first '-' on the way */
+
+    while (p < end && (c = posthog_language_char[*p]) != 0) {
+        if (c == 2 && dash == NULL) {
+            dash = p;
+        }
+
         p++;
     }
 
@@ -295,10 +315,8 @@ posthog_language(const unsigned char *h, size_t len,
         return 0;
     }
 
-    p = memchr(t, '-', n);
-
     *tag = t;
-    *prefix = p ? (size_t) (p - t) : n;
+    *prefix = dash ? (size_t) (dash - t) : n;
 
     return n;
 }

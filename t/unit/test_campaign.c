@@ -202,6 +202,17 @@ main(void)
     lang("en\"US", NULL, 0);
     lang("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, 0);
     lang("\xc3\xa9", NULL, 0);
+    lang("en_US", "en_US", 5);
+    lang("-x", "-x", 0);
+    lang("a-b-c;q=1", "a-b-c", 1);
+    lang("\ten-GB\t,fr", "en-GB", 2);
+    lang("en x", NULL, 0);
+    lang("en\x7f", NULL, 0);
+    lang("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 35);
+    lang("Az09-_", "Az09-_", 4);
+    lang("@", NULL, 0);
+    lang("en`", NULL, 0);
 
     host("https://user@Example.com:8080/a/b?q=1#x", "Example.com:8080",
          "/a/b");
