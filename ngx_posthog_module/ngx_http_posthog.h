@@ -62,8 +62,9 @@
 #define NGX_HTTP_POSTHOG_CUT_PATHNAME     6
 #define NGX_HTTP_POSTHOG_CUT_HOST         7
 #define NGX_HTTP_POSTHOG_CUT_LAST         7
-/* a raw piece standing for members that are: made again before a cut */
-#define NGX_HTTP_POSTHOG_CUT_PIECE        8
+/* raw pieces standing for members that are: made again before a cut */
+#define NGX_HTTP_POSTHOG_CUT_PIECE        8   /* the session's */
+#define NGX_HTTP_POSTHOG_CUT_UA_PIECE     9   /* the user agent's */
 
 
 
@@ -349,8 +350,14 @@ void ngx_http_posthog_request_touch(ngx_http_request_t *r,
 ngx_table_elt_t *ngx_http_posthog_header_in(ngx_http_request_t *r,
     const char *name, size_t len);
 
+/* "pieces": the user agent's may be one (not without consent) */
 ngx_int_t ngx_http_posthog_standard_props(ngx_http_request_t *r,
-    ngx_array_t *a);
+    ngx_array_t *a, ngx_uint_t pieces);
+
+/* $lib and $lib_version, one constant piece of JSON */
+#define NGX_HTTP_POSTHOG_LIB_MEMBERS                                          \
+    "\"$lib\":\"ngx_posthog_module\","                                      \
+    "\"$lib_version\":\"" NGX_HTTP_POSTHOG_VERSION "\""
 ngx_int_t ngx_http_posthog_custom_props(ngx_http_request_t *r,
     ngx_array_t *conf_props, ngx_array_t *a);
 ngx_int_t ngx_http_posthog_props_object(ngx_http_request_t *r,
@@ -532,6 +539,11 @@ ngx_uint_t ngx_http_posthog_ua_skip(ngx_http_request_t *r, ngx_uint_t count);
 /* the User-Agent's properties of the request ($browser, $os ...): one raw
  * member, pointing into the worker's cache: write it before returning */
 ngx_int_t ngx_http_posthog_ua_props(ngx_http_request_t *r, ngx_array_t *a);
+/* $raw_user_agent, $lib and the UA's properties as one piece:
+ * NGX_DECLINED when they cannot be */
+ngx_int_t ngx_http_posthog_ua_piece(ngx_http_request_t *r, ngx_array_t *a);
+ngx_int_t ngx_http_posthog_ua_unpiece(ngx_http_request_t *r, ngx_array_t *a,
+    ngx_uint_t i);
 /* $pageview of a captured bot becomes $bot_pageview */
 void ngx_http_posthog_ua_event_name(ngx_http_request_t *r, ngx_str_t *name);
 void ngx_http_posthog_ua_create_conf(ngx_http_posthog_ua_conf_t *conf);

@@ -581,7 +581,9 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
     ngx_http_posthog_members_on(&props, r->pool, propm,
                                 NGX_HTTP_POSTHOG_PROPS_N);
 
-    if (ngx_http_posthog_standard_props(r, &props) != NGX_OK) {
+    if (ngx_http_posthog_standard_props(r, &props, !ev->cookieless)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

@@ -29,11 +29,6 @@ ngx_http_posthog_cut_as(ngx_http_posthog_member_t *m, ngx_uint_t cut)
 }
 
 
-/* $lib and $lib_version, one constant piece of JSON */
-#define NGX_HTTP_POSTHOG_LIB_MEMBERS                                          \
-    "\"$lib\":\"ngx_posthog_module\","                                      \
-    "\"$lib_version\":\"" NGX_HTTP_POSTHOG_VERSION "\""
-
 
 static ngx_str_t  ngx_http_posthog_reserved[] = {
     ngx_string("$current_url"),
@@ -237,9 +232,11 @@ ngx_http_posthog_request_touch(ngx_http_request_t *r, posthog_touch_t *t)
 
 
 ngx_int_t
-ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
+ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a,
+    ngx_uint_t pieces)
 {
     u_char                     *q;
+    ngx_int_t                   rc;
     ngx_str_t                   url, host, path, *ref;
     posthog_url_t               u;
     ngx_http_posthog_member_t  *m;
@@ -311,6 +308,18 @@ ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
         == NULL)
     {
         return NGX_ERROR;
+    }
+
+    /* the user agent's: one piece made once per UA, or the members */
+
+    rc = pieces ? ngx_http_posthog_ua_piece(r, a) : NGX_DECLINED;
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        return ngx_http_posthog_campaign_props(r, a);
     }
 
     if (r->headers_in.user_agent) {
@@ -532,23 +541,31 @@ ngx_http_posthog_members_fit(ngx_array_t *a, size_t excess)
 ngx_int_t
 ngx_http_posthog_members_unpiece(ngx_http_request_t *r, ngx_array_t *a)
 {
+    ngx_int_t                   rc;
     ngx_uint_t                  i;
     ngx_http_posthog_member_t  *m;
 
-    m = a->elts;
+    rc = NGX_DECLINED;
 
     for (i = 0; i < a->nelts; i++) {
+        m = a->elts;
 
-        if (m[i].cut != NGX_HTTP_POSTHOG_CUT_PIECE) {
+        if (m[i].cut == NGX_HTTP_POSTHOG_CUT_PIECE) {
+            rc = ngx_http_posthog_session_unpiece(r, a, i);
+
+        } else if (m[i].cut == NGX_HTTP_POSTHOG_CUT_UA_PIECE) {
+            rc = ngx_http_posthog_ua_unpiece(r, a, i);
+
+        } else {
             continue;
         }
 
-        /* the session's, the only piece there is: one at most */
-
-        return ngx_http_posthog_session_unpiece(r, a, i);
+        if (rc != NGX_OK) {
+            return NGX_ERROR;
+        }
     }
 
-    return NGX_DECLINED;
+    return rc;
 }
 
 
