@@ -533,9 +533,9 @@ ngx_http_posthog_members_fit(ngx_array_t *a, size_t excess)
 
 
 /*
- * The pieces of "a" (NGX_HTTP_POSTHOG_CUT_PIECE) replaced by the members
- * they stand for, which ngx_http_posthog_members_fit() may cut: an event
- * is cut as if it had never had a piece.  NGX_DECLINED: no piece.
+ * The pieces of "a" (the session's and the user agent's) replaced by the
+ * members they stand for, which ngx_http_posthog_members_fit() may cut:
+ * an event is cut as if it had never had a piece.  NGX_DECLINED: none.
  */
 
 ngx_int_t
