@@ -12,6 +12,7 @@
 #include "posthog_campaign.h"
 #include "posthog_cookie.h"
 #include "posthog_jscookie.h"
+#include "posthog_json.h"
 #include "posthog_session.h"
 
 
@@ -54,8 +55,10 @@ static ngx_int_t ngx_http_posthog_session_new(ngx_http_request_t *r,
 static posthog_touch_t *ngx_http_posthog_event_entry(
     ngx_http_posthog_ctx_t *ctx, u_char **sid, ngx_uint_t *identified);
 static ngx_int_t ngx_http_posthog_session_fill(
-    ngx_http_posthog_entry_slot_t *slot, ngx_http_posthog_member_t *m,
-    ngx_uint_t n, u_char *sid, ngx_uint_t identified, posthog_touch_t *t);
+    ngx_http_posthog_entry_slot_t *slot, u_char *device, u_char *sid,
+    ngx_uint_t identified, posthog_touch_t *t);
+static void ngx_http_posthog_session_split(posthog_touch_t *t,
+    ngx_str_t *host, ngx_str_t *path, ngx_str_t *rhost);
 static ngx_uint_t ngx_http_posthog_session_members(
     ngx_http_posthog_member_t *m, ngx_http_posthog_member_t *device,
     u_char *sid, ngx_uint_t identified, posthog_touch_t *t);
@@ -313,12 +316,14 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
         || ngx_memcmp(slot->data, t->url, t->url_len) != 0
         || ngx_memcmp(slot->data + t->url_len, t->ref, t->ref_len) != 0)
     {
-        n = ngx_http_posthog_session_members(mm, device, sid, identified, t);
-
-        if (ngx_http_posthog_session_fill(slot, mm, n, sid, identified, t)
+        if (ngx_http_posthog_session_fill(slot, device->value.data, sid,
+                                          identified, t)
             != NGX_OK)
         {
-            goto members;   /* too long for a slot */
+            /* too long for a slot */
+            n = ngx_http_posthog_session_members(mm, device, sid, identified,
+                                                 t);
+            goto members;
         }
     }
 
@@ -391,33 +396,77 @@ ngx_http_posthog_session_unpiece(ngx_http_request_t *r, ngx_array_t *a,
 }
 
 
-/* the piece of "m" in "slot", with what it is for: NGX_DECLINED if too long */
+#define ngx_http_posthog_session_lit(p, s)                                   \
+    ngx_cpymem(p, s, sizeof(s) - 1)
+
+static ngx_inline u_char *
+ngx_http_posthog_session_str(u_char *p, ngx_str_t *s, size_t max)
+{
+    *p++ = '"';
+    p = posthog_json_escape(p, s->data, s->len, max);
+    *p++ = '"';
+
+    return p;
+}
+
+/* the piece's bytes but its strings: a few over is no matter */
+#define NGX_HTTP_POSTHOG_SESSION_KEYS                                        \
+    (sizeof("\"$device_id\":\"\",\"$session_id\":\"\","                     \
+            "\"$is_identified\":false,\"$session_entry_url\":\"\","          \
+            "\"$session_entry_host\":\"\","                                  \
+            "\"$session_entry_pathname\":\"\","                              \
+            "\"$session_entry_referrer\":\"\","                              \
+            "\"$session_entry_referring_domain\":\"\"")                      \
+     + 2 * POSTHOG_UUID_LEN)
+
+/*
+ * The piece in "slot", with what it is for: NGX_DECLINED if too long.
+ * Written straight, not through members: the very bytes that
+ * ngx_http_posthog_session_members() and members_write() give (the
+ * unpiece path; t/capture/19-event-size.t compares them), without
+ * making, measuring and walking eight members once per session.
+ */
 
 static ngx_int_t
 ngx_http_posthog_session_fill(ngx_http_posthog_entry_slot_t *slot,
-    ngx_http_posthog_member_t *m, ngx_uint_t n, u_char *sid,
-    ngx_uint_t identified, posthog_touch_t *t)
+    u_char *device, u_char *sid, ngx_uint_t identified, posthog_touch_t *t)
 {
-    u_char       *p;
-    size_t        len;
-    ngx_array_t   a;
+    u_char     *p, *piece;
+    size_t      len;
+    ngx_str_t   url, ref, host, path, rhost;
 
     slot->len = 0;
 
-    a.elts = m;
-    a.nelts = n;
+    url.data = t->url;
+    url.len = t->url_len;
+    ref.data = t->ref;
+    ref.len = t->ref_len;
 
-    len = ngx_http_posthog_members_bound(&a);
+    ngx_http_posthog_session_split(t, &host, &path, &rhost);
 
-    if (t->url_len + t->ref_len + len > NGX_HTTP_POSTHOG_ENTRY_DATA) {
-        len = ngx_http_posthog_members_len(&a);
+    len = t->url_len + t->ref_len + NGX_HTTP_POSTHOG_SESSION_KEYS
+          + POSTHOG_JSON_ESCAPE_MAX(url.len + host.len + path.len + ref.len
+                                    + rhost.len);
 
-        if (t->url_len + t->ref_len + len > NGX_HTTP_POSTHOG_ENTRY_DATA) {
+    if (len > NGX_HTTP_POSTHOG_ENTRY_DATA) {
+        len = t->url_len + t->ref_len + NGX_HTTP_POSTHOG_SESSION_KEYS
+              + posthog_json_escape_len(url.data, url.len,
+                                        POSTHOG_STATE_URL_MAX)
+              + posthog_json_escape_len(host.data, host.len,
+                                        POSTHOG_STATE_URL_MAX)
+              + posthog_json_escape_len(path.data, path.len,
+                                        POSTHOG_STATE_URL_MAX)
+              + posthog_json_escape_len(ref.data, ref.len,
+                                        POSTHOG_STATE_REF_MAX)
+              + posthog_json_escape_len(rhost.data, rhost.len,
+                                        POSTHOG_STATE_REF_MAX);
+
+        if (len > NGX_HTTP_POSTHOG_ENTRY_DATA) {
             return NGX_DECLINED;
         }
     }
 
-    ngx_memcpy(slot->device, m[0].value.data, POSTHOG_UUID_LEN);
+    ngx_memcpy(slot->device, device, POSTHOG_UUID_LEN);
     ngx_memcpy(slot->session, sid, POSTHOG_UUID_LEN);
     slot->identified = (u_char) identified;
 
@@ -426,9 +475,76 @@ ngx_http_posthog_session_fill(ngx_http_posthog_entry_slot_t *slot,
 
     slot->url_len = (uint16_t) t->url_len;
     slot->ref_len = (uint16_t) t->ref_len;
-    slot->len = (uint16_t) (ngx_http_posthog_members_write(p, &a) - p);
+
+    piece = p;
+
+    p = ngx_http_posthog_session_lit(p, "\"$device_id\":\"");
+    p = ngx_cpymem(p, device, POSTHOG_UUID_LEN);
+
+    if (sid[0] != '\0') {
+        p = ngx_http_posthog_session_lit(p, "\",\"$session_id\":\"");
+        p = ngx_cpymem(p, sid, POSTHOG_UUID_LEN);
+    }
+
+    if (identified) {
+        p = ngx_http_posthog_session_lit(p, "\",\"$is_identified\":true,");
+
+    } else {
+        p = ngx_http_posthog_session_lit(p, "\",\"$is_identified\":false,");
+    }
+
+    p = ngx_http_posthog_session_lit(p, "\"$session_entry_url\":");
+    p = ngx_http_posthog_session_str(p, &url, POSTHOG_STATE_URL_MAX);
+    p = ngx_http_posthog_session_lit(p, ",\"$session_entry_host\":");
+    p = ngx_http_posthog_session_str(p, &host, POSTHOG_STATE_URL_MAX);
+    p = ngx_http_posthog_session_lit(p, ",\"$session_entry_pathname\":");
+    p = ngx_http_posthog_session_str(p, &path, POSTHOG_STATE_URL_MAX);
+    p = ngx_http_posthog_session_lit(p, ",\"$session_entry_referrer\":");
+    p = ngx_http_posthog_session_str(p, &ref, POSTHOG_STATE_REF_MAX);
+    p = ngx_http_posthog_session_lit(p,
+                                     ",\"$session_entry_referring_domain\":");
+    p = ngx_http_posthog_session_str(p, &rhost, POSTHOG_STATE_REF_MAX);
+
+    slot->len = (uint16_t) (p - piece);
 
     return NGX_OK;
+}
+
+
+/*
+ * The entry's host, path and referring domain, as $host, $pathname and
+ * $referring_domain are the request's: see those.
+ */
+
+static void
+ngx_http_posthog_session_split(posthog_touch_t *t, ngx_str_t *host,
+    ngx_str_t *path, ngx_str_t *rhost)
+{
+    posthog_url_t  u;
+
+    (void) posthog_url_split(t->url, t->url_len, &u, 1);
+
+    host->data = (u_char *) u.host;
+    host->len = u.host_len;
+
+    if (u.path_len) {
+        path->data = (u_char *) u.path;
+        path->len = u.path_len;
+
+    } else {
+        ngx_str_set(path, "/");
+    }
+
+    if (t->ref_len == 7 && ngx_strncmp(t->ref, "$direct", 7) == 0) {
+        rhost->data = t->ref;
+        rhost->len = t->ref_len;
+
+    } else {
+        (void) posthog_url_split(t->ref, t->ref_len, &u, 0);
+
+        rhost->data = (u_char *) u.host;
+        rhost->len = u.host_len;
+    }
 }
 
 
@@ -442,9 +558,8 @@ ngx_http_posthog_session_members(ngx_http_posthog_member_t *m,
     ngx_http_posthog_member_t *device, u_char *sid, ngx_uint_t identified,
     posthog_touch_t *t)
 {
-    ngx_str_t      url, ref, host, path, rhost;
-    ngx_uint_t     n;
-    posthog_url_t  u;
+    ngx_str_t   url, ref, host, path, rhost;
+    ngx_uint_t  n;
 
     m[0] = *device;
     n = 1;
@@ -481,30 +596,7 @@ ngx_http_posthog_session_members(ngx_http_posthog_member_t *m,
     ref.data = t->ref;
     ref.len = t->ref_len;
 
-    /* as $host, $pathname and $referring_domain: see those */
-
-    (void) posthog_url_split(url.data, url.len, &u, 1);
-
-    host.data = (u_char *) u.host;
-    host.len = u.host_len;
-
-    if (u.path_len) {
-        path.data = (u_char *) u.path;
-        path.len = u.path_len;
-
-    } else {
-        ngx_str_set(&path, "/");
-    }
-
-    if (ref.len == 7 && ngx_strncmp(ref.data, "$direct", 7) == 0) {
-        rhost = ref;
-
-    } else {
-        (void) posthog_url_split(ref.data, ref.len, &u, 0);
-
-        rhost.data = (u_char *) u.host;
-        rhost.len = u.host_len;
-    }
+    ngx_http_posthog_session_split(t, &host, &path, &rhost);
 
     ngx_http_posthog_session_member(&m[n], "$session_entry_url", url.data,
                                     url.len, POSTHOG_STATE_URL_MAX,

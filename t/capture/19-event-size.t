@@ -136,6 +136,36 @@ like($p->{'$current_url'}, qr{/small/two\?name=second&pad=x{600}$},
 is($p->{'$session_entry_pathname'}, $entry,
    '... nor the entry\'s path, cut later');
 
+# the session's piece, made once per session without members, is the
+# very bytes its members write: an entry that needs every kind of escape,
+# its event (the piece made), the next (the piece kept) and one that is
+# cut (the piece's members again, the user agent cut alone)
+my $q = "\"q\"\\b\xe2\x80\xa8\xc3\xa9";
+my $resp2 = raw_get("/small/entry/$q?name=first&v=$q", Host => 'h.example',
+                    Referer => "http://r\"e\\f\@ref.example:8/$q?x=$q");
+my ($sc) = $resp2 =~ /^Set-Cookie: ph_id=([^;\r\n]*)/mi;
+ok($sc, 'an entry to escape: a session');
+my ($made) = $t->new_events(1);
+raw_get('/small/again?name=second', Cookie => "ph_id=$sc");
+my ($kept) = $t->new_events(1);
+raw_get('/small/again?name=third', Cookie => "ph_id=$sc",
+        'User-Agent' => 'Mozilla/5.0 ' . ('u' x 1600), 'X-Custom' => 'c' x 300);
+my ($cut) = $t->new_events(1);
+cmp_ok(length $cut->{properties}{'$raw_user_agent'}, '<', 1000,
+       'the third is cut');
+is($cut->{properties}{custom}, 'c' x 300, '... its user agent only');
+sub session_bytes {
+    my ($raw) = @_;
+    return $raw =~ /("\$device_id":.*"\$session_entry_referring_domain":"[^"]*")/
+           ? $1 : 'none';
+}
+like(session_bytes($made->{_raw}), qr/\\"q\\"\\\\b\\u2028\x{c3}\x{a9}/,
+     'the entry escaped: ' . session_bytes($made->{_raw}));
+is(session_bytes($kept->{_raw}), session_bytes($made->{_raw}),
+   'the piece kept: the same bytes');
+is(session_bytes($cut->{_raw}), session_bytes($made->{_raw}),
+   'its members: the same bytes');
+
 # Redis memory: hostile events at the default limit
 my $n = 200;
 my $len0 = $t->redis->xlen('posthog:events');
