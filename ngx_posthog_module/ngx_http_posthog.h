@@ -62,6 +62,9 @@
 #define NGX_HTTP_POSTHOG_CUT_PATHNAME     6
 #define NGX_HTTP_POSTHOG_CUT_HOST         7
 #define NGX_HTTP_POSTHOG_CUT_LAST         7
+/* raw pieces standing for members that are: made again before a cut */
+#define NGX_HTTP_POSTHOG_CUT_PIECE        8   /* the session's */
+#define NGX_HTTP_POSTHOG_CUT_UA_PIECE     9   /* the user agent's */
 
 
 
@@ -331,10 +334,18 @@ typedef struct {
     ngx_str_t                  key;          /* JSON-escaped, no quotes */
     ngx_str_t                  value;
     size_t                     max;          /* input cut, see posthog_json.h */
-    ngx_uint_t                 raw;          /* value is JSON already */
+    ngx_uint_t                 raw;          /* value is JSON already, or
+                                                NGX_HTTP_POSTHOG_PLAIN */
     ngx_uint_t                 cut;          /* NGX_HTTP_POSTHOG_CUT_* */
     size_t                     len;          /* escaped, by members_len() */
 } ngx_http_posthog_member_t;
+
+/*
+ * "raw": a string that needs no escaping (a checked UUID, a language
+ * tag): quoted, copied as it is, never cut.
+ */
+#define NGX_HTTP_POSTHOG_PLAIN  2
+
 ngx_int_t ngx_http_posthog_request_url(ngx_http_request_t *r, ngx_str_t *url,
     ngx_str_t *host);
 void ngx_http_posthog_request_touch(ngx_http_request_t *r,
@@ -342,10 +353,14 @@ void ngx_http_posthog_request_touch(ngx_http_request_t *r,
 ngx_table_elt_t *ngx_http_posthog_header_in(ngx_http_request_t *r,
     const char *name, size_t len);
 
-
-u_char *ngx_http_posthog_after_scheme(u_char *p, u_char *end);
+/* "pieces": the user agent's may be one (not without consent) */
 ngx_int_t ngx_http_posthog_standard_props(ngx_http_request_t *r,
-    ngx_array_t *a);
+    ngx_array_t *a, ngx_uint_t pieces);
+
+/* $lib and $lib_version, one constant piece of JSON */
+#define NGX_HTTP_POSTHOG_LIB_MEMBERS                                          \
+    "\"$lib\":\"ngx_posthog_module\","                                      \
+    "\"$lib_version\":\"" NGX_HTTP_POSTHOG_VERSION "\""
 ngx_int_t ngx_http_posthog_custom_props(ngx_http_request_t *r,
     ngx_array_t *conf_props, ngx_array_t *a);
 ngx_int_t ngx_http_posthog_props_object(ngx_http_request_t *r,
@@ -388,6 +403,8 @@ ngx_http_posthog_member_n(ngx_array_t *a, u_char *key, size_t key_len,
     ngx_http_posthog_member_n(a, (u_char *) "" key, sizeof("" key) - 1,      \
                               value, len)
 ngx_int_t ngx_http_posthog_members_fit(ngx_array_t *a, size_t excess);
+ngx_int_t ngx_http_posthog_members_unpiece(ngx_http_request_t *r,
+    ngx_array_t *a);
 size_t ngx_http_posthog_members_len(ngx_array_t *a);
 size_t ngx_http_posthog_members_bound(ngx_array_t *a);
 u_char *ngx_http_posthog_members_write(u_char *p, ngx_array_t *a);
@@ -405,6 +422,7 @@ typedef struct {
     ngx_str_t                  name;
     ngx_str_t                  distinct_id;
     ngx_array_t               *props;        /* ngx_http_posthog_member_t */
+    ngx_http_posthog_member_t *device;       /* $device_id, of every event */
     ngx_str_t                  set;          /* JSON object or empty */
     ngx_str_t                  set_once;     /* JSON object or empty */
     unsigned                   personless:1;
@@ -453,7 +471,19 @@ ngx_int_t ngx_http_posthog_session_begin(ngx_http_request_t *r,
 ngx_int_t ngx_http_posthog_session_reset(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx);
 ngx_int_t ngx_http_posthog_session_props(ngx_http_request_t *r,
-    ngx_http_posthog_ctx_t *ctx, ngx_array_t *a);
+    ngx_http_posthog_ctx_t *ctx, ngx_http_posthog_member_t *device,
+    ngx_array_t *a);
+ngx_int_t ngx_http_posthog_session_unpiece(ngx_http_request_t *r,
+    ngx_array_t *a, ngx_uint_t i);
+
+/* the device of this request's events: kept across a reset */
+
+static ngx_inline u_char *
+ngx_http_posthog_event_device(ngx_http_posthog_ctx_t *ctx)
+{
+    return ctx->reset ? ctx->event_device : ctx->st.device;
+}
+
 ngx_int_t ngx_http_posthog_session_add_variables(ngx_conf_t *cf);
 char *ngx_http_posthog_session(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -512,6 +542,11 @@ ngx_uint_t ngx_http_posthog_ua_skip(ngx_http_request_t *r, ngx_uint_t count);
 /* the User-Agent's properties of the request ($browser, $os ...): one raw
  * member, pointing into the worker's cache: write it before returning */
 ngx_int_t ngx_http_posthog_ua_props(ngx_http_request_t *r, ngx_array_t *a);
+/* $raw_user_agent, $lib and the UA's properties as one piece:
+ * NGX_DECLINED when they cannot be */
+ngx_int_t ngx_http_posthog_ua_piece(ngx_http_request_t *r, ngx_array_t *a);
+ngx_int_t ngx_http_posthog_ua_unpiece(ngx_http_request_t *r, ngx_array_t *a,
+    ngx_uint_t i);
 /* $pageview of a captured bot becomes $bot_pageview */
 void ngx_http_posthog_ua_event_name(ngx_http_request_t *r, ngx_str_t *name);
 void ngx_http_posthog_ua_create_conf(ngx_http_posthog_ua_conf_t *conf);

@@ -18,8 +18,6 @@ static ngx_int_t ngx_http_posthog_initial(ngx_http_request_t *r,
     ngx_uint_t raw);
 static ngx_int_t ngx_http_posthog_touch_props(ngx_http_request_t *r,
     ngx_array_t *a, posthog_touch_t *t);
-static ngx_int_t ngx_http_posthog_campaign_member(ngx_array_t *a, char *key,
-    u_char *value, size_t len);
 
 
 /* the properties of every event: the language, the campaign parameters */
@@ -27,47 +25,33 @@ static ngx_int_t ngx_http_posthog_campaign_member(ngx_array_t *a, char *key,
 ngx_int_t
 ngx_http_posthog_campaign_props(ngx_http_request_t *r, ngx_array_t *a)
 {
-    size_t     prefix;
-    ngx_str_t  lang;
+    size_t                      prefix;
+    ngx_str_t                   lang;
+    ngx_http_posthog_member_t  *m;
+
+    /* a language tag: [A-Za-z0-9_-], quoted as it is, short */
 
     if (ngx_http_posthog_language(r, &lang, &prefix) == NGX_OK) {
-        if (ngx_http_posthog_campaign_member(a, "$browser_language",
-                                             lang.data, lang.len)
-            != NGX_OK
-            || (prefix
-                && ngx_http_posthog_campaign_member(a,
-                                                 "$browser_language_prefix",
-                                                 lang.data, prefix)
-                   != NGX_OK))
-        {
+        m = ngx_http_posthog_member_lit(a, "$browser_language", lang.data,
+                                        lang.len);
+        if (m == NULL) {
             return NGX_ERROR;
+        }
+
+        m->raw = NGX_HTTP_POSTHOG_PLAIN;
+
+        if (prefix) {
+            m = ngx_http_posthog_member_lit(a, "$browser_language_prefix",
+                                            lang.data, prefix);
+            if (m == NULL) {
+                return NGX_ERROR;
+            }
+
+            m->raw = NGX_HTTP_POSTHOG_PLAIN;
         }
     }
 
     return ngx_http_posthog_campaign_params(r, a);
-}
-
-
-static ngx_int_t
-ngx_http_posthog_campaign_member(ngx_array_t *a, char *key, u_char *value,
-    size_t len)
-{
-    ngx_http_posthog_member_t  *m;
-
-    m = ngx_array_push(a);
-    if (m == NULL) {
-        return NGX_ERROR;
-    }
-
-    m->key.data = (u_char *) key;
-    m->key.len = ngx_strlen(key);
-    m->value.data = value;
-    m->value.len = len;
-    m->max = NGX_HTTP_POSTHOG_VALUE_MAX;
-    m->raw = 0;
-    m->cut = NGX_HTTP_POSTHOG_CUT_NEVER;    /* a language tag: short */
-
-    return NGX_OK;
 }
 
 

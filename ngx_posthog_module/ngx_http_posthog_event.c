@@ -6,6 +6,7 @@
 
 
 #include "ngx_http_posthog.h"
+#include "posthog_json.h"
 
 
 static ngx_int_t ngx_http_posthog_is_pageview(ngx_http_request_t *r);
@@ -25,10 +26,9 @@ static ngx_int_t ngx_http_posthog_signal_event(ngx_http_request_t *r,
 
 
 /*
- * Members on the stack: the top level's, the properties' (about 30), and
- * those of every event of a request ($device_id, the session's: 8).
+ * Members on the stack: the properties' (about 30), and those of every
+ * event of a request ($device_id, the session's: 8).
  */
-#define NGX_HTTP_POSTHOG_TOP_N    8
 #define NGX_HTTP_POSTHOG_PROPS_N  48
 #define NGX_HTTP_POSTHOG_EVENT_N  12
 
@@ -47,7 +47,7 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
     ngx_array_t                    props;
     ngx_http_posthog_ctx_t        *ctx;
     ngx_http_posthog_event_t       ev;
-    ngx_http_posthog_member_t     *m;
+    ngx_http_posthog_member_t      device;
     ngx_http_posthog_loc_conf_t   *plcf;
     ngx_http_posthog_main_conf_t  *pmcf;
     ngx_http_posthog_member_t      propm[NGX_HTTP_POSTHOG_EVENT_N];
@@ -113,20 +113,18 @@ ngx_http_posthog_log_handler(ngx_http_request_t *r)
                                 NGX_HTTP_POSTHOG_EVENT_N);
 
     ev.props = &props;
+    ev.device = &device;
 
-    m = ngx_array_push(&props);
-    if (m == NULL) {
-        ngx_http_posthog_dropped(r, "no memory");
-        return NGX_OK;
-    }
+    ngx_memzero(&device, sizeof(ngx_http_posthog_member_t));
+    ngx_str_set(&device.key, "$device_id");
+    device.value.data = ngx_http_posthog_event_device(ctx);
+    device.value.len = POSTHOG_UUID_LEN;
+    device.max = POSTHOG_UUID_LEN;
+    device.raw = NGX_HTTP_POSTHOG_PLAIN;    /* a checked UUID */
 
-    ngx_memzero(m, sizeof(ngx_http_posthog_member_t));
-    ngx_str_set(&m->key, "$device_id");
-    m->value.data = ctx->reset ? ctx->event_device : ctx->st.device;
-    m->value.len = POSTHOG_UUID_LEN;
-    m->max = POSTHOG_UUID_LEN;
+    /* $device_id and the session's */
 
-    if (ngx_http_posthog_session_props(r, ctx, &props) != NGX_OK) {
+    if (ngx_http_posthog_session_props(r, ctx, &device, &props) != NGX_OK) {
         ngx_http_posthog_dropped(r, "no memory");
         return NGX_OK;
     }
@@ -244,7 +242,7 @@ ngx_http_posthog_identity_event(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    m[0] = ((ngx_http_posthog_member_t *) req->props->elts)[0];
+    m[0] = *req->device;
 
     ngx_memzero(&m[1], sizeof(ngx_http_posthog_member_t));
     m[1].value.len = POSTHOG_UUID_LEN;
@@ -310,7 +308,7 @@ ngx_http_posthog_signal_event(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    *m = ((ngx_http_posthog_member_t *) req->props->elts)[0];
+    *m = *req->device;
 
     if (ctx->signal_props) {
         sp = ctx->signal_props->elts;
@@ -512,6 +510,36 @@ ngx_http_posthog_timestamp(ngx_http_request_t *r)
 }
 
 
+/*
+ * The length of the top level's members, "esc" that of the event's name
+ * and distinct id escaped (or their bound):
+ * "event":"NAME","distinct_id":"ID","timestamp":TS,"uuid":"UUID"
+ * [,"$set":{...}][,"$set_once":{...}]
+ */
+
+#define NGX_HTTP_POSTHOG_TS_LEN  (sizeof("\"1970-01-01T00:00:00.000Z\"") - 1)
+
+static size_t
+ngx_http_posthog_top_len(ngx_http_posthog_event_t *ev, size_t esc)
+{
+    size_t  len;
+
+    len = sizeof("\"event\":\"\",\"distinct_id\":\"\",\"timestamp\":,"
+                 "\"uuid\":\"\"") - 1
+          + esc + NGX_HTTP_POSTHOG_TS_LEN + POSTHOG_UUID_LEN;
+
+    if (ev->set.len) {
+        len += sizeof(",\"$set\":") - 1 + ev->set.len;
+    }
+
+    if (ev->set_once.len) {
+        len += sizeof(",\"$set_once\":") - 1 + ev->set_once.len;
+    }
+
+    return len;
+}
+
+
 /* an array whose first "n" elements are the caller's, on its stack */
 
 static void
@@ -538,12 +566,12 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
     ngx_http_posthog_event_t *ev, ngx_str_t *out)
 {
     u_char                       *p, *ts;
-    size_t                        len;
-    ngx_array_t                   top, props;
+    size_t                        len, top;
+    ngx_int_t                     rc;
+    ngx_array_t                   props;
     ngx_http_posthog_member_t    *m;
     ngx_http_posthog_loc_conf_t  *plcf;
     u_char                        uuid[1 + POSTHOG_UUID_LEN + 1];
-    ngx_http_posthog_member_t     topm[NGX_HTTP_POSTHOG_TOP_N];
     ngx_http_posthog_member_t     propm[NGX_HTTP_POSTHOG_PROPS_N];
 
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
@@ -552,9 +580,10 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
 
     ngx_http_posthog_members_on(&props, r->pool, propm,
                                 NGX_HTTP_POSTHOG_PROPS_N);
-    ngx_http_posthog_members_on(&top, r->pool, topm, NGX_HTTP_POSTHOG_TOP_N);
 
-    if (ngx_http_posthog_standard_props(r, &props) != NGX_OK) {
+    if (ngx_http_posthog_standard_props(r, &props, !ev->cookieless)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -614,67 +643,48 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
         m->raw = 1;
     }
 
-    if (ngx_http_posthog_member_lit(&top, "event", ev->name.data,
-                                    ev->name.len)
-        == NULL
-        || ngx_http_posthog_member_lit(&top, "distinct_id",
-                                       ev->distinct_id.data,
-                                       ev->distinct_id.len)
-           == NULL)
-    {
-        return NGX_ERROR;
-    }
+    /*
+     * The top level is never cut: written here without members, the
+     * bytes members would write ("event" and "distinct_id" escaped with
+     * the members' limit).
+     */
 
-    m = ngx_array_push_n(&top, 2);
-    if (m == NULL) {
-        return NGX_ERROR;
-    }
+    top = ngx_http_posthog_top_len(ev, POSTHOG_JSON_ESCAPE_MAX(ev->name.len)
+                                       + POSTHOG_JSON_ESCAPE_MAX(
+                                             ev->distinct_id.len));
 
-    ngx_memzero(m, 2 * sizeof(ngx_http_posthog_member_t));
-
-    ngx_str_set(&m[0].key, "timestamp");
-    m[0].value.data = ts;
-    m[0].value.len = sizeof("\"1970-01-01T00:00:00.000Z\"") - 1;
-    m[0].raw = 1;
-
-    ngx_str_set(&m[1].key, "uuid");
-    m[1].value.data = uuid;
-    m[1].value.len = sizeof(uuid);
-    m[1].raw = 1;
-
-    if (ev->set.len) {
-        m = ngx_http_posthog_member_lit(&top, "$set", ev->set.data,
-                                        ev->set.len);
-        if (m == NULL) {
-            return NGX_ERROR;
-        }
-
-        m->raw = 1;
-    }
-
-    if (ev->set_once.len) {
-        m = ngx_http_posthog_member_lit(&top, "$set_once", ev->set_once.data,
-                                        ev->set_once.len);
-        if (m == NULL) {
-            return NGX_ERROR;
-        }
-
-        m->raw = 1;
-    }
-
-    len = sizeof("{,\"properties\":{}}") - 1
-          + ngx_http_posthog_members_bound(&top)
+    len = sizeof("{,\"properties\":{}}") - 1 + top
           + ngx_http_posthog_members_bound(&props);
 
     if (len > plcf->event_max) {
 
         /* measured, and cut to posthog_event_max_size */
 
-        len = sizeof("{,\"properties\":{}}") - 1
-              + ngx_http_posthog_members_len(&top)
+        top = ngx_http_posthog_top_len(ev,
+                  posthog_json_escape_len(ev->name.data, ev->name.len,
+                                          NGX_HTTP_POSTHOG_VALUE_MAX)
+                  + posthog_json_escape_len(ev->distinct_id.data,
+                                            ev->distinct_id.len,
+                                            NGX_HTTP_POSTHOG_VALUE_MAX));
+
+        len = sizeof("{,\"properties\":{}}") - 1 + top
               + ngx_http_posthog_members_len(&props);
 
         if (len > plcf->event_max) {
+
+            /* a piece is never cut: the members it stands for may be */
+
+            rc = ngx_http_posthog_members_unpiece(r, &props);
+
+            if (rc == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            if (rc == NGX_OK) {
+                len = sizeof("{,\"properties\":{}}") - 1 + top
+                      + ngx_http_posthog_members_len(&props);
+            }
+
             if (ngx_http_posthog_members_fit(&props, len - plcf->event_max)
                 != NGX_OK)
             {
@@ -688,8 +698,7 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
                                          "posthog_event_max_size %uz",
                                          len, plcf->event_max);
 
-            len = sizeof("{,\"properties\":{}}") - 1
-                  + ngx_http_posthog_members_len(&top)
+            len = sizeof("{,\"properties\":{}}") - 1 + top
                   + ngx_http_posthog_members_len(&props);
         }
     }
@@ -706,9 +715,28 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
         }
     }
 
-    p = out->data;
-    *p++ = '{';
-    p = ngx_http_posthog_members_write(p, &top);
+    p = ngx_cpymem(out->data, "{\"event\":\"", sizeof("{\"event\":\"") - 1);
+    p = posthog_json_escape(p, ev->name.data, ev->name.len,
+                            NGX_HTTP_POSTHOG_VALUE_MAX);
+    p = ngx_cpymem(p, "\",\"distinct_id\":\"",
+                   sizeof("\",\"distinct_id\":\"") - 1);
+    p = posthog_json_escape(p, ev->distinct_id.data, ev->distinct_id.len,
+                            NGX_HTTP_POSTHOG_VALUE_MAX);
+    p = ngx_cpymem(p, "\",\"timestamp\":", sizeof("\",\"timestamp\":") - 1);
+    p = ngx_cpymem(p, ts, NGX_HTTP_POSTHOG_TS_LEN);
+    p = ngx_cpymem(p, ",\"uuid\":", sizeof(",\"uuid\":") - 1);
+    p = ngx_cpymem(p, uuid, sizeof(uuid));
+
+    if (ev->set.len) {
+        p = ngx_cpymem(p, ",\"$set\":", sizeof(",\"$set\":") - 1);
+        p = ngx_cpymem(p, ev->set.data, ev->set.len);
+    }
+
+    if (ev->set_once.len) {
+        p = ngx_cpymem(p, ",\"$set_once\":", sizeof(",\"$set_once\":") - 1);
+        p = ngx_cpymem(p, ev->set_once.data, ev->set_once.len);
+    }
+
     p = ngx_cpymem(p, ",\"properties\":{", sizeof(",\"properties\":{") - 1);
     p = ngx_http_posthog_members_write(p, &props);
     *p++ = '}';

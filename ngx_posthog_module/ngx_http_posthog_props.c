@@ -29,11 +29,6 @@ ngx_http_posthog_cut_as(ngx_http_posthog_member_t *m, ngx_uint_t cut)
 }
 
 
-/* $lib and $lib_version, one constant piece of JSON */
-#define NGX_HTTP_POSTHOG_LIB_MEMBERS                                          \
-    "\"$lib\":\"ngx_posthog_module\","                                      \
-    "\"$lib_version\":\"" NGX_HTTP_POSTHOG_VERSION "\""
-
 
 static ngx_str_t  ngx_http_posthog_reserved[] = {
     ngx_string("$current_url"),
@@ -69,6 +64,42 @@ static ngx_str_t  ngx_http_posthog_reserved[] = {
     ngx_string("$browser_type"),
     ngx_null_string
 };
+
+
+/*
+ * A copy of a key or a short value without a call: two overlapping moves
+ * of a fixed size, read inside src[0..n) only.
+ */
+
+static ngx_inline u_char *
+ngx_http_posthog_cpy_short(u_char *dst, u_char *src, size_t n)
+{
+    if (n >= 16) {
+        if (n > 32) {
+            return ngx_cpymem(dst, src, n);
+        }
+
+        ngx_memcpy(dst, src, 16);
+        ngx_memcpy(dst + n - 16, src + n - 16, 16);
+
+    } else if (n >= 8) {
+        ngx_memcpy(dst, src, 8);
+        ngx_memcpy(dst + n - 8, src + n - 8, 8);
+
+    } else if (n >= 4) {
+        ngx_memcpy(dst, src, 4);
+        ngx_memcpy(dst + n - 4, src + n - 4, 4);
+
+    } else {
+        while (n--) {
+            *dst++ = *src++;
+        }
+
+        return dst;
+    }
+
+    return dst + n;
+}
 
 
 /*
@@ -112,9 +143,10 @@ ngx_http_posthog_request_url(ngx_http_request_t *r, ngx_str_t *url,
         return NGX_ERROR;
     }
 
-    p = ngx_cpymem(url->data, scheme.data, scheme.len);
-    p = ngx_cpymem(p, host->data, host->len);
-    ngx_memcpy(p, r->unparsed_uri.data, r->unparsed_uri.len);
+    p = ngx_http_posthog_cpy_short(url->data, scheme.data, scheme.len);
+    p = ngx_http_posthog_cpy_short(p, host->data, host->len);
+    (void) ngx_http_posthog_cpy_short(p, r->unparsed_uri.data,
+                                      r->unparsed_uri.len);
 
     return NGX_OK;
 }
@@ -199,42 +231,14 @@ ngx_http_posthog_request_touch(ngx_http_request_t *r, posthog_touch_t *t)
 }
 
 
-/*
- * After the first "://" of p[0..end), or p without one: where a URL's
- * host starts, without ngx_strlcasestrn()'s calls per ':' found.
- */
-
-u_char *
-ngx_http_posthog_after_scheme(u_char *p, u_char *end)
-{
-    u_char  *q;
-
-    /* the first "://" of the usual schemes, without a loop */
-
-    if (end - p >= 8 && ngx_memcmp(p, "https://", 8) == 0) {
-        return p + 8;
-    }
-
-    if (end - p >= 7 && ngx_memcmp(p, "http://", 7) == 0) {
-        return p + 7;
-    }
-
-    for (q = p; end - q >= 3; q++) {
-        if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
-            return q + 3;
-        }
-    }
-
-    return p;
-}
-
-
 ngx_int_t
-ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
+ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a,
+    ngx_uint_t pieces)
 {
-    u_char                     *p, *q, *end;
+    u_char                     *q;
+    ngx_int_t                   rc;
     ngx_str_t                   url, host, path, *ref;
-    const u_char               *h;
+    posthog_url_t               u;
     ngx_http_posthog_member_t  *m;
 
     r = r->main;
@@ -275,13 +279,10 @@ ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
             return NGX_ERROR;
         }
 
-        end = ref->data + ref->len;
-        q = ngx_http_posthog_after_scheme(ref->data, end);
-        q = (u_char *) posthog_url_host_end(q, end, &h);
-        p = (u_char *) h;
+        (void) posthog_url_split(ref->data, ref->len, &u, 0);
 
-        if (ngx_http_posthog_member_cut_lit(a, "$referring_domain", p,
-                                            q - p,
+        if (ngx_http_posthog_member_cut_lit(a, "$referring_domain",
+                                            (u_char *) u.host, u.host_len,
                                             NGX_HTTP_POSTHOG_CUT_REF_DOMAIN)
             != NGX_OK)
         {
@@ -307,6 +308,18 @@ ngx_http_posthog_standard_props(ngx_http_request_t *r, ngx_array_t *a)
         == NULL)
     {
         return NGX_ERROR;
+    }
+
+    /* the user agent's: one piece made once per UA, or the members */
+
+    rc = pieces ? ngx_http_posthog_ua_piece(r, a) : NGX_DECLINED;
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        return ngx_http_posthog_campaign_props(r, a);
     }
 
     if (r->headers_in.user_agent) {
@@ -519,6 +532,43 @@ ngx_http_posthog_members_fit(ngx_array_t *a, size_t excess)
 }
 
 
+/*
+ * The pieces of "a" (the session's and the user agent's) replaced by the
+ * members they stand for, which ngx_http_posthog_members_fit() may cut:
+ * an event is cut as if it had never had a piece.  NGX_DECLINED: none.
+ */
+
+ngx_int_t
+ngx_http_posthog_members_unpiece(ngx_http_request_t *r, ngx_array_t *a)
+{
+    ngx_int_t                   rc;
+    ngx_uint_t                  i;
+    ngx_http_posthog_member_t  *m;
+
+    rc = NGX_DECLINED;
+
+    for (i = 0; i < a->nelts; i++) {
+        m = a->elts;
+
+        if (m[i].cut == NGX_HTTP_POSTHOG_CUT_PIECE) {
+            rc = ngx_http_posthog_session_unpiece(r, a, i);
+
+        } else if (m[i].cut == NGX_HTTP_POSTHOG_CUT_UA_PIECE) {
+            rc = ngx_http_posthog_ua_unpiece(r, a, i);
+
+        } else {
+            continue;
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return rc;
+}
+
+
 size_t
 ngx_http_posthog_members_len(ngx_array_t *a)
 {
@@ -532,7 +582,8 @@ ngx_http_posthog_members_len(ngx_array_t *a)
     for (i = 0; i < a->nelts; i++) {
 
         if (m[i].raw) {
-            m[i].len = m[i].value.len;
+            m[i].len = m[i].value.len
+                       + (m[i].raw == NGX_HTTP_POSTHOG_PLAIN ? 2 : 0);
 
         } else {
             m[i].len = posthog_json_escape_len(m[i].value.data,
@@ -573,48 +624,15 @@ ngx_http_posthog_members_bound(ngx_array_t *a)
         if (!m[i].raw) {
             n = n < m[i].max ? n : m[i].max;
             n = POSTHOG_JSON_ESCAPE_MAX(n) + 2;
+
+        } else if (m[i].raw == NGX_HTTP_POSTHOG_PLAIN) {
+            n += 2;
         }
 
         len += m[i].key.len + n;
     }
 
     return len;
-}
-
-
-/*
- * A copy of a key or a short value without a call: two overlapping moves
- * of a fixed size, read inside src[0..n) only.
- */
-
-static ngx_inline u_char *
-ngx_http_posthog_cpy_short(u_char *dst, u_char *src, size_t n)
-{
-    if (n >= 16) {
-        if (n > 32) {
-            return ngx_cpymem(dst, src, n);
-        }
-
-        ngx_memcpy(dst, src, 16);
-        ngx_memcpy(dst + n - 16, src + n - 16, 16);
-
-    } else if (n >= 8) {
-        ngx_memcpy(dst, src, 8);
-        ngx_memcpy(dst + n - 8, src + n - 8, 8);
-
-    } else if (n >= 4) {
-        ngx_memcpy(dst, src, 4);
-        ngx_memcpy(dst + n - 4, src + n - 4, 4);
-
-    } else {
-        while (n--) {
-            *dst++ = *src++;
-        }
-
-        return dst;
-    }
-
-    return dst + n;
 }
 
 
@@ -640,6 +658,14 @@ ngx_http_posthog_members_write(u_char *p, ngx_array_t *a)
         }
 
         if (m[i].raw) {
+            if (m[i].raw == NGX_HTTP_POSTHOG_PLAIN) {
+                *p++ = '"';
+                p = ngx_http_posthog_cpy_short(p, m[i].value.data,
+                                               m[i].value.len);
+                *p++ = '"';
+                continue;
+            }
+
             p = ngx_http_posthog_cpy_short(p, m[i].value.data,
                                            m[i].value.len);
             continue;

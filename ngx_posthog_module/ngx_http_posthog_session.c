@@ -9,15 +9,59 @@
 
 #include "ngx_http_posthog.h"
 #include "ngx_http_posthog_session.h"
+#include "posthog_campaign.h"
 #include "posthog_cookie.h"
 #include "posthog_jscookie.h"
+#include "posthog_json.h"
 #include "posthog_session.h"
+
+
+/*
+ * $device_id and the session's properties ($session_id, $is_identified,
+ * $session_entry_*) as one raw piece of JSON, made once per session: a
+ * returning visitor's requests carry the same ones all session long.
+ * Per worker, a slot by the session id's last (random) digits; a slot
+ * answers only for the very same values (ids, flag, the entry's URL and
+ * referrer compared whole), and its piece is what the members would
+ * have written.  One that does not fit a slot is not kept.  A piece is
+ * used before the log handler returns: no other request can take its
+ * slot in between.
+ */
+
+#define NGX_HTTP_POSTHOG_ENTRY_SLOTS  64
+#define NGX_HTTP_POSTHOG_ENTRY_DATA   1920
+
+/* $device_id, $session_id, $is_identified, $session_entry_* (5) */
+#define NGX_HTTP_POSTHOG_SESSION_N    8
+
+typedef struct {
+    u_char                     device[POSTHOG_UUID_LEN];
+    u_char                     session[POSTHOG_UUID_LEN];
+    uint16_t                   url_len;
+    uint16_t                   ref_len;
+    uint16_t                   len;          /* the piece's; 0: empty */
+    u_char                     identified;
+    u_char                     data[NGX_HTTP_POSTHOG_ENTRY_DATA];
+                                             /* URL, referrer, piece */
+} ngx_http_posthog_entry_slot_t;
+
+
+static ngx_http_posthog_entry_slot_t
+    ngx_http_posthog_entry_slots[NGX_HTTP_POSTHOG_ENTRY_SLOTS];
 
 
 static ngx_int_t ngx_http_posthog_session_new(ngx_http_request_t *r,
     ngx_http_posthog_ctx_t *ctx, ngx_uint_t first);
-static void ngx_http_posthog_host_of(ngx_str_t *url, ngx_str_t *host,
-    ngx_str_t *path);
+static posthog_touch_t *ngx_http_posthog_event_entry(
+    ngx_http_posthog_ctx_t *ctx, u_char **sid, ngx_uint_t *identified);
+static ngx_int_t ngx_http_posthog_session_fill(
+    ngx_http_posthog_entry_slot_t *slot, u_char *device, u_char *sid,
+    ngx_uint_t identified, posthog_touch_t *t);
+static void ngx_http_posthog_session_split(posthog_touch_t *t,
+    ngx_str_t *host, ngx_str_t *path, ngx_str_t *rhost);
+static ngx_uint_t ngx_http_posthog_session_members(
+    ngx_http_posthog_member_t *m, ngx_http_posthog_member_t *device,
+    u_char *sid, ngx_uint_t identified, posthog_touch_t *t);
 static ngx_int_t ngx_http_posthog_session_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
@@ -198,55 +242,89 @@ ngx_http_posthog_session_reset(ngx_http_request_t *r,
 }
 
 
-/*
- * The session properties of every event of this request: $session_id,
- * $is_identified and the entry page ($session_entry_*).
- */
+/* the session id and entry of this request's events: kept across a reset */
 
-ngx_int_t
-ngx_http_posthog_session_props(ngx_http_request_t *r,
-    ngx_http_posthog_ctx_t *ctx, ngx_array_t *a)
+static posthog_touch_t *
+ngx_http_posthog_event_entry(ngx_http_posthog_ctx_t *ctx, u_char **sid,
+    ngx_uint_t *identified)
 {
-    ngx_str_t                        url, ref, host, path, rhost;
-    ngx_uint_t                       identified;
-    posthog_touch_t                 *t;
-    ngx_http_posthog_member_t       *m;
     ngx_http_posthog_session_ctx_t  *sctx;
-    u_char                          *sid;
-
-    /* without consent: the sentinel, see ngx_http_posthog_consent_props() */
-
-    if (ctx->cookieless) {
-        return NGX_OK;
-    }
 
     sctx = ctx->session;
 
     if (sctx->event_saved) {
-        sid = sctx->event_session;
-        t = sctx->event_entry;
-        identified = sctx->event_identified;
-
-    } else {
-        sid = ctx->st.session;
-        t = &ctx->st.entry;
-        identified = (ctx->st.user_len != 0);
+        *sid = sctx->event_session;
+        *identified = sctx->event_identified;
+        return sctx->event_entry;
     }
 
-    /*
-     * The session id is a checked UUIDv7 (decoded, made, or posthog-js's
-     * checked) or all zero bytes without a session.
-     */
+    *sid = ctx->st.session;
+    *identified = (ctx->st.user_len != 0);
 
-    if (sid[0] != '\0') {
+    return &ctx->st.entry;
+}
+
+
+/*
+ * $device_id ("device") and the session properties of every event of
+ * this request: $session_id, $is_identified and the entry page
+ * ($session_entry_*); one piece when it can be (see above).
+ */
+
+ngx_int_t
+ngx_http_posthog_session_props(ngx_http_request_t *r,
+    ngx_http_posthog_ctx_t *ctx, ngx_http_posthog_member_t *device,
+    ngx_array_t *a)
+{
+    u_char                         *sid;
+    ngx_uint_t                      n, identified;
+    posthog_touch_t                *t;
+    ngx_http_posthog_member_t      *m, mm[NGX_HTTP_POSTHOG_SESSION_N];
+    ngx_http_posthog_entry_slot_t  *slot;
+
+    /* without consent: the sentinel, see ngx_http_posthog_consent_props() */
+
+    if (ctx->cookieless) {
         m = ngx_array_push(a);
         if (m == NULL) {
             return NGX_ERROR;
         }
 
-        ngx_http_posthog_session_member(m, "$session_id", sid,
-                                        POSTHOG_UUID_LEN, POSTHOG_UUID_LEN,
-                                        0);
+        *m = *device;
+
+        return NGX_OK;
+    }
+
+    t = ngx_http_posthog_event_entry(ctx, &sid, &identified);
+
+    if (t->url_len == 0) {
+        n = ngx_http_posthog_session_members(mm, device, sid, identified, t);
+        goto members;
+    }
+
+    /* the last hex digits of the id are random (zero without a session) */
+
+    slot = &ngx_http_posthog_entry_slots[(sid[35] + 16u * sid[34]
+                                          + 7u * sid[33])
+                                         % NGX_HTTP_POSTHOG_ENTRY_SLOTS];
+
+    if (slot->len == 0 || slot->url_len != t->url_len
+        || slot->ref_len != t->ref_len || slot->identified != identified
+        || ngx_memcmp(slot->session, sid, POSTHOG_UUID_LEN) != 0
+        || ngx_memcmp(slot->device, device->value.data, POSTHOG_UUID_LEN)
+           != 0
+        || ngx_memcmp(slot->data, t->url, t->url_len) != 0
+        || ngx_memcmp(slot->data + t->url_len, t->ref, t->ref_len) != 0)
+    {
+        if (ngx_http_posthog_session_fill(slot, device->value.data, sid,
+                                          identified, t)
+            != NGX_OK)
+        {
+            /* too long for a slot */
+            n = ngx_http_posthog_session_members(mm, device, sid, identified,
+                                                 t);
+            goto members;
+        }
     }
 
     m = ngx_array_push(a);
@@ -254,18 +332,263 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (identified) {
-        ngx_http_posthog_session_member(m, "$is_identified", "true", 4, 0, 0);
-
-    } else {
-        ngx_http_posthog_session_member(m, "$is_identified", "false", 5, 0,
-                                        0);
-    }
-
+    ngx_http_posthog_session_member(m, "", slot->data + t->url_len
+                                           + t->ref_len,
+                                    slot->len, 0, NGX_HTTP_POSTHOG_CUT_PIECE);
     m->raw = 1;
 
+    return NGX_OK;
+
+members:
+
+    m = ngx_array_push_n(a, n);
+    if (m == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(m, mm, n * sizeof(ngx_http_posthog_member_t));
+
+    return NGX_OK;
+}
+
+
+/*
+ * The members of the piece at a[i], in its place, where an event over
+ * posthog_event_max_size is cut (a piece is never cut, its members are).
+ */
+
+ngx_int_t
+ngx_http_posthog_session_unpiece(ngx_http_request_t *r, ngx_array_t *a,
+    ngx_uint_t i)
+{
+    u_char                     *sid;
+    ngx_uint_t                  n, identified;
+    posthog_touch_t            *t;
+    ngx_http_posthog_ctx_t     *ctx;
+    ngx_http_posthog_member_t  *m, device, mm[NGX_HTTP_POSTHOG_SESSION_N];
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_posthog_module);
+
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_posthog_session_member(&device, "$device_id",
+                                    ngx_http_posthog_event_device(ctx),
+                                    POSTHOG_UUID_LEN, POSTHOG_UUID_LEN, 0);
+    device.raw = NGX_HTTP_POSTHOG_PLAIN;
+
+    t = ngx_http_posthog_event_entry(ctx, &sid, &identified);
+
+    n = ngx_http_posthog_session_members(mm, &device, sid, identified, t);
+
+    if (ngx_array_push_n(a, n - 1) == NULL) {
+        return NGX_ERROR;
+    }
+
+    m = a->elts;
+
+    ngx_memmove(&m[i + n], &m[i + 1],
+                (a->nelts - n - i) * sizeof(ngx_http_posthog_member_t));
+    ngx_memcpy(&m[i], mm, n * sizeof(ngx_http_posthog_member_t));
+
+    return NGX_OK;
+}
+
+
+#define ngx_http_posthog_session_lit(p, s)                                   \
+    ngx_cpymem(p, s, sizeof(s) - 1)
+
+static ngx_inline u_char *
+ngx_http_posthog_session_str(u_char *p, ngx_str_t *s, size_t max)
+{
+    *p++ = '"';
+    p = posthog_json_escape(p, s->data, s->len, max);
+    *p++ = '"';
+
+    return p;
+}
+
+/* the piece's bytes but its strings: a few over is no matter */
+#define NGX_HTTP_POSTHOG_SESSION_KEYS                                        \
+    (sizeof("\"$device_id\":\"\",\"$session_id\":\"\","                     \
+            "\"$is_identified\":false,\"$session_entry_url\":\"\","          \
+            "\"$session_entry_host\":\"\","                                  \
+            "\"$session_entry_pathname\":\"\","                              \
+            "\"$session_entry_referrer\":\"\","                              \
+            "\"$session_entry_referring_domain\":\"\"")                      \
+     + 2 * POSTHOG_UUID_LEN)
+
+/*
+ * The piece in "slot", with what it is for: NGX_DECLINED if too long.
+ * Written straight, not through members: the very bytes that
+ * ngx_http_posthog_session_members() and members_write() give (the
+ * unpiece path; t/capture/19-event-size.t compares them), without
+ * making, measuring and walking eight members once per session.
+ */
+
+static ngx_int_t
+ngx_http_posthog_session_fill(ngx_http_posthog_entry_slot_t *slot,
+    u_char *device, u_char *sid, ngx_uint_t identified, posthog_touch_t *t)
+{
+    u_char     *p, *piece;
+    size_t      len;
+    ngx_str_t   url, ref, host, path, rhost;
+
+    slot->len = 0;
+
+    url.data = t->url;
+    url.len = t->url_len;
+    ref.data = t->ref;
+    ref.len = t->ref_len;
+
+    ngx_http_posthog_session_split(t, &host, &path, &rhost);
+
+    len = t->url_len + t->ref_len + NGX_HTTP_POSTHOG_SESSION_KEYS
+          + POSTHOG_JSON_ESCAPE_MAX(url.len + host.len + path.len + ref.len
+                                    + rhost.len);
+
+    if (len > NGX_HTTP_POSTHOG_ENTRY_DATA) {
+        len = t->url_len + t->ref_len + NGX_HTTP_POSTHOG_SESSION_KEYS
+              + posthog_json_escape_len(url.data, url.len,
+                                        POSTHOG_STATE_URL_MAX)
+              + posthog_json_escape_len(host.data, host.len,
+                                        POSTHOG_STATE_URL_MAX)
+              + posthog_json_escape_len(path.data, path.len,
+                                        POSTHOG_STATE_URL_MAX)
+              + posthog_json_escape_len(ref.data, ref.len,
+                                        POSTHOG_STATE_REF_MAX)
+              + posthog_json_escape_len(rhost.data, rhost.len,
+                                        POSTHOG_STATE_REF_MAX);
+
+        if (len > NGX_HTTP_POSTHOG_ENTRY_DATA) {
+            return NGX_DECLINED;
+        }
+    }
+
+    ngx_memcpy(slot->device, device, POSTHOG_UUID_LEN);
+    ngx_memcpy(slot->session, sid, POSTHOG_UUID_LEN);
+    slot->identified = (u_char) identified;
+
+    p = ngx_cpymem(slot->data, t->url, t->url_len);
+    p = ngx_cpymem(p, t->ref, t->ref_len);
+
+    slot->url_len = (uint16_t) t->url_len;
+    slot->ref_len = (uint16_t) t->ref_len;
+
+    piece = p;
+
+    p = ngx_http_posthog_session_lit(p, "\"$device_id\":\"");
+    p = ngx_cpymem(p, device, POSTHOG_UUID_LEN);
+
+    if (sid[0] != '\0') {
+        p = ngx_http_posthog_session_lit(p, "\",\"$session_id\":\"");
+        p = ngx_cpymem(p, sid, POSTHOG_UUID_LEN);
+    }
+
+    if (identified) {
+        p = ngx_http_posthog_session_lit(p, "\",\"$is_identified\":true,");
+
+    } else {
+        p = ngx_http_posthog_session_lit(p, "\",\"$is_identified\":false,");
+    }
+
+    p = ngx_http_posthog_session_lit(p, "\"$session_entry_url\":");
+    p = ngx_http_posthog_session_str(p, &url, POSTHOG_STATE_URL_MAX);
+    p = ngx_http_posthog_session_lit(p, ",\"$session_entry_host\":");
+    p = ngx_http_posthog_session_str(p, &host, POSTHOG_STATE_URL_MAX);
+    p = ngx_http_posthog_session_lit(p, ",\"$session_entry_pathname\":");
+    p = ngx_http_posthog_session_str(p, &path, POSTHOG_STATE_URL_MAX);
+    p = ngx_http_posthog_session_lit(p, ",\"$session_entry_referrer\":");
+    p = ngx_http_posthog_session_str(p, &ref, POSTHOG_STATE_REF_MAX);
+    p = ngx_http_posthog_session_lit(p,
+                                     ",\"$session_entry_referring_domain\":");
+    p = ngx_http_posthog_session_str(p, &rhost, POSTHOG_STATE_REF_MAX);
+
+    slot->len = (uint16_t) (p - piece);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The entry's host, path and referring domain, as $host, $pathname and
+ * $referring_domain are the request's: see those.
+ */
+
+static void
+ngx_http_posthog_session_split(posthog_touch_t *t, ngx_str_t *host,
+    ngx_str_t *path, ngx_str_t *rhost)
+{
+    posthog_url_t  u;
+
+    (void) posthog_url_split(t->url, t->url_len, &u, 1);
+
+    host->data = (u_char *) u.host;
+    host->len = u.host_len;
+
+    if (u.path_len) {
+        path->data = (u_char *) u.path;
+        path->len = u.path_len;
+
+    } else {
+        ngx_str_set(path, "/");
+    }
+
+    if (t->ref_len == 7 && ngx_strncmp(t->ref, "$direct", 7) == 0) {
+        rhost->data = t->ref;
+        rhost->len = t->ref_len;
+
+    } else {
+        (void) posthog_url_split(t->ref, t->ref_len, &u, 0);
+
+        rhost->data = (u_char *) u.host;
+        rhost->len = u.host_len;
+    }
+}
+
+
+/*
+ * $device_id, then the session's members in "m", cut with their kinds
+ * when an event is over posthog_event_max_size; their number.
+ */
+
+static ngx_uint_t
+ngx_http_posthog_session_members(ngx_http_posthog_member_t *m,
+    ngx_http_posthog_member_t *device, u_char *sid, ngx_uint_t identified,
+    posthog_touch_t *t)
+{
+    ngx_str_t   url, ref, host, path, rhost;
+    ngx_uint_t  n;
+
+    m[0] = *device;
+    n = 1;
+
+    /*
+     * The session id is a checked UUIDv7 (decoded, made, or posthog-js's
+     * checked) or all zero bytes without a session.
+     */
+
+    if (sid[0] != '\0') {
+        ngx_http_posthog_session_member(&m[n], "$session_id", sid,
+                                        POSTHOG_UUID_LEN, POSTHOG_UUID_LEN,
+                                        0);
+        m[n++].raw = NGX_HTTP_POSTHOG_PLAIN;
+    }
+
+    if (identified) {
+        ngx_http_posthog_session_member(&m[n], "$is_identified", "true", 4,
+                                        0, 0);
+
+    } else {
+        ngx_http_posthog_session_member(&m[n], "$is_identified", "false", 5,
+                                        0, 0);
+    }
+
+    m[n++].raw = 1;
+
     if (t->url_len == 0) {
-        return NGX_OK;
+        return n;
     }
 
     url.data = t->url;
@@ -273,106 +596,29 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
     ref.data = t->ref;
     ref.len = t->ref_len;
 
-    ngx_http_posthog_host_of(&url, &host, &path);
+    ngx_http_posthog_session_split(t, &host, &path, &rhost);
 
-    if (ref.len == 7 && ngx_strncmp(ref.data, "$direct", 7) == 0) {
-        rhost = ref;
-
-    } else {
-        ngx_http_posthog_host_of(&ref, &rhost, NULL);
-    }
-
-    /* cut with their kind when an event is over posthog_event_max_size */
-
-    m = ngx_array_push_n(a, 5);
-    if (m == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_http_posthog_session_member(&m[0], "$session_entry_url", url.data,
+    ngx_http_posthog_session_member(&m[n], "$session_entry_url", url.data,
                                     url.len, POSTHOG_STATE_URL_MAX,
                                     NGX_HTTP_POSTHOG_CUT_URL);
-    ngx_http_posthog_session_member(&m[1], "$session_entry_host", host.data,
-                                    host.len, POSTHOG_STATE_URL_MAX,
+    ngx_http_posthog_session_member(&m[n + 1], "$session_entry_host",
+                                    host.data, host.len,
+                                    POSTHOG_STATE_URL_MAX,
                                     NGX_HTTP_POSTHOG_CUT_HOST);
-    ngx_http_posthog_session_member(&m[2], "$session_entry_pathname",
+    ngx_http_posthog_session_member(&m[n + 2], "$session_entry_pathname",
                                     path.data, path.len,
                                     POSTHOG_STATE_URL_MAX,
                                     NGX_HTTP_POSTHOG_CUT_PATHNAME);
-    ngx_http_posthog_session_member(&m[3], "$session_entry_referrer",
+    ngx_http_posthog_session_member(&m[n + 3], "$session_entry_referrer",
                                     ref.data, ref.len, POSTHOG_STATE_REF_MAX,
                                     NGX_HTTP_POSTHOG_CUT_REFERRER);
-    ngx_http_posthog_session_member(&m[4], "$session_entry_referring_domain",
+    ngx_http_posthog_session_member(&m[n + 4],
+                                    "$session_entry_referring_domain",
                                     rhost.data, rhost.len,
                                     POSTHOG_STATE_REF_MAX,
                                     NGX_HTTP_POSTHOG_CUT_REF_DOMAIN);
 
-    return NGX_OK;
-}
-
-
-/*
- * The bytes that end a URL's host ('/', '?', '#': 1), its path ('?',
- * '#': 2), and the '@' of its user part (4).
- */
-
-static const u_char  ngx_http_posthog_url_class[256] = {
-    ['/'] = 1, ['?'] = 3, ['#'] = 3, ['@'] = 4
-};
-
-
-/*
- * "scheme://user@host:port/path?query": host:port, and /path (unless
- * "path" is NULL).
- */
-
-static void
-ngx_http_posthog_host_of(ngx_str_t *url, ngx_str_t *host, ngx_str_t *path)
-{
-    u_char      *p, *q, *end;
-    ngx_uint_t   c;
-
-    p = url->data;
-    end = url->data + url->len;
-
-    /* after the first "://" */
-
-    for (q = p; end - q >= 3; q++) {
-        if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
-            p = q + 3;
-            break;
-        }
-    }
-
-    for (q = p; q < end; q++) {
-        c = ngx_http_posthog_url_class[*q];
-
-        if (c & 1) {
-            break;
-        }
-
-        if (c) {
-            p = q + 1;  /* '@' */
-        }
-    }
-
-    host->data = p;
-    host->len = q - p;
-
-    if (path == NULL) {
-        return;
-    }
-
-    for (p = q; q < end && !(ngx_http_posthog_url_class[*q] & 2); q++) {
-        /* void */
-    }
-
-    path->data = p;
-    path->len = q - p;
-
-    if (path->len == 0) {
-        ngx_str_set(path, "/");
-    }
+    return n + 5;
 }
 
 

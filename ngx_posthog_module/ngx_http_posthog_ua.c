@@ -66,6 +66,10 @@ static posthog_ua_cache_t *ngx_http_posthog_ua_cache_get(
     ngx_http_request_t *r, ngx_http_posthog_ua_main_t *um);
 static const posthog_ua_entry_t *ngx_http_posthog_ua_entry(
     ngx_http_request_t *r);
+static ngx_http_posthog_ua_memo_t *ngx_http_posthog_ua_parsed(
+    ngx_http_request_t *r);
+static void ngx_http_posthog_ua_members(ngx_http_request_t *r,
+    const posthog_ua_entry_t *e, ngx_http_posthog_member_t *m);
 static ngx_http_posthog_ua_memo_t *ngx_http_posthog_ua_verdict(
     ngx_http_request_t *r);
 static ngx_uint_t ngx_http_posthog_ua_extra(ngx_http_request_t *r,
@@ -118,6 +122,28 @@ static posthog_ua_cache_t  *ngx_http_posthog_ua_cache;
 static ngx_int_t            ngx_http_posthog_ua_cache_n;
 static ngx_uint_t           ngx_http_posthog_ua_cache_gen;  /* new caches */
 
+/*
+ * $raw_user_agent, $lib and the UA's properties, as one raw piece of
+ * JSON made once per cached UA: a visitor's UA repeats on every request.
+ * A piece answers for the cache slot and the stamp it was made from (the
+ * slot's UA, whose bytes the cache compared whole); one that does not fit
+ * is not kept.  Used before the log handler returns.
+ */
+
+#define NGX_HTTP_POSTHOG_UA_PIECES      64
+#define NGX_HTTP_POSTHOG_UA_PIECE_DATA  1024
+
+typedef struct {
+    posthog_ua_slot_t         *slot;         /* NULL: empty */
+    uint32_t                   stamp;
+    ngx_uint_t                 gen;
+    size_t                     len;
+    u_char                     data[NGX_HTTP_POSTHOG_UA_PIECE_DATA];
+} ngx_http_posthog_ua_piece_t;
+
+static ngx_http_posthog_ua_piece_t
+    ngx_http_posthog_ua_pieces[NGX_HTTP_POSTHOG_UA_PIECES];
+
 static ngx_str_t  ngx_http_posthog_pageview_name = ngx_string("$pageview");
 static ngx_str_t  ngx_http_posthog_bot_pageview = ngx_string("$bot_pageview");
 
@@ -152,9 +178,18 @@ ngx_http_posthog_ua_skip(ngx_http_request_t *r, ngx_uint_t count)
 void
 ngx_http_posthog_ua_event_name(ngx_http_request_t *r, ngx_str_t *name)
 {
-    /* the verdict first: the memo answers, and most are not bots */
+    ngx_http_posthog_loc_conf_t  *plcf;
 
-    if (!ngx_http_posthog_ua_bot(r)
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
+
+    /*
+     * Without "posthog_bots capture" a bot's request has no event
+     * (ngx_http_posthog_ua_skip(), in the same location): no question.
+     * Then the verdict: the memo answers, and most are not bots.
+     */
+
+    if (plcf->ua.bots != NGX_HTTP_POSTHOG_BOTS_CAPTURE
+        || !ngx_http_posthog_ua_bot(r)
         || name->len != ngx_http_posthog_pageview_name.len
         || ngx_memcmp(name->data, ngx_http_posthog_pageview_name.data,
                       name->len) != 0)
@@ -213,6 +248,139 @@ ngx_http_posthog_ua_props(ngx_http_request_t *r, ngx_array_t *a)
     m->raw = 1;
 
     return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_posthog_ua_piece(ngx_http_request_t *r, ngx_array_t *a)
+{
+    u_char                       *p;
+    size_t                        len;
+    ngx_array_t                   ma;
+    ngx_http_posthog_member_t    *m, mm[3];
+    ngx_http_posthog_ua_memo_t   *memo;
+    ngx_http_posthog_ua_piece_t  *pc;
+    ngx_http_posthog_loc_conf_t  *plcf;
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_posthog_module);
+
+    /* a captured bot has its $browser_type too: the members */
+
+    if (!plcf->ua.parse || plcf->ua.bots == NGX_HTTP_POSTHOG_BOTS_CAPTURE
+        || r->headers_in.user_agent == NULL)
+    {
+        return NGX_DECLINED;
+    }
+
+    memo = ngx_http_posthog_ua_parsed(r);
+    if (memo == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (memo->slot == NULL) {
+        return NGX_DECLINED;        /* not cached: the request's own */
+    }
+
+    pc = &ngx_http_posthog_ua_pieces[(memo->slot
+                                      - ngx_http_posthog_ua_cache->slot)
+                                     % NGX_HTTP_POSTHOG_UA_PIECES];
+
+    if (pc->slot != memo->slot || pc->stamp != memo->stamp
+        || pc->gen != memo->gen)
+    {
+        pc->slot = NULL;
+
+        ngx_http_posthog_ua_members(r, memo->e, mm);
+
+        ma.elts = mm;
+        ma.nelts = 3;
+
+        len = ngx_http_posthog_members_bound(&ma);
+
+        if (len > NGX_HTTP_POSTHOG_UA_PIECE_DATA
+            && ngx_http_posthog_members_len(&ma)
+               > NGX_HTTP_POSTHOG_UA_PIECE_DATA)
+        {
+            return NGX_DECLINED;
+        }
+
+        p = ngx_http_posthog_members_write(pc->data, &ma);
+
+        pc->len = p - pc->data;
+        pc->slot = memo->slot;
+        pc->stamp = memo->stamp;
+        pc->gen = memo->gen;
+    }
+
+    m = ngx_http_posthog_member_n(a, NULL, 0, pc->data, pc->len);
+    if (m == NULL) {
+        return NGX_ERROR;
+    }
+
+    m->raw = 1;
+    m->cut = NGX_HTTP_POSTHOG_CUT_UA_PIECE;
+
+    return NGX_OK;
+}
+
+
+/* the members of the piece at a[i], in its place, where an event is cut */
+
+ngx_int_t
+ngx_http_posthog_ua_unpiece(ngx_http_request_t *r, ngx_array_t *a,
+    ngx_uint_t i)
+{
+    ngx_http_posthog_member_t   *m;
+    ngx_http_posthog_ua_memo_t  *memo;
+
+    /* the same entry: nothing ran since the piece was found */
+
+    memo = ngx_http_posthog_ua_parsed(r);
+    if (memo == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_array_push_n(a, 2) == NULL) {
+        return NGX_ERROR;
+    }
+
+    m = a->elts;
+
+    ngx_memmove(&m[i + 3], &m[i + 1],
+                (a->nelts - 3 - i) * sizeof(ngx_http_posthog_member_t));
+
+    ngx_http_posthog_ua_members(r, memo->e, &m[i]);
+
+    return NGX_OK;
+}
+
+
+/*
+ * As ngx_http_posthog_standard_props() and ngx_http_posthog_ua_props()
+ * make them: $raw_user_agent (cut first), $lib, the UA's properties.
+ */
+
+static void
+ngx_http_posthog_ua_members(ngx_http_request_t *r,
+    const posthog_ua_entry_t *e, ngx_http_posthog_member_t *m)
+{
+    ngx_memzero(m, 3 * sizeof(ngx_http_posthog_member_t));
+
+    ngx_str_set(&m[0].key, "$raw_user_agent");
+    m[0].value = r->headers_in.user_agent->value;
+    m[0].max = NGX_HTTP_POSTHOG_UA_MAX;
+    m[0].cut = NGX_HTTP_POSTHOG_CUT_USER_AGENT;
+
+    ngx_str_set(&m[1].value, NGX_HTTP_POSTHOG_LIB_MEMBERS);
+    m[1].max = NGX_HTTP_POSTHOG_VALUE_MAX;
+    m[1].raw = 1;
+
+    m[2].key.data = (u_char *) e->json_key;
+    m[2].key.len = ngx_strlen(e->json_key);
+    m[2].value.data = (u_char *) e->json;
+    m[2].value.len = e->json_len;
+    m[2].max = NGX_HTTP_POSTHOG_VALUE_MAX;
+    m[2].raw = 1;
 }
 
 
@@ -344,6 +512,19 @@ ngx_http_posthog_ua_cache_get(ngx_http_request_t *r,
 static const posthog_ua_entry_t *
 ngx_http_posthog_ua_entry(ngx_http_request_t *r)
 {
+    ngx_http_posthog_ua_memo_t  *memo;
+
+    memo = ngx_http_posthog_ua_parsed(r);
+
+    return memo ? memo->e : NULL;
+}
+
+
+/* the memo, its entry parsed */
+
+static ngx_http_posthog_ua_memo_t *
+ngx_http_posthog_ua_parsed(ngx_http_request_t *r)
+{
     ngx_str_t                      s;
     posthog_ua_entry_t            *e;
     ngx_http_posthog_ua_memo_t    *memo;
@@ -357,7 +538,7 @@ ngx_http_posthog_ua_entry(ngx_http_request_t *r)
     }
 
     if (memo->e->parsed) {
-        return memo->e;
+        return memo;
     }
 
     pmcf = ngx_http_get_module_main_conf(r, ngx_http_posthog_module);
@@ -373,7 +554,7 @@ ngx_http_posthog_ua_entry(ngx_http_request_t *r)
                             pmcf->ua)
         == 0)
     {
-        return memo->e;
+        return memo;
     }
 
     ngx_http_posthog_log_limited(&limit, NGX_LOG_ERR, r->connection->log,
@@ -395,7 +576,7 @@ ngx_http_posthog_ua_entry(ngx_http_request_t *r)
         memo->e = e;
     }
 
-    return memo->e;
+    return memo;
 }
 
 

@@ -263,12 +263,27 @@ plus:
 }
 
 
+/* the bytes of a language tag: 1, and '-': 2 (0x80 and up: 0) */
+
+static const unsigned char  posthog_language_char[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0,   /* '-' */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,   /* 0-9 */
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* A-Z */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,   /* A-Z, '_' */
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* a-z */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,   /* a-z */
+};
+
+
 size_t
 posthog_language(const unsigned char *h, size_t len,
     const unsigned char **tag, size_t *prefix)
 {
     size_t                n;
-    const unsigned char  *p, *end, *t;
+    unsigned              c;
+    const unsigned char  *p, *end, *t, *dash;
 
     p = h;
     end = h + len;
@@ -278,10 +293,15 @@ posthog_language(const unsigned char *h, size_t len,
     }
 
     t = p;
+    dash = NULL;
 
-    while (p < end && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
-                       || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
-    {
+    /* one look-up a byte, the first '-' on the way */
+
+    while (p < end && (c = posthog_language_char[*p]) != 0) {
+        if (c == 2 && dash == NULL) {
+            dash = p;
+        }
+
         p++;
     }
 
@@ -295,12 +315,57 @@ posthog_language(const unsigned char *h, size_t len,
         return 0;
     }
 
-    p = memchr(t, '-', n);
-
     *tag = t;
-    *prefix = p ? (size_t) (p - t) : n;
+    *prefix = dash ? (size_t) (dash - t) : n;
 
     return n;
+}
+
+
+int
+posthog_url_split(const unsigned char *url, size_t len, posthog_url_t *u,
+    int path)
+{
+    int                   scheme;
+    const unsigned char  *p, *q, *end;
+
+    end = url + len;
+    p = url;
+    scheme = 1;
+
+    /* the usual schemes without a loop, else the first "://" */
+
+    if (len >= 8 && memcmp(url, "https://", 8) == 0) {
+        p += 8;
+
+    } else if (len >= 7 && memcmp(url, "http://", 7) == 0) {
+        p += 7;
+
+    } else {
+        for (q = url; end - q >= 3; q++) {
+            if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
+                break;
+            }
+        }
+
+        if (end - q >= 3) {
+            p = q + 3;
+
+        } else {
+            scheme = 0;
+        }
+    }
+
+    q = posthog_url_host_end(p, end, &u->host);
+
+    u->host_len = q - u->host;
+
+    if (path) {
+        u->path = q;
+        u->path_len = posthog_url_path_end(q, end) - q;
+    }
+
+    return scheme;
 }
 
 
@@ -308,30 +373,17 @@ const unsigned char *
 posthog_url_host(const unsigned char *url, size_t len, size_t *hlen,
     const unsigned char **path, size_t *plen)
 {
-    const unsigned char  *p, *q, *h, *end;
+    posthog_url_t  u;
 
-    end = url + len;
-
-    for (p = url; p + 3 <= end; p++) {
-        if (p[0] == ':' && p[1] == '/' && p[2] == '/') {
-            break;
-        }
-    }
-
-    if (p + 3 > end) {
+    if (!posthog_url_split(url, len, &u, 1)) {
         return NULL;
     }
 
-    q = posthog_url_host_end(p + 3, end, &h);
+    *hlen = u.host_len;
+    *path = u.path;
+    *plen = u.path_len;
 
-    *hlen = q - h;
-
-    p = posthog_url_path_end(q, end);
-
-    *path = q;
-    *plen = p - q;
-
-    return h;
+    return u.host;
 }
 
 

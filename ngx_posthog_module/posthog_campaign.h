@@ -50,8 +50,9 @@ size_t posthog_campaign_decode(unsigned char *out, const unsigned char *v,
 
 /*
  * navigator.language from an Accept-Language value: its first tag,
- * without its ";q=" and spaces, if it is a language tag (letters, digits,
- * '-', '_', at most 35 bytes; not "*").  Returns its length, 0 if none;
+ * without its ";q=" and spaces, if it is a language tag (ASCII letters,
+ * digits, '-', '_', at most 35 bytes; not "*": nothing JSON escapes).
+ * Returns its length, 0 if none;
  * "*tag" points into "h".  "*prefix" gets the length before the first '-'
  * ($browser_language_prefix).
  */
@@ -72,9 +73,27 @@ const unsigned char *posthog_url_path_end(const unsigned char *p,
     const unsigned char *end);
 
 /*
- * The host[:port] of an absolute URL ("scheme://[userinfo@]host/..."), as
- * $referring_domain is made; NULL when "url" has no "://".  "*path" and
- * "*plen" get the path after it, up to '?' or '#' (may be empty).
+ * The one URL splitter of the event's properties: a URL's host[:port]
+ * ("scheme://[userinfo@]host/..."), after its first "://", and its path
+ * up to '?' or '#' (may be empty).  Without a "://" the host is taken
+ * from the start of "url" and 0 is returned (1 with one): each caller
+ * decides what such a URL means.  "path" NULL: not wanted.
+ */
+
+typedef struct {
+    const unsigned char  *host;
+    size_t                host_len;
+    const unsigned char  *path;
+    size_t                path_len;
+} posthog_url_t;
+
+int posthog_url_split(const unsigned char *url, size_t len, posthog_url_t *u,
+    int path);
+
+/*
+ * The host[:port] of an absolute URL, as $initial_referring_domain is
+ * made: posthog_url_split(), NULL when "url" has no "://".  "*path" and
+ * "*plen" get its path.
  */
 const unsigned char *posthog_url_host(const unsigned char *url, size_t len,
     size_t *hlen, const unsigned char **path, size_t *plen);

@@ -109,6 +109,63 @@ $st = $t->wait_status(dropped_too_large => $before + 1);
 is($st->{dropped_too_large}, $before + 1, 'too large even when cut: dropped, counted');
 like($t->error_log, qr/over posthog_event_max_size 2048/, '... and logged');
 
+# the session's entry, written as one piece while the event fits, is cut
+# as its members are: in their order, the last of a kind first (the
+# entry's URL before the request's)
+my $entry = '/entry/' . ('e' x 300);
+my $r = $t->get("$entry?name=first");
+my $c = $r->{cookies}{ph_id}{value};
+($ev) = $t->new_events(1);
+is($ev->{properties}{'$session_entry_pathname'}, $entry,
+   'a long entry, whole in an event that fits');
+my $ent = $ev->{properties}{'$session_entry_url'};
+$t->get('/small/two?name=second&pad=' . ('x' x 600), Cookie => "ph_id=$c",
+        'User-Agent' => 'Mozilla/5.0', 'X-Custom' => 'c' x 100);
+($ev) = $t->new_events(1);
+$p = $ev->{properties};
+cmp_ok(length $ev->{_raw}, '<=', 2048, 'cut to 2k');
+is($p->{'$raw_user_agent'}, '', 'entry cut: the user agent first');
+is($p->{'$session_entry_referrer'}, '', '... the entry\'s referrer');
+is($p->{custom}, '', '... the custom property');
+ok(length($p->{'$session_entry_url'}) < length($ent)
+   && index($ent, $p->{'$session_entry_url'}) == 0,
+   '... then the entry\'s URL, a part of it kept ('
+   . length($p->{'$session_entry_url'}) . ' bytes)');
+like($p->{'$current_url'}, qr{/small/two\?name=second&pad=x{600}$},
+     '... not the request\'s');
+is($p->{'$session_entry_pathname'}, $entry,
+   '... nor the entry\'s path, cut later');
+
+# the session's piece, made once per session without members, is the
+# very bytes its members write: an entry that needs every kind of escape,
+# its event (the piece made), the next (the piece kept) and one that is
+# cut (the piece's members again, the user agent cut alone)
+my $q = "\"q\"\\b\xe2\x80\xa8\xc3\xa9";
+my $resp2 = raw_get("/small/entry/$q?name=first&v=$q", Host => 'h.example',
+                    Referer => "http://r\"e\\f\@ref.example:8/$q?x=$q");
+my ($sc) = $resp2 =~ /^Set-Cookie: ph_id=([^;\r\n]*)/mi;
+ok($sc, 'an entry to escape: a session');
+my ($made) = $t->new_events(1);
+raw_get('/small/again?name=second', Cookie => "ph_id=$sc");
+my ($kept) = $t->new_events(1);
+raw_get('/small/again?name=third', Cookie => "ph_id=$sc",
+        'User-Agent' => 'Mozilla/5.0 ' . ('u' x 1600), 'X-Custom' => 'c' x 300);
+my ($cut) = $t->new_events(1);
+cmp_ok(length $cut->{properties}{'$raw_user_agent'}, '<', 1000,
+       'the third is cut');
+is($cut->{properties}{custom}, 'c' x 300, '... its user agent only');
+sub session_bytes {
+    my ($raw) = @_;
+    return $raw =~ /("\$device_id":.*"\$session_entry_referring_domain":"[^"]*")/
+           ? $1 : 'none';
+}
+like(session_bytes($made->{_raw}), qr/\\"q\\"\\\\b\\u2028\x{c3}\x{a9}/,
+     'the entry escaped: ' . session_bytes($made->{_raw}));
+is(session_bytes($kept->{_raw}), session_bytes($made->{_raw}),
+   'the piece kept: the same bytes');
+is(session_bytes($cut->{_raw}), session_bytes($made->{_raw}),
+   'its members: the same bytes');
+
 # Redis memory: hostile events at the default limit
 my $n = 200;
 my $len0 = $t->redis->xlen('posthog:events');

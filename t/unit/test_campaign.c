@@ -58,6 +58,38 @@ lang(const char *h, const char *exp, size_t prefix)
 }
 
 
+/* exactly n bytes: ASan sees a read past them */
+
+static void
+split(const char *url, int scheme, const char *host, const char *path)
+{
+    int                   rc;
+    size_t                n;
+    unsigned char        *c;
+    posthog_url_t         u;
+
+    n = strlen(url);
+    c = malloc(n ? n : 1);
+    memcpy(c, url, n);
+
+    rc = posthog_url_split(c, n, &u, 1);
+
+    tap_ok(rc == scheme && u.host_len == strlen(host)
+           && memcmp(u.host, host, u.host_len) == 0
+           && u.path_len == strlen(path)
+           && memcmp(u.path, path, u.path_len) == 0,
+           __FILE__, __LINE__, "split '%s'", url);
+
+    rc = posthog_url_split(c, n, &u, 0);
+
+    tap_ok(rc == scheme && u.host_len == strlen(host)
+           && memcmp(u.host, host, u.host_len) == 0,
+           __FILE__, __LINE__, "split '%s', host only", url);
+
+    free(c);
+}
+
+
 static void
 host(const char *url, const char *exp, const char *path)
 {
@@ -170,12 +202,36 @@ main(void)
     lang("en\"US", NULL, 0);
     lang("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, 0);
     lang("\xc3\xa9", NULL, 0);
+    lang("en_US", "en_US", 5);
+    lang("-x", "-x", 0);
+    lang("a-b-c;q=1", "a-b-c", 1);
+    lang("\ten-GB\t,fr", "en-GB", 2);
+    lang("en x", NULL, 0);
+    lang("en\x7f", NULL, 0);
+    lang("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 35);
+    lang("Az09-_", "Az09-_", 4);
+    lang("@", NULL, 0);
+    lang("en`", NULL, 0);
 
     host("https://user@Example.com:8080/a/b?q=1#x", "Example.com:8080",
          "/a/b");
     host("http://a.com", "a.com", "");
     host("http://a.com?x", "a.com", "");
     host("not a url", NULL, NULL);
+    host("https://", "", "");
+    host("x/y://z.example/w?q", "z.example", "/w");
+    host("android-app://com.app/p", "com.app", "/p");
+
+    /* without "://": the host from the start, and 0 */
+    split("no-scheme.example/path?q", 0, "no-scheme.example", "/path");
+    split("user@h.example#f", 0, "h.example", "");
+    split("", 0, "", "");
+    split("ab", 0, "ab", "");
+    split("http:/x/y", 0, "http:", "/x/y");
+    split("https://u:p@h:1/a@b/c?d#e", 1, "h:1", "/a@b/c");
+    split("http://h/", 1, "h", "/");
+    split("ftp://h", 1, "h", "");
 
     engine("https://www.google.com/search?q=x", "google", "q");
     engine("http://google.co.uk", "google", "q");
