@@ -389,6 +389,10 @@ ngx_http_posthog_new_anon(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx)
     ctx->st.issued = ngx_http_posthog_issued(r);
     ngx_http_posthog_request_touch(r, &ctx->st.first);
 
+    /* made here, valid: the cookie's encoder need not check them again */
+
+    ctx->st.known = POSTHOG_STATE_KNOWN_IDS | POSTHOG_STATE_KNOWN_FIRST;
+
     ctx->fresh = 1;
     ctx->dirty = 1;
 
@@ -648,6 +652,7 @@ ngx_http_posthog_alias(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
     }
 
     ngx_memcpy(st->anon, id, POSTHOG_UUID_LEN);
+    st->known &= ~POSTHOG_STATE_KNOWN_IDS;
 
     ctx->dirty = 1;
 }
@@ -680,6 +685,7 @@ ngx_http_posthog_do_reset(ngx_http_request_t *r, ngx_http_posthog_ctx_t *ctx,
 
     ctx->st.user_len = 0;
     ctx->st.issued = ngx_http_posthog_issued(r);
+    ctx->st.known &= ~POSTHOG_STATE_KNOWN_IDS;
 
     if (ngx_http_posthog_session_reset(r, ctx) != NGX_OK) {
         return NGX_ERROR;

@@ -201,6 +201,7 @@ ngx_http_posthog_js_adopt(ngx_http_request_t *r,
         }
 
         st->issued = (uint64_t) r->start_sec;
+        st->known &= ~POSTHOG_STATE_KNOWN_IDS;
 
         /* a returning visitor: posthog-js has seen them before */
         ctx->fresh = 0;
@@ -223,6 +224,8 @@ ngx_http_posthog_js_adopt(ngx_http_request_t *r,
             ngx_memcpy(st->session, jc->session, POSTHOG_UUID_LEN);
             st->session_start = jc->session_start / 1000;
             ngx_memzero(&st->entry, sizeof(posthog_touch_t));
+            st->known &= ~(POSTHOG_STATE_KNOWN_SESSION
+                           | POSTHOG_STATE_KNOWN_ENTRY);
 
             if (jc->has_entry) {
                 st->entry.url_len = posthog_touch_copy(st->entry.url,
@@ -285,6 +288,7 @@ ngx_http_posthog_js_headers(ngx_http_request_t *r,
         ngx_memcpy(st->anon, h->value.data + start, POSTHOG_UUID_LEN);
         ngx_memcpy(st->device, st->anon, POSTHOG_UUID_LEN);
         st->user_len = 0;
+        st->known &= ~POSTHOG_STATE_KNOWN_IDS;
 
     } else {
         ngx_memcpy(st->user, h->value.data + start, n);
@@ -301,6 +305,7 @@ ngx_http_posthog_js_headers(ngx_http_request_t *r,
         ngx_memcpy(st->session, h->value.data, POSTHOG_UUID_LEN);
         st->session_start = posthog_uuid_v7_time(h->value.data) / 1000;
         st->session_last = (uint64_t) r->start_sec;
+        st->known &= ~POSTHOG_STATE_KNOWN_SESSION;
     }
 
     return 1;

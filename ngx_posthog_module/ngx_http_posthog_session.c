@@ -202,6 +202,17 @@ ngx_http_posthog_session_new(ngx_http_request_t *r,
         ngx_http_posthog_request_touch(r, &ctx->st.entry);
     }
 
+    /* made here, valid (st.known); the entry's bit only if the first's */
+
+    ctx->st.known |= POSTHOG_STATE_KNOWN_SESSION;
+
+    if (!first || (ctx->st.known & POSTHOG_STATE_KNOWN_FIRST)) {
+        ctx->st.known |= POSTHOG_STATE_KNOWN_ENTRY;
+
+    } else {
+        ctx->st.known &= ~POSTHOG_STATE_KNOWN_ENTRY;
+    }
+
     ctx->dirty = 1;
 
     return NGX_OK;

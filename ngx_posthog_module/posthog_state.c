@@ -906,9 +906,12 @@ posthog_state_valid(const posthog_state_t *st, int same_device,
 {
     size_t  start, n;
 
-    if (!posthog_uuid_valid(st->anon, POSTHOG_UUID_LEN)
-        || (!same_device
-            && !posthog_uuid_valid(st->device, POSTHOG_UUID_LEN)))
+    /* what the module made itself is not checked again (st->known) */
+
+    if (!(st->known & POSTHOG_STATE_KNOWN_IDS)
+        && (!posthog_uuid_valid(st->anon, POSTHOG_UUID_LEN)
+            || (!same_device
+                && !posthog_uuid_valid(st->device, POSTHOG_UUID_LEN))))
     {
         return 0;
     }
@@ -926,7 +929,8 @@ posthog_state_valid(const posthog_state_t *st, int same_device,
     }
 
     if (st->issued > POSTHOG_STATE_NUM_MAX || st->first_text != NULL
-        || !posthog_state_touch_valid(&st->first))
+        || (!(st->known & POSTHOG_STATE_KNOWN_FIRST)
+            && !posthog_state_touch_valid(&st->first)))
     {
         return 0;
     }
@@ -937,11 +941,13 @@ posthog_state_valid(const posthog_state_t *st, int same_device,
 
     /* a new visitor's entry is its first touch: checked once */
 
-    return (same_entry || posthog_state_touch_valid(&st->entry))
+    return (same_entry || (st->known & POSTHOG_STATE_KNOWN_ENTRY)
+            || posthog_state_touch_valid(&st->entry))
            && st->session_start <= POSTHOG_STATE_NUM_MAX
            && st->session_last >= 1
            && st->session_last <= POSTHOG_STATE_NUM_MAX
-           && posthog_uuid_v7_valid(st->session, POSTHOG_UUID_LEN);
+           && ((st->known & POSTHOG_STATE_KNOWN_SESSION)
+               || posthog_uuid_v7_valid(st->session, POSTHOG_UUID_LEN));
 }
 
 

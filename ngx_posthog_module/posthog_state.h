@@ -108,11 +108,25 @@ typedef struct {
                                           checked: NULL if none, see
                                           posthog_state_first() */
     size_t         first_text_len;
+    unsigned       known;           /* POSTHOG_STATE_KNOWN_*: fields made
+                                       valid by their writer, not checked
+                                       again by posthog_state_encode() */
     size_t         user_len;        /* 0 = anonymous */
     unsigned char  user[POSTHOG_ID_MAX];       /* identified-as id */
     posthog_touch_t  first;         /* first touch, kept until identify */
     posthog_touch_t  entry;         /* the session's entry page */
 } posthog_state_t;
+
+/*
+ * Bits of st->known.  A writer that makes a field from something it
+ * checked or generated itself (posthog_uuid_v7(), posthog_touch_copy())
+ * may set its bit; every other writer of that field must clear it.  Reset
+ * and decode leave none set: a state from outside is always checked.
+ */
+#define POSTHOG_STATE_KNOWN_IDS      0x01   /* anon and device */
+#define POSTHOG_STATE_KNOWN_SESSION  0x02   /* the session id, a UUIDv7 */
+#define POSTHOG_STATE_KNOWN_FIRST    0x04   /* the first touch */
+#define POSTHOG_STATE_KNOWN_ENTRY    0x08   /* the entry touch */
 
 enum {
     POSTHOG_STATE_OK = 0,
@@ -161,8 +175,9 @@ size_t posthog_state_encoded_len(const posthog_state_t *st, int signed_);
  * Writes the cookie value for "st" to "out", signed when "key" is not
  * NULL.  Returns the length written, or 0 if "st" would not decode (an
  * invalid UUID, user id, time or touch: the state is checked as strictly
- * as a decoded one; a FIRST not yet checked by posthog_state_first()
- * counts as invalid) or the HMAC failed.  Session fields and the entry
+ * as a decoded one, except the fields st->known vouches for; a FIRST not
+ * yet checked by posthog_state_first() counts as invalid) or the HMAC
+ * failed.  Session fields and the entry
  * touch are ignored when session_start is 0.
  */
 size_t posthog_state_encode(unsigned char *out, const posthog_state_t *st,

@@ -132,6 +132,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int              rc;
     size_t           n, start, k;
     unsigned char    out[POSTHOG_STATE_MAX_LEN];
+    unsigned char    known[POSTHOG_STATE_MAX_LEN];
     posthog_state_t  st, st2, orig;
 
     /* garbage past the lengths, as in a state never zeroed */
@@ -204,6 +205,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     {
         abort();
     }
+
+    /* the ids made by posthog_uuid_v7() vouched for: the same answer */
+
+    n = posthog_state_encode(out, &st, NULL);
+    st.known = POSTHOG_STATE_KNOWN_IDS | POSTHOG_STATE_KNOWN_SESSION;
+
+    if (posthog_state_encode(known, &st, NULL) != n
+        || memcmp(out, known, n) != 0)
+    {
+        abort();
+    }
+
+    st.known = 0;
 
     if (posthog_state_encode(out, &st, KEY) != 0) {
         roundtrip(&st);

@@ -999,6 +999,50 @@ main(void)
     n = posthog_state_encode(out, &st, NOKEY);
     is_mem(out, n, ANON, 36, "encode: entry ignored without a session");
 
+    /*
+     * st.known: a bit spares the check of its own field only; decode and
+     * reset set none, so a state from outside is checked whole.
+     */
+
+    state_init(&st, 0, 0, 1);
+    st.known = POSTHOG_STATE_KNOWN_IDS | POSTHOG_STATE_KNOWN_FIRST
+               | POSTHOG_STATE_KNOWN_ENTRY;
+    st.session[14] = '4';
+    is_int(posthog_state_encode(out, &st, NOKEY), 0,
+           "encode: known ids and touches, non-v7 session still refused");
+
+    state_init(&st, 1, 1, 1);
+    st.known = POSTHOG_STATE_KNOWN_FIRST | POSTHOG_STATE_KNOWN_SESSION
+               | POSTHOG_STATE_KNOWN_ENTRY;
+    st.anon[0] = 'X';
+    is_int(posthog_state_encode(out, &st, NOKEY), 0,
+           "encode: known touches and session, bad anon still refused");
+
+    state_init(&st, 0, 0, 1);
+    st.known = POSTHOG_STATE_KNOWN_IDS | POSTHOG_STATE_KNOWN_SESSION
+               | POSTHOG_STATE_KNOWN_ENTRY;
+    touch_set(&st.first, "$direct", "https://x/\x01");
+    is_int(posthog_state_encode(out, &st, NOKEY), 0,
+           "encode: known entry, bad first touch still refused");
+
+    state_init(&st, 0, 0, 1);
+    st.known = POSTHOG_STATE_KNOWN_IDS | POSTHOG_STATE_KNOWN_FIRST;
+    memcpy(st.user, "null", 4);
+    st.user_len = 4;
+    is_int(posthog_state_encode(out, &st, NOKEY), 0,
+           "encode: every bit set, an illegal user still refused");
+
+    state_init(&st, 1, 1, 1);
+    n = posthog_state_encode(out, &st, NOKEY);
+    ok(n != 0, "encode: a valid state");
+    st.known = ~0u;
+    is_int(posthog_state_decode(&st, out, n, NOKEY), POSTHOG_STATE_OK,
+           "decode: the valid state");
+    is_int(st.known, 0, "decode: no field known, all checked at encode");
+    st.known = ~0u;
+    posthog_state_reset(&st);
+    is_int(st.known, 0, "reset: no field known");
+
     /* posthog_utf8_cut: never inside a character */
 
     is_int(posthog_utf8_cut((const unsigned char *) "abc", 3, 5), 3,
