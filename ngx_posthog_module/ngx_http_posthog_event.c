@@ -685,21 +685,28 @@ ngx_http_posthog_event_build(ngx_http_request_t *r,
                       + ngx_http_posthog_members_len(&props);
             }
 
-            if (ngx_http_posthog_members_fit(&props, len - plcf->event_max)
-                != NGX_OK)
-            {
-                return NGX_DECLINED;
+            /* the same bytes either way: never shorter, but not assumed */
+
+            if (len > plcf->event_max) {
+                if (ngx_http_posthog_members_fit(&props,
+                                                 len - plcf->event_max)
+                    != NGX_OK)
+                {
+                    return NGX_DECLINED;
+                }
+
+                ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_EVENTS_CUT,
+                                          1);
+                ngx_http_posthog_log_limited(&ngx_http_posthog_cut_limit,
+                                             NGX_LOG_INFO,
+                                             r->connection->log,
+                                             "an event of %uz bytes was cut "
+                                             "to posthog_event_max_size %uz",
+                                             len, plcf->event_max);
+
+                len = sizeof("{,\"properties\":{}}") - 1 + top
+                      + ngx_http_posthog_members_len(&props);
             }
-
-            ngx_http_posthog_stat_add(NGX_HTTP_POSTHOG_STAT_EVENTS_CUT, 1);
-            ngx_http_posthog_log_limited(&ngx_http_posthog_cut_limit,
-                                         NGX_LOG_INFO, r->connection->log,
-                                         "an event of %uz bytes was cut to "
-                                         "posthog_event_max_size %uz",
-                                         len, plcf->event_max);
-
-            len = sizeof("{,\"properties\":{}}") - 1 + top
-                  + ngx_http_posthog_members_len(&props);
         }
     }
 
