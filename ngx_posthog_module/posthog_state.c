@@ -356,8 +356,6 @@ int
 posthog_state_decode(posthog_state_t *st, const unsigned char *p,
     size_t len, posthog_state_key_t *key)
 {
-    int  rc;
-
     /* in place: the state is ~2.6 KB, most of it unused */
 
     posthog_state_reset(st);
@@ -368,15 +366,7 @@ posthog_state_decode(posthog_state_t *st, const unsigned char *p,
         return POSTHOG_STATE_OK;
     }
 
-    posthog_state_reset(st);
-
-    rc = posthog_state_parse(st, p, len, key);
-
-    if (rc != POSTHOG_STATE_OK) {
-        posthog_state_reset(st);
-    }
-
-    return rc;
+    return posthog_state_decode_generic(st, p, len, key);
 }
 
 
@@ -568,8 +558,8 @@ posthog_state_parse(posthog_state_t *st, const unsigned char *p,
 
 
 /*
- * The reference parser, for tests: what posthog_state_decode() returns
- * and fills without its shortcut for the usual form.
+ * The general parser: posthog_state_decode() without its shortcut for the
+ * usual form, which it falls back to; the tests' reference.
  */
 
 int

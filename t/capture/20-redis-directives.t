@@ -7,29 +7,9 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
-use Time::HiRes qw(sleep);
 use PHTest;
 
 my $t = PHTest->new(redis => 1);
-
-# the XADDs Redis receives while $code runs, as MONITOR shows them
-sub xadds {
-    my ($code) = @_;
-    my $file = $t->dir . '/monitor.txt';
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        open STDOUT, '>', $file or die "$file: $!";
-        exec 'redis-cli', '-h', '127.0.0.1', '-p', $t->redis->port, 'monitor';
-        die "redis-cli: $!";
-    }
-    sleep 0.3;    # MONITOR attached
-    $code->();
-    sleep 0.3;
-    kill 'TERM', $pid;
-    waitpid $pid, 0;
-    open my $fh, '<', $file or die "$file: $!";
-    return grep { /"XADD"/i } <$fh>;
-}
 
 $t->run(<<'EOF');
 posthog_redis %%REDIS%%;
@@ -45,7 +25,7 @@ EOF
 
 $t->wait_connected;
 
-my @x = xadds(sub {
+my @x = $t->xadds(sub {
     is($t->get('/')->{status}, 200, 'a request');
     is($t->redis->wait_len(1), 1, 'its event reached the default stream');
 });
@@ -69,7 +49,7 @@ EOF
 
 $t->wait_connected;
 
-@x = xadds(sub {
+@x = $t->xadds(sub {
     is($t->get('/')->{status}, 200, 'a request');
     is($t->redis->wait_len(1, stream => 'other:s'), 1,
        'its event reached stream=');

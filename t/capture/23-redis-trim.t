@@ -13,25 +13,6 @@ use PHTest;
 
 my $t = PHTest->new(redis => 1);
 
-# the XADDs Redis receives while $code runs, as MONITOR shows them
-sub xadds {
-    my ($code) = @_;
-    my $file = $t->dir . '/monitor.txt';
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        open STDOUT, '>', $file or die "$file: $!";
-        exec 'redis-cli', '-h', '127.0.0.1', '-p', $t->redis->port, 'monitor';
-        die "redis-cli: $!";
-    }
-    sleep 0.3;    # MONITOR attached
-    $code->();
-    sleep 0.3;
-    kill 'TERM', $pid;
-    waitpid $pid, 0;
-    open my $fh, '<', $file or die "$file: $!";
-    return grep { /"XADD"/i } <$fh>;
-}
-
 # the 1-based positions of the XADDs with MAXLEN, and the count of the rest
 sub trims {
     my @x = @_;
@@ -58,10 +39,11 @@ sub requests {
     return $ok;
 }
 
-# the default maxlen: one in 64
-
-$t->run(<<'EOF');
-posthog_redis %%REDIS%% stream=s:big maxlen=100000;
+# nginx capturing every request into stream "s:$name", trimmed to $maxlen
+sub run_stream {
+    my ($name, $maxlen) = @_;
+    $t->run(<<"EOF");
+posthog_redis %%REDIS%% stream=s:$name maxlen=$maxlen;
 posthog_buffer 4m flush=10ms;
 
 server {
@@ -73,10 +55,15 @@ server {
     %%STATUS%%
 }
 EOF
+}
+
+# the default maxlen: one in 64
+
+run_stream('big', 100000);
 
 ok $t->wait_connected, 'connected';
 
-my @x = xadds(sub { is requests(130), 130, '130 requests' });
+my @x = $t->xadds(sub { is requests(130), 130, '130 requests' });
 is scalar @x, 130, '130 XADDs';
 my ($at, $plain) = trims(@x);
 is_deeply $at, [1, 65, 129], 'MAXLEN on the 1st, 65th and 129th XADD';
@@ -91,30 +78,18 @@ $t->redis->cmd('CLIENT', 'KILL', 'ID', $id);
 sleep 0.3;
 ok $t->wait_connected, 'connected again';
 
-@x = xadds(sub { is requests(3), 3, '3 requests' });
+@x = $t->xadds(sub { is requests(3), 3, '3 requests' });
 ($at, $plain) = trims(@x);
 is_deeply $at, [1], 'MAXLEN on the first XADD of the new connection';
 is $plain, 2, 'then none';
 
 # a small maxlen: one in maxlen/64, the stream stays near its cap
 
-$t->run(<<'EOF');
-posthog_redis %%REDIS%% stream=s:small maxlen=640;
-posthog_buffer 4m flush=10ms;
-
-server {
-    listen 127.0.0.1:%%PORT%%;
-    posthog on;
-    posthog_api_key phc_trim;
-    posthog_capture all;
-    location / { return 200 "<html>ok</html>"; }
-    %%STATUS%%
-}
-EOF
+run_stream('small', 640);
 
 ok $t->wait_connected, 'connected';
 
-@x = xadds(sub { is requests(2000), 2000, '2000 requests' });
+@x = $t->xadds(sub { is requests(2000), 2000, '2000 requests' });
 ($at, $plain) = trims(@x);
 is scalar @$at, 200, 'maxlen=640: MAXLEN on 200 of 2000 XADDs';
 is_deeply [ @$at[0 .. 2] ], [1, 11, 21], 'one in 10';

@@ -325,6 +325,27 @@ sub events {
     return @ev;
 }
 
+# The XADD commands Redis receives while $code runs, as MONITOR shows them
+# (one line each).
+sub xadds {
+    my ($self, $code) = @_;
+    my $file = $self->dir . '/monitor.txt';
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open STDOUT, '>', $file or die "$file: $!";
+        exec 'redis-cli', '-h', '127.0.0.1', '-p', $self->redis->port,
+            'monitor';
+        die "redis-cli: $!";
+    }
+    sleep 0.3;    # MONITOR attached
+    $code->();
+    sleep 0.3;
+    kill 'TERM', $pid;
+    waitpid $pid, 0;
+    open my $fh, '<', $file or die "$file: $!";
+    return grep { /"XADD"/i } <$fh>;
+}
+
 # Waits until the stream holds at least $n events (or $timeout seconds).
 sub wait_events {
     my ($self, $n, $timeout, %opt) = @_;
