@@ -28,7 +28,8 @@
 # UA_BENCH=0 (no user-agent cases), RATIOS_OUT=FILE ("case ratio" lines,
 # for bench/guard.sh),
 # DUR (seconds per wrk run; ROUNDS=0: no wrk), CONNS (wrk connections),
-# WRK_MAXLEN (the wrk stream's maxlen; 0: unbounded, not filled), SHIPPER=0|1,
+# WRK_MAXLEN (the wrk stream's maxlen; 0: unbounded, not filled),
+# WRK_FLUSH (the wrk module's posthog_buffer flush=, e.g. 1ms), SHIPPER=0|1,
 # SHIP_N (events for shipper.pl), PIN=0 (no taskset), NGINX_BIN, PH_BUILD,
 # PH_KEEP=1 (keep the temporary directory).
 #
@@ -554,7 +555,8 @@ echo "== 2. throughput: wrk -t1 -c$CONNS, $ROUNDS x ${DUR}s per config and layou
 WB=$(free_port); WM=$(free_port); WS=$(free_port)
 D_WBARE=$(write_conf wrk-bare master 0 "$(server_block "$WB" "")")
 D_WMOD=$(write_conf wrk-module master 1 "    posthog_redis 127.0.0.1:$REDIS_PORT stream=bench:wrk maxlen=$WRK_MAXLEN;
-$(server_block "$WM" "$PH_COMMON")
+${WRK_FLUSH:+    posthog_buffer 4m flush=$WRK_FLUSH;
+}$(server_block "$WM" "$PH_COMMON")
     server {
         listen 127.0.0.1:$WS;
         location = /status { posthog_status; }

@@ -63,8 +63,8 @@
 #define NGX_HTTP_POSTHOG_CUT_HOST         7
 #define NGX_HTTP_POSTHOG_CUT_LAST         7
 /* raw pieces standing for members that are: made again before a cut */
-#define NGX_HTTP_POSTHOG_CUT_PIECE        8   /* the session's */
-#define NGX_HTTP_POSTHOG_CUT_UA_PIECE     9   /* the user agent's */
+#define NGX_HTTP_POSTHOG_CUT_SESSION_PIECE  8
+#define NGX_HTTP_POSTHOG_CUT_UA_PIECE       9
 
 
 

@@ -550,7 +550,7 @@ ngx_http_posthog_members_unpiece(ngx_http_request_t *r, ngx_array_t *a)
     for (i = 0; i < a->nelts; i++) {
         m = a->elts;
 
-        if (m[i].cut == NGX_HTTP_POSTHOG_CUT_PIECE) {
+        if (m[i].cut == NGX_HTTP_POSTHOG_CUT_SESSION_PIECE) {
             rc = ngx_http_posthog_session_unpiece(r, a, i);
 
         } else if (m[i].cut == NGX_HTTP_POSTHOG_CUT_UA_PIECE) {

@@ -345,7 +345,8 @@ ngx_http_posthog_session_props(ngx_http_request_t *r,
 
     ngx_http_posthog_session_member(m, "", slot->data + t->url_len
                                            + t->ref_len,
-                                    slot->len, 0, NGX_HTTP_POSTHOG_CUT_PIECE);
+                                    slot->len, 0,
+                                    NGX_HTTP_POSTHOG_CUT_SESSION_PIECE);
     m->raw = 1;
 
     return NGX_OK;
